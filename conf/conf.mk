@@ -1,0 +1,1 @@
+# build fragment for conf, included by Makefile.am

@@ -1,0 +1,1 @@
+# build fragment for daemon, included by Makefile.am

@@ -1,0 +1,1 @@
+# build fragment for lib/backend.mk's component, included by Makefile.am

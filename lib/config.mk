@@ -1,0 +1,1 @@
+# build fragment for lib/config.mk's component, included by Makefile.am

@@ -1,0 +1,1 @@
+# build fragment for lib/s3/sign.mk's component, included by Makefile.am

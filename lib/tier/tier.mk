@@ -1,0 +1,1 @@
+# build fragment for lib/tier, included by Makefile.am

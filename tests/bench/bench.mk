@@ -1,0 +1,1 @@
+# build fragment for tests/bench, included by Makefile.am

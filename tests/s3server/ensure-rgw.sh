@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# ensure-rgw.sh — make sure the project's test S3 server (Ceph RADOS Gateway,
+# see rgw-up.sh) runs, and print its KEY=VALUE environment on stdout.
+#
+# Idempotent and safe to call from parallel tests: a lock serialises start-up,
+# and an instance already answering is reused. The first call that actually
+# starts the server records it in DIR/.started-by-ensure so that
+# `ensure-rgw.sh --stop` stops only what was started this way.
+#
+# Usage: ensure-rgw.sh [--stop]
+# Env:   SEAFTIER_RGW_DIR (default /tmp/seaftier-rgw), plus rgw-up.sh's RGW_*.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+DIR=${SEAFTIER_RGW_DIR:-/tmp/seaftier-rgw}
+LOCK=${DIR%/}.lock
+
+if [ "${1:-}" = --stop ]; then
+  exec 9>"$LOCK"
+  flock 9
+  if [ -e "$DIR/.started-by-ensure" ]; then
+    "$here/rgw-down.sh" -d "$DIR" -q -r
+  fi
+  exit 0
+fi
+
+exec 9>"$LOCK"
+flock 9
+was_up=0
+[ -s "$DIR/env" ] && [ -e "$DIR/.rgw-up" ] && was_up=1
+# Ports: take the first free ones, so a developer's own instance on the
+# default ports is left alone; a running instance keeps its ports.
+out=$("$here/rgw-up.sh" -d "$DIR" -p auto -s auto 2>"${DIR%/}.up.log") || {
+  cat "${DIR%/}.up.log" >&2
+  exit 1
+}
+if [ "$was_up" = 0 ] || [ -e "$DIR/.started-by-ensure" ]; then
+  touch "$DIR/.started-by-ensure"
+fi
+# Buckets the tests use (idempotent: PUT on an owned bucket answers 200).
+printf '%s\n' "$out"

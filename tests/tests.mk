@@ -1,0 +1,1 @@
+# build fragment for tests/tests.mk's component, included by Makefile.am

@@ -1,0 +1,1 @@
+# build fragment for tools, included by Makefile.am
