@@ -1,0 +1,189 @@
+/*
+ * lib/tier/tier.h — the local tier: objects on local disk, indexed in SQLite,
+ * compressed with lz4, with an in-process RAM tier in front.
+ *
+ * Used by the Seafile backends (lib/backend-*.c), by seaftierd and by
+ * seaftier-admin. Several processes may open the same tier directory at once
+ * (seaf-server, the daemon, the admin tool); they share the SQLite index (WAL)
+ * and the object files. Any of them may die at any instruction.
+ *
+ * Invariants:
+ *  - Objects are content-addressed: (type, repo_id, obj_id) always names the
+ *    same bytes, so a stored object is never modified, only removed.
+ *  - A DIRTY object exists nowhere but here: it is never evicted, and it only
+ *    becomes CLEAN through tier_mark_clean() after S3 confirmed the PUT.
+ *  - A DELETED row has no local data; it stands for a remote delete that is
+ *    still to be carried to S3, and makes reads answer "not found" instead of
+ *    re-fetching the object from S3.
+ *  - tier_read() never returns bytes whose checksum does not match.
+ *  - Ids are validated here too (seaftier_valid_repo_id/obj_id) before any
+ *    path or SQL use.
+ */
+#ifndef SEAFTIER_TIER_H
+#define SEAFTIER_TIER_H
+
+#include <glib.h>
+#include <seaftier/config.h>
+
+typedef struct SeaftierTier SeaftierTier;
+
+#define SEAFTIER_TIER_ERROR (seaftier_tier_error_quark())
+GQuark seaftier_tier_error_quark(void);
+
+typedef enum {
+    SEAFTIER_TIER_ERROR_NOT_FOUND,   /* not in the tier (may still be in S3) */
+    SEAFTIER_TIER_ERROR_DELETED,     /* deleted; remote delete pending: do not re-fetch */
+    SEAFTIER_TIER_ERROR_CORRUPT,     /* local copy failed its checksum (a clean one was dropped) */
+    SEAFTIER_TIER_ERROR_FULL,        /* no room: dirty data fills the tier or the disk is at its floor */
+    SEAFTIER_TIER_ERROR_INVALID_ID,  /* repo or object id malformed */
+    SEAFTIER_TIER_ERROR_IO,          /* file system or SQLite failure */
+} SeaftierTierErrorCode;
+
+typedef enum {
+    SEAFTIER_STATE_CLEAN = 0,        /* an identical copy is in S3; may be evicted */
+    SEAFTIER_STATE_DIRTY = 1,        /* only here: must be uploaded, never evicted */
+    SEAFTIER_STATE_DELETED = 2,      /* no local data; remote delete pending */
+} SeaftierState;
+
+const char *seaftier_state_name(SeaftierState state);   /* "clean", "dirty", "deleted" */
+gboolean seaftier_state_from_name(const char *name, SeaftierState *state);
+
+/* TRUE for a 36-char UUID (8-4-4-4-12 hex, either case). */
+gboolean seaftier_valid_repo_id(const char *repo_id);
+/* TRUE for exactly 40 lowercase hex characters. */
+gboolean seaftier_valid_obj_id(const char *obj_id);
+
+/* Everything the index knows about one object. */
+typedef struct {
+    SeaftierObjType type;
+    char repo_id[37];
+    char obj_id[41];
+    SeaftierState state;
+    guint64 size;            /* original bytes */
+    guint64 stored_size;     /* bytes on disk after compression (0 for DELETED) */
+    int codec;               /* 0 raw, 1 lz4 */
+    guint32 checksum;        /* CRC32C of the original bytes */
+    gint64 created;          /* unix seconds */
+    gint64 atime;            /* last access, unix seconds (updated lazily) */
+    int attempts;            /* failed upload/delete attempts */
+    gint64 retry_at;         /* not before this unix time (backoff), 0 = now */
+    gint64 generation;       /* changes each time the row is (re)written */
+    gboolean uploaded;       /* a copy was (or may have been) in S3 at some time */
+    char last_error[256];    /* last upload/delete error, "" if none */
+} SeaftierTierEntry;
+
+/* Opens (creating when needed, 0700 dir, 0600 files) the tier in `dir`.
+ * `cfg` supplies the [tier] limits; it must outlive the tier. */
+SeaftierTier *seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error);
+
+/* Closes the tier; everything acknowledged as durable is already on disk. */
+void seaftier_tier_close(SeaftierTier *tier);
+
+/* The tier directory. */
+const char *seaftier_tier_dir(const SeaftierTier *tier);
+
+/* Reads an object (RAM tier, then disk), verifying its checksum.
+ * FALSE with NOT_FOUND, DELETED, CORRUPT or IO. *data is g_free'd by the caller. */
+gboolean seaftier_tier_read(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                            const char *obj_id, void **data, gsize *len, GError **error);
+
+/* Index lookup without data. FALSE (no error) when there is no row. */
+gboolean seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                              const char *obj_id, SeaftierTierEntry *entry, GError **error);
+
+/* Stores an object as DIRTY (a write from Seafile) or CLEAN (a fill from S3).
+ * `durable`: the data and its index row are on stable storage when this
+ * returns (concurrent durable stores share fsyncs: group commit).
+ * An object already present (clean or dirty) is left as it is (cheap no-op),
+ * except that a DIRTY store over a DELETED row makes it DIRTY again; a CLEAN
+ * store over a DELETED row does nothing (the delete wins).
+ * FULL when dirty data leaves no room; the caller decides (wait, write-through). */
+gboolean seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                             const char *obj_id, const void *data, gsize len,
+                             SeaftierState state, gboolean durable, GError **error);
+
+/* Deletes an object locally at once. If a copy may be in S3 (it is clean,
+ * was uploaded, or the tier does not know it), a DELETED row records the
+ * pending remote delete; a dirty object that was never uploaded is simply
+ * forgotten. */
+gboolean seaftier_tier_delete(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                              const char *obj_id, GError **error);
+
+/* Calls `func` for every row of `type` (and of `repo_id` when not NULL) whose
+ * state is in `state_mask` (bit 1<<state). Stops when func returns FALSE. */
+typedef gboolean (*SeaftierTierFunc)(const SeaftierTierEntry *entry, void *user_data);
+gboolean seaftier_tier_foreach(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                               unsigned state_mask, SeaftierTierFunc func, void *user_data,
+                               GError **error);
+
+/* ---- for the uploader (seaftierd, seaftier-admin flush) ---- */
+
+/* Up to `limit` DIRTY entries (SeaftierTierEntry*), oldest first, created at
+ * or before `created_before` and with retry_at <= now. Filter by type/repo
+ * when type >= 0 / repo_id != NULL. */
+GPtrArray *seaftier_tier_dirty_batch(SeaftierTier *tier, int type, const char *repo_id,
+                                     int limit, gint64 created_before, GError **error);
+
+/* After S3 confirmed the PUT of `entry`: marks it CLEAN if the row is still
+ * DIRTY with the same generation; if it has become DELETED meanwhile, notes
+ * that the remote copy exists (uploaded) so the delete is carried to S3. */
+gboolean seaftier_tier_mark_clean(SeaftierTier *tier, const SeaftierTierEntry *entry,
+                                  GError **error);
+
+/* Records a failed upload or remote delete: attempts+1, last_error, and no
+ * retry before `retry_at`. */
+gboolean seaftier_tier_record_failure(SeaftierTier *tier, const SeaftierTierEntry *entry,
+                                      const char *message, gint64 retry_at, GError **error);
+
+/* Up to `limit` DELETED entries whose retry_at <= now. */
+GPtrArray *seaftier_tier_deleted_batch(SeaftierTier *tier, int type, int limit, GError **error);
+
+/* After S3 confirmed the delete: removes the DELETED row if it still has
+ * the same generation (a re-write meanwhile keeps the new row). */
+gboolean seaftier_tier_forget_deleted(SeaftierTier *tier, const SeaftierTierEntry *entry,
+                                      GError **error);
+
+/* Wakes the daemon (a datagram on <dir>/seaftierd.nudge; no-op if no daemon). */
+void seaftier_tier_nudge(SeaftierTier *tier);
+/* Path of the nudge socket the daemon binds. Returns a new string. */
+char *seaftier_tier_nudge_path(const SeaftierTier *tier);
+
+/* ---- eviction and accounting ---- */
+
+typedef struct {
+    guint64 objects[SEAFTIER_N_TYPES][3];   /* [type][state] */
+    guint64 bytes[SEAFTIER_N_TYPES][3];     /* original bytes */
+    guint64 stored_bytes[SEAFTIER_N_TYPES][3];
+    gint64 oldest_dirty;                    /* created of the oldest dirty object, 0 if none */
+    guint64 used_bytes;                     /* stored bytes counted against max_size */
+    guint64 max_size;
+    guint64 fs_free_bytes;                  /* free space on the tier's file system */
+    guint64 ram_hits, disk_hits, misses;    /* this process */
+} SeaftierTierStats;
+gboolean seaftier_tier_stats(SeaftierTier *tier, SeaftierTierStats *stats, GError **error);
+
+/* When the tier is above its high watermark or the file system below its
+ * free-space floor, evicts least-recently-used CLEAN objects until the tier is
+ * at its low watermark and above the floor. Safe to run from several
+ * processes at once. Reports what it removed. */
+gboolean seaftier_tier_evict(SeaftierTier *tier, guint64 *evicted_objects,
+                             guint64 *evicted_bytes, GError **error);
+
+/* Evicts the CLEAN objects of one repo (any type), or all CLEAN objects when
+ * repo_id is NULL. */
+gboolean seaftier_tier_evict_clean(SeaftierTier *tier, const char *repo_id,
+                                   guint64 *evicted_objects, GError **error);
+
+/* Evicts one CLEAN object; FALSE with NOT_FOUND if absent, no-op for DIRTY. */
+gboolean seaftier_tier_evict_one(SeaftierTier *tier, SeaftierObjType type,
+                                 const char *repo_id, const char *obj_id, GError **error);
+
+/* Checks every local copy's checksum (and SQLite's integrity_check).
+ * Corrupt CLEAN copies are dropped; corrupt DIRTY ones are reported loudly
+ * and kept for an operator. `func` (may be NULL) is called for each problem. */
+typedef void (*SeaftierTierProblemFunc)(const SeaftierTierEntry *entry, const char *problem,
+                                        void *user_data);
+gboolean seaftier_tier_verify(SeaftierTier *tier, SeaftierTierProblemFunc func, void *user_data,
+                              guint64 *checked, guint64 *problems, GError **error);
+
+#endif
