@@ -119,6 +119,10 @@ gboolean seaftier_s3_delete_many(SeaftierS3 *s3, const char *const *keys, guint 
 gboolean seaftier_s3_copy(SeaftierS3 *s3, const char *src_key, const char *dst_key,
                           GError **error);
 
+/* Creates the client's bucket (PUT Bucket); an existing bucket owned by the
+ * same user is success. For setup scripts, tests and `seaftier-admin`. */
+gboolean seaftier_s3_create_bucket(SeaftierS3 *s3, GError **error);
+
 /* Counters since creation, for metrics. */
 typedef struct {
     guint64 requests;
