@@ -1,0 +1,73 @@
+/*
+ * lib/s3/client-internal.h — the request engine shared by the S3 operations.
+ *
+ * client.c owns connections, signing, retries and error mapping;
+ * client-ops.c and client-multipart.c describe each S3 operation as an
+ * S3Request and interpret the S3Response.
+ */
+#ifndef SEAFTIER_S3_CLIENT_INTERNAL_H
+#define SEAFTIER_S3_CLIENT_INTERNAL_H
+
+#include <seaftier/s3.h>
+#include "s3/sign.h"
+
+#define S3_MAX_EXTRA_HEADERS 12
+
+typedef enum {
+    S3_SSE_NONE = 0,
+    S3_SSE_OBJECT = 1 << 0,       /* x-amz-server-side-encryption-customer-* */
+    S3_SSE_COPY_SOURCE = 1 << 1,  /* x-amz-copy-source-server-side-encryption-customer-* */
+} S3SseFlags;
+
+typedef struct {
+    const char *op;               /* "PUT", "GetObject" … for messages */
+    const char *method;
+    const char *key;              /* unencoded object key, NULL for the bucket itself */
+    const S3Param *query;
+    gsize n_query;
+    S3Param headers[S3_MAX_EXTRA_HEADERS]; /* extra headers to send and sign */
+    gsize n_headers;
+    const void *body;
+    gsize body_len;
+    gboolean send_body;           /* PUT/POST with a body (possibly empty) */
+    gboolean content_md5;         /* add Content-MD5 of the body */
+    unsigned sse;                 /* S3SseFlags */
+    gboolean head;                /* no response body expected */
+} S3Request;
+
+typedef struct {
+    long status;
+    GByteArray *body;
+    char etag[80];
+    gint64 content_length;        /* -1 if absent */
+    gint64 last_modified;
+    gint64 meta_ctime;
+    gboolean sse_c;
+} S3Response;
+
+struct SeaftierS3 {
+    SeaftierS3Config cfg;         /* deep copy */
+    char *scheme_host;            /* "https://host:port" without the bucket */
+    char *host_header;            /* Host value for path-style requests */
+    char *vhost_header;           /* Host value for virtual-host requests */
+    char sse_key_b64[45];
+    char sse_key_md5_b64[25];
+    void *share;                  /* CURLSH* (DNS + TLS session cache) */
+    GMutex share_locks[8];
+    GMutex pool_lock;
+    GPtrArray *idle_handles;      /* CURL*, reused for keep-alive */
+    SeaftierS3Stats stats;        /* updated atomically */
+};
+
+void s3_request_add_header(S3Request *req, const char *name, const char *value);
+
+/* Performs the request with retries. On success (2xx) fills `resp` (caller
+ * clears it with s3_response_clear). On failure sets a named GError. */
+gboolean s3_perform(SeaftierS3 *s3, const S3Request *req, S3Response *resp, GError **error);
+void s3_response_clear(S3Response *resp);
+
+/* Multipart upload of a large body (client-multipart.c). */
+gboolean s3_put_multipart(SeaftierS3 *s3, const char *key, const void *data, gsize len,
+                          gint64 ctime, GError **error);
+
+#endif
