@@ -4,11 +4,9 @@ lib_libseaftier_la_SOURCES += lib/s3/xml.c lib/s3/xml.h
 
 check_PROGRAMS += tests/unit/test_xml
 TESTS += tests/unit/test_xml
-# Until lib/s3/client.c (which defines seaftier_s3_error_quark) is in the
-# library, the test builds xml.c itself and defines the quark locally.
-tests_unit_test_xml_SOURCES = tests/unit/test_xml.c lib/s3/xml.c
+tests_unit_test_xml_SOURCES = tests/unit/test_xml.c
 tests_unit_test_xml_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_xml_LDADD = $(DEPS_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_xml_LDADD = $(TEST_LIBS)
 
 # libFuzzer target, built and run by tests/fuzz/run-fuzz.sh (clang), not by make.
 EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/fuzz_xml.c tests/fuzz/corpus/xml

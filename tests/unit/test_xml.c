@@ -19,14 +19,6 @@
 
 #include "s3/xml.h"
 
-/* Test-local until lib/s3/client.c (which owns this quark) is in the library:
- * this test links lib/s3/xml.c alone. Same name as G_DEFINE_QUARK would use. */
-GQuark
-seaftier_s3_error_quark(void)
-{
-    return g_quark_from_static_string("seaftier-s3-error-quark");
-}
-
 #define DOC(s) (s), (sizeof(s) - 1)
 
 static void *
