@@ -24,10 +24,11 @@
 
 typedef struct XmlDoc XmlDoc;
 
-/* Handlers return FALSE after setting d->error. `depth` counts the root as 1. */
-typedef gboolean (*XmlStartFunc)(XmlDoc *d, const char *name, guint depth);
-typedef gboolean (*XmlEndFunc)(XmlDoc *d, const char *name, guint depth, const char *text,
-                               gsize text_len);
+/* Handlers report a problem with xml_fail(), which stops the parse.
+ * `depth` counts the root as 1. */
+typedef void (*XmlStartFunc)(XmlDoc *d, const char *name, guint depth);
+typedef void (*XmlEndFunc)(XmlDoc *d, const char *name, guint depth, const char *text,
+                           gsize text_len);
 
 struct XmlDoc {
     const char *what;           /* document name for messages, "ListObjectsV2 response" */
@@ -294,12 +295,12 @@ quote_value(const char *text, gsize len)
 
 /* ---- <Error> -------------------------------------------------------------- */
 
-static gboolean
+static void
 error_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize len)
 {
     S3XmlError *e = d->user;
     if (depth != 2)
-        return TRUE;
+        return;
     if (strcmp(name, "Code") == 0)
         take_text(&e->code, text, len);
     else if (strcmp(name, "Message") == 0)
@@ -308,7 +309,6 @@ error_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize l
         take_text(&e->resource, text, len);
     else if (strcmp(name, "RequestId") == 0)
         take_text(&e->request_id, text, len);
-    return TRUE;
 }
 
 gboolean
@@ -361,7 +361,7 @@ list_entry_free(gpointer p)
     }
 }
 
-static gboolean
+static void
 list_on_start(XmlDoc *d, const char *name, guint depth)
 {
     ListState *st = d->user;
@@ -370,10 +370,9 @@ list_on_start(XmlDoc *d, const char *name, guint depth)
         st->cur = g_new0(SeaftierS3ListEntry, 1);
         st->cur_has_size = FALSE;
     }
-    return TRUE;
 }
 
-static gboolean
+static void
 list_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize len)
 {
     ListState *st = d->user;
@@ -382,7 +381,7 @@ list_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize le
     if (depth == 3 && st->cur && xml_at(d, "Contents", "Key", NULL)) {
         if (len == 0) {
             xml_fail(d, "<Contents> #%u has an empty <Key>", n);
-            return FALSE;
+            return;
         }
         take_text(&st->cur->key, text, len);
     } else if (depth == 3 && st->cur && xml_at(d, "Contents", "Size", NULL)) {
@@ -391,19 +390,19 @@ list_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize le
             xml_fail(d, "<Contents> #%u has an invalid <Size> %s (expected a decimal byte count)",
                      n, v);
             g_free(v);
-            return FALSE;
+            return;
         }
         st->cur_has_size = TRUE;
     } else if (depth == 2 && strcmp(name, "Contents") == 0 && st->cur) {
         if (!st->cur->key) {
             xml_fail(d, "<Contents> #%u has no <Key>", n);
-            return FALSE;
+            return;
         }
         if (!st->cur_has_size) {
             char *k = quote_value(st->cur->key, strlen(st->cur->key));
             xml_fail(d, "<Contents> #%u (key %s) has no <Size>", n, k);
             g_free(k);
-            return FALSE;
+            return;
         }
         g_ptr_array_add(st->entries, st->cur);
         st->cur = NULL;
@@ -416,14 +415,13 @@ list_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize le
             char *v = quote_value(text, len);
             xml_fail(d, "invalid <IsTruncated> %s (expected true or false)", v);
             g_free(v);
-            return FALSE;
+            return;
         }
     } else if (depth == 2 && strcmp(name, "NextContinuationToken") == 0) {
         take_text(&st->token, text, len);
     } else if (depth == 2 && strcmp(name, "EncodingType") == 0) {
         take_text(&st->encoding_type, text, len);
     }
-    return TRUE;
 }
 
 /* With encoding-type=url S3 percent-encodes the keys it returns. */
@@ -496,13 +494,12 @@ s3_xml_parse_list_v2(const char *xml, gsize len, SeaftierS3ListPage **page, GErr
 
 /* ---- <InitiateMultipartUploadResult> --------------------------------------- */
 
-static gboolean
+static void
 upload_id_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize len)
 {
     char **upload_id = d->user;
     if (depth == 2 && strcmp(name, "UploadId") == 0)
         take_text(upload_id, text, len);
-    return TRUE;
 }
 
 char *
@@ -569,7 +566,7 @@ typedef struct {
     gboolean in_error;
 } DeleteState;
 
-static gboolean
+static void
 delete_on_start(XmlDoc *d, const char *name, guint depth)
 {
     DeleteState *st = d->user;
@@ -578,15 +575,14 @@ delete_on_start(XmlDoc *d, const char *name, guint depth)
         g_clear_pointer(&st->cur_code, g_free);
         st->in_error = TRUE;
     }
-    return TRUE;
 }
 
-static gboolean
+static void
 delete_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize len)
 {
     DeleteState *st = d->user;
     if (!st->in_error)
-        return TRUE;
+        return;
     if (depth == 3 && xml_at(d, "Error", "Key", NULL)) {
         take_text(&st->cur_key, text, len);
     } else if (depth == 3 && xml_at(d, "Error", "Code", NULL)) {
@@ -598,7 +594,7 @@ delete_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize 
             xml_fail(d, "<Error> #%u has no <Key> (code %s)", st->keys->len + 1,
                      code ? code : "missing");
             g_free(code);
-            return FALSE;
+            return;
         }
         if (!st->have_first) {
             st->first_code = g_steal_pointer(&st->cur_code);
@@ -607,7 +603,6 @@ delete_on_end(XmlDoc *d, const char *name, guint depth, const char *text, gsize 
         g_ptr_array_add(st->keys, g_steal_pointer(&st->cur_key));
         g_clear_pointer(&st->cur_code, g_free);
     }
-    return TRUE;
 }
 
 gboolean
@@ -638,11 +633,26 @@ s3_xml_parse_delete_result(const char *xml, gsize len, GPtrArray *failed, char *
 
 /* ---- request bodies -------------------------------------------------------- */
 
+/* g_markup_escape_text reads past the end of a string that is not UTF-8, and
+ * XML cannot carry such bytes anyway; S3 keys and ETags are UTF-8 by
+ * definition, so anything else is a caller's bug. */
+static gboolean
+all_utf8(const char *const *strs, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        if (!strs[i] || !g_utf8_validate(strs[i], -1, NULL))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Quiet mode: S3 lists only the keys it failed to delete, which keeps the
  * answer to a 1000-key batch small. */
 char *
 s3_xml_build_delete(const char *const *keys, guint n_keys)
 {
+    g_return_val_if_fail(n_keys == 0 || keys != NULL, NULL);
+    g_return_val_if_fail(all_utf8(keys, n_keys), NULL);
     GString *s = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                               "<Delete xmlns=\"" S3_XMLNS "\"><Quiet>true</Quiet>");
     for (guint i = 0; i < n_keys; i++) {
@@ -657,6 +667,8 @@ s3_xml_build_delete(const char *const *keys, guint n_keys)
 char *
 s3_xml_build_complete(const char *const *etags, guint n_parts)
 {
+    g_return_val_if_fail(n_parts == 0 || etags != NULL, NULL);
+    g_return_val_if_fail(all_utf8(etags, n_parts), NULL);
     GString *s = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                               "<CompleteMultipartUpload xmlns=\"" S3_XMLNS "\">");
     for (guint i = 0; i < n_parts; i++) {

@@ -948,6 +948,29 @@ test_build_complete(void **state)
     g_strfreev(many);
 }
 
+static void
+count_critical(const char *domain, GLogLevelFlags level, const char *message, gpointer user)
+{
+    (void)domain;
+    (void)message;
+    if (level & G_LOG_LEVEL_CRITICAL)
+        (*(int *)user)++;
+}
+
+/* Bytes that are not UTF-8 cannot go into XML: a caller's bug, refused. */
+static void
+test_build_rejects_non_utf8(void **state)
+{
+    (void)state;
+    int criticals = 0;
+    GLogFunc old = g_log_set_default_handler(count_critical, &criticals);
+    const char *bad[] = { "ok", "trunc\xc3" };
+    assert_null(s3_xml_build_delete(bad, 2));
+    assert_null(s3_xml_build_complete(bad, 2));
+    g_log_set_default_handler(old, NULL);
+    assert_int_equal(criticals, 2);
+}
+
 /* ---- hostile input --------------------------------------------------------- */
 
 /* Runs every parser over one buffer and checks the success/failure contract;
@@ -1182,6 +1205,7 @@ main(void)
         cmocka_unit_test(test_delete_result),
         cmocka_unit_test(test_build_delete),
         cmocka_unit_test(test_build_complete),
+        cmocka_unit_test(test_build_rejects_non_utf8),
         cmocka_unit_test(test_every_sample_accepted_by_one_parser),
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_garbage),
