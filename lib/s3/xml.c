@@ -274,20 +274,16 @@ parse_u64(const char *text, gsize len, guint64 *out)
     return TRUE;
 }
 
-/* For messages: a bounded, printable rendition of a value from the document. */
+/* For messages: a bounded, printable, ASCII rendition of a value from the
+ * document (g_strescape turns control and non-ASCII bytes into escapes, so
+ * cutting at any byte keeps the message valid UTF-8). */
 static char *
 quote_value(const char *text, gsize len)
 {
     gsize shown = MIN(len, 64);
-    /* Cut on a character boundary so the message stays valid UTF-8. */
-    const char *end = text + shown;
-    if (shown < len)
-        end = g_utf8_find_prev_char(text, end + 1);
-    if (end == NULL)
-        end = text;
-    char *part = g_strndup(text, (gsize)(end - text));
+    char *part = g_strndup(text, shown);
     char *escaped = g_strescape(part, NULL);
-    char *quoted = g_strdup_printf("\"%s\"%s", escaped, (gsize)(end - text) < len ? "…" : "");
+    char *quoted = g_strdup_printf("\"%s\"%s", escaped, shown < len ? "..." : "");
     g_free(part);
     g_free(escaped);
     return quoted;

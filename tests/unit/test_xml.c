@@ -599,6 +599,19 @@ test_list_rejects(void **state)
     g_error_free(e);
     g_free(doc);
 
+    /* Values quoted in messages are bounded and escaped. */
+    char *junk = g_strnfill(100, 'x');
+    char *contents = g_strdup_printf("<Contents><Key>k</Key><Size>\xc3\xa9%s</Size></Contents>", junk);
+    doc = list_doc(contents);
+    e = parse_list_bad(doc);
+    char *want = g_strdup_printf("invalid <Size> \"\\303\\251%.62s\"... (expected", junk);
+    assert_message_contains(e, want);
+    g_free(want);
+    g_error_free(e);
+    g_free(doc);
+    g_free(contents);
+    g_free(junk);
+
     doc = list_doc("<Contents><Key>a%zz</Key><Size>1</Size></Contents>"
                    "<EncodingType>url</EncodingType>");
     e = parse_list_bad(doc);
