@@ -384,9 +384,90 @@ register_secrets(const SeaftierConfig *cfg)
     }
 }
 
+/* Every value that is a secret wherever it came from, trimmed as the
+ * loaders read them; short ones are left out, as in seaftier_log_add_secret(). */
+static GPtrArray *
+collect_secrets(GKeyFile *kf)
+{
+    GPtrArray *secrets = g_ptr_array_new_with_free_func((GDestroyNotify)cfg_wipe_free);
+    static const char *const keys[] = { "key", "sse_c_key" };
+    for (int t = 0; kf && t < SEAFTIER_N_TYPES; t++) {
+        for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+            char *v = cfg_kf_get(kf, type_sections[t], keys[k]);
+            if (v && strlen(v) >= 4)
+                g_ptr_array_add(secrets, v);
+            else
+                cfg_wipe_free(v);
+        }
+    }
+    static const char *const vars[] = { "S3_SECRET_KEY", "S3_SSE_C_KEY" };
+    for (size_t k = 0; k < G_N_ELEMENTS(vars); k++) {
+        const char *v = g_getenv(vars[k]);
+        if (v && strlen(v) >= 4)
+            g_ptr_array_add(secrets, g_strdup(v));
+    }
+    return secrets;
+}
+
+/* Replaces every secret in `text` by "***"; returns a new string. */
+static char *
+scrub(const char *text, GPtrArray *secrets)
+{
+    GString *s = g_string_new(text);
+    /* Until stable: masking one secret could complete another. Each pass
+     * shortens the text (secrets are >= 4 bytes), so this ends. */
+    for (gboolean changed = TRUE; changed;) {
+        changed = FALSE;
+        for (guint i = 0; i < secrets->len; i++) {
+            const char *secret = secrets->pdata[i];
+            char *hit;
+            while ((hit = strstr(s->str, secret)) != NULL) {
+                gssize pos = hit - s->str;
+                g_string_erase(s, pos, (gssize)strlen(secret));
+                g_string_insert(s, pos, "***");
+                changed = TRUE;
+            }
+        }
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* Messages never quote the secret keys themselves, but they do quote other
+ * values, and a secret pasted into the wrong key (or contained in another
+ * value) would ride along: mask them all, as the logger does. */
+static void
+scrub_findings(GKeyFile *kf, GPtrArray *warnings, GError *error)
+{
+    GPtrArray *secrets = collect_secrets(kf);
+    for (guint i = 0; warnings && i < warnings->len; i++) {
+        char *clean = scrub(warnings->pdata[i], secrets);
+        g_free(warnings->pdata[i]);
+        warnings->pdata[i] = clean;
+    }
+    if (error) {
+        char *clean = scrub(error->message, secrets);
+        g_free(error->message);
+        error->message = clean;
+    }
+    g_ptr_array_unref(secrets);
+}
+
+static SeaftierConfig *load_checked(GKeyFile *kf, const char *source_name, GError **error);
+
 /* `kf` may be NULL: environment mode without a file. */
 static SeaftierConfig *
 load(GKeyFile *kf, const char *source_name, GError **error)
+{
+    GError *err = NULL;
+    SeaftierConfig *cfg = load_checked(kf, source_name, &err);
+    scrub_findings(kf, cfg ? cfg->warnings : NULL, err);
+    if (err)
+        g_propagate_error(error, err);
+    return cfg;
+}
+
+static SeaftierConfig *
+load_checked(GKeyFile *kf, const char *source_name, GError **error)
 {
     SeaftierConfig *cfg = g_new0(SeaftierConfig, 1);
     cfg->warnings = g_ptr_array_new_with_free_func(g_free);

@@ -892,6 +892,15 @@ test_value_escaped_in_message(void **state)
                       "[tier] mode 'write\\001back'", NULL);
 }
 
+static void
+test_secret_in_other_value_masked(void **state)
+{
+    (void)state;
+    /* The secret pasted into a key whose value messages do quote. */
+    expect_error_with("fs_object_backend", "name", "s3" SECRET, SEAFTIER_CONFIG_ERROR_INVALID,
+                      "[fs_object_backend] name 's3***'", NULL);
+}
+
 /* ---- files ---- */
 
 static void
@@ -1231,7 +1240,7 @@ main(void)
         T(test_bad_mode), T(test_bad_concurrency), T(test_bad_upload_delay),
         T(test_upload_delay_too_long), T(test_bad_log_level), T(test_relative_dir),
         T(test_socket_too_long), T(test_inline_max_too_big),
-        T(test_ca_file_missing), T(test_ca_file_directory), T(test_value_escaped_in_message),
+        T(test_ca_file_missing), T(test_ca_file_directory), T(test_secret_in_other_value_masked), T(test_value_escaped_in_message),
         T(test_file_missing), T(test_file_syntax_error_hides_secret), T(test_no_file_no_env),
         T(test_env_only), T(test_env_missing_file_is_fine), T(test_env_overrides_file),
         T(test_env_use_s3_storage), T(test_env_not_selected), T(test_env_defaults),
