@@ -105,7 +105,7 @@ check_socket_length(const char *label, const char *path, GError **error)
 }
 
 static gboolean
-read_key(GKeyFile *kf, SeaftierTierConfig *t, const char *key, const char *v,
+read_key(SeaftierTierConfig *t, const char *key, const char *v,
          const char *label, GError **error)
 {
     if (strcmp(key, "dir") == 0) {
@@ -164,7 +164,6 @@ read_key(GKeyFile *kf, SeaftierTierConfig *t, const char *key, const char *v,
         g_free(q);
         return FALSE;
     }
-    (void)kf;
     return TRUE;    /* unknown keys were warned about already */
 }
 
@@ -184,7 +183,7 @@ cfg_tier_load(GKeyFile *kf, SeaftierTierConfig *t, GPtrArray *warnings, GError *
             continue;
         }
         char *label = g_strdup_printf("[" SECTION "] %s", *k);
-        gboolean ok = read_key(kf, t, *k, v, label, error);
+        gboolean ok = read_key(t, *k, v, label, error);
         g_free(label);
         g_free(v);
         if (!ok)
