@@ -1,1 +1,36 @@
-# build fragment for daemon, included by Makefile.am
+# build fragment for seaftierd (daemon/), included by Makefile.am
+#
+# daemon/libseaftierd-core.la holds what seaftierd and seaftier-admin share:
+# configuration/tier/S3 set-up, the uploader and flush job, remote deletes,
+# the bucket probe, metrics and JSON output.
+noinst_LTLIBRARIES += daemon/libseaftierd-core.la
+daemon_libseaftierd_core_la_SOURCES = \
+	daemon/env.c daemon/env.h \
+	daemon/inflight.c daemon/inflight.h \
+	daemon/uploader.c daemon/uploader.h \
+	daemon/flush-job.c daemon/flush-job.h \
+	daemon/deleter.c daemon/deleter.h \
+	daemon/probe.c daemon/probe.h \
+	daemon/metrics.c daemon/metrics.h \
+	daemon/json.c daemon/json.h
+daemon_libseaftierd_core_la_LIBADD = lib/libseaftier.la
+
+sbin_PROGRAMS += daemon/seaftierd
+daemon_seaftierd_SOURCES = \
+	daemon/main.c daemon/daemon.h \
+	daemon/scheduler.c daemon/housekeeping.c daemon/evictor.c \
+	daemon/control-socket.c
+daemon_seaftierd_LDADD = daemon/libseaftierd-core.la lib/libseaftier.la $(DEPS_LIBS)
+
+# The systemd unit (installed when systemd's unit directory is known).
+systemdsystemunitdir = $(prefix)/lib/systemd/system
+dist_systemdsystemunit_DATA = conf/seaftierd.service
+
+# Integration tests of the daemon and the admin tool (real S3 server).
+# Shell tests run with $(SHELL); they find the programs through these
+# variables.
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	SEAFTIER_SRCDIR='$(abs_top_srcdir)'; export SEAFTIER_SRCDIR; \
+	SEAFTIER_BUILDDIR='$(abs_top_builddir)'; export SEAFTIER_BUILDDIR;

@@ -1,1 +1,8 @@
-# build fragment for tools, included by Makefile.am
+# build fragment for seaftier-admin (tools/), included by Makefile.am
+bin_PROGRAMS += tools/seaftier-admin
+tools_seaftier_admin_SOURCES = \
+	tools/admin.c tools/admin.h tools/common.c \
+	tools/progress.c tools/progress.h \
+	tools/cmd-status.c tools/cmd-flush.c tools/cmd-objects.c \
+	tools/cmd-evict.c tools/cmd-warmup.c tools/cmd-verify.c tools/cmd-check.c
+tools_seaftier_admin_LDADD = daemon/libseaftierd-core.la lib/libseaftier.la $(DEPS_LIBS)

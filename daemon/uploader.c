@@ -1,0 +1,250 @@
+/* daemon/uploader.c — see uploader.h. */
+#include "config.h"
+
+#include "uploader.h"
+#include "env.h"
+
+#include <seaftier/log.h>
+
+struct SeaftierUploader {
+    SeaftierTier *tier;
+    SeaftierS3 *s3[SEAFTIER_N_TYPES];
+    SeaftierInflight *inflight;
+    SeaftierMetrics *metrics;
+    GThreadPool *pool;
+    guint concurrency;
+
+    GMutex lock;
+    GCond changed;
+    guint active;               /* submitted, not yet finished */
+    gboolean stopping;
+
+    void (*hook)(void *);
+    void *hook_data;
+};
+
+typedef struct {
+    SeaftierTierEntry entry;
+    SeaftierUploadDoneFunc done;
+    void *user_data;
+} UploadJob;
+
+gint64
+seaftier_upload_retry_at(int attempts, gboolean transient, gint64 now)
+{
+    /* Transient: 5 s doubling up to 15 min, so an outage clears quickly once
+     * S3 is back. Permanent (403, no bucket, SSE-C refused): 1 min doubling
+     * up to 6 h — an operator has to act, retrying hard only adds load. */
+    gint64 base = transient ? 5 : 60;
+    gint64 cap = transient ? 900 : 6 * 3600;
+    gint64 delay = base;
+    for (int i = 0; i < attempts && delay < cap; i++)
+        delay *= 2;
+    delay = MIN(delay, cap);
+    delay += g_random_int_range(0, (gint32)(delay / 5 + 1));
+    return now + delay;
+}
+
+static void
+finish_job(SeaftierUploader *up, UploadJob *job, gboolean ok, const char *message)
+{
+    const SeaftierTierEntry *e = &job->entry;
+    seaftier_inflight_release(up->inflight, e->type, e->repo_id, e->obj_id);
+    if (job->done)
+        job->done(e, ok, message, job->user_data);
+    g_mutex_lock(&up->lock);
+    up->active--;
+    g_cond_broadcast(&up->changed);
+    g_mutex_unlock(&up->lock);
+    if (up->hook)
+        up->hook(up->hook_data);
+    g_free(job);
+}
+
+static void
+upload_one(gpointer data, gpointer user_data)
+{
+    UploadJob *job = data;
+    SeaftierUploader *up = user_data;
+    const SeaftierTierEntry *e = &job->entry;
+    const char *tname = seaftier_type_name(e->type);
+    void *buf = NULL;
+    gsize len = 0;
+    GError *err = NULL;
+
+    if (!seaftier_tier_read(up->tier, e->type, e->repo_id, e->obj_id, &buf, &len, &err)) {
+        if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND) ||
+            g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
+            /* Deleted while queued: nothing to upload; the deleter owns it now. */
+            seaftier_debug("upload %s %s/%s skipped: %s", tname, e->repo_id, e->obj_id, err->message);
+            g_error_free(err);
+            finish_job(up, job, TRUE, NULL);
+            return;
+        }
+        char *msg = g_strdup_printf("cannot read the local copy: %s", err->message);
+        seaftier_error("upload %s %s/%s: %s", tname, e->repo_id, e->obj_id, msg);
+        gboolean transient = !g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_CORRUPT);
+        g_clear_error(&err);
+        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+        if (!seaftier_tier_record_failure(up->tier, e, msg,
+                                          seaftier_upload_retry_at(e->attempts, transient, now), &err)) {
+            seaftier_error("upload %s %s/%s: cannot record the failure: %s", tname, e->repo_id,
+                           e->obj_id, err->message);
+            g_clear_error(&err);
+        }
+        seaftier_metrics_upload_done(up->metrics, 0, FALSE, transient);
+        finish_job(up, job, FALSE, msg);
+        g_free(msg);
+        return;
+    }
+
+    char *key = seaftier_env_s3_key(e->repo_id, e->obj_id);
+    gboolean ok = seaftier_s3_put(up->s3[e->type], key, buf, len, e->created, &err);
+    g_free(buf);
+    g_free(key);
+    if (ok) {
+        GError *merr = NULL;
+        if (!seaftier_tier_mark_clean(up->tier, e, &merr)) {
+            /* In S3 but still dirty here: the next pass uploads it again,
+             * which is harmless for content-addressed objects. */
+            char *msg = g_strdup_printf("uploaded, but cannot mark it clean: %s", merr->message);
+            seaftier_error("upload %s %s/%s: %s", tname, e->repo_id, e->obj_id, msg);
+            g_error_free(merr);
+            seaftier_metrics_upload_done(up->metrics, 0, FALSE, TRUE);
+            finish_job(up, job, FALSE, msg);
+            g_free(msg);
+            return;
+        }
+        seaftier_debug("uploaded %s %s/%s (%zu bytes)", tname, e->repo_id, e->obj_id, len);
+        seaftier_metrics_upload_done(up->metrics, len, TRUE, FALSE);
+        finish_job(up, job, TRUE, NULL);
+        return;
+    }
+
+    gboolean transient = seaftier_s3_error_is_transient(err);
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    gint64 retry_at = seaftier_upload_retry_at(e->attempts, transient, now);
+    char *msg = g_strdup(err->message);
+    g_clear_error(&err);
+    if (transient)
+        seaftier_warning("upload %s %s/%s failed (attempt %d, retry in %" G_GINT64_FORMAT " s): %s",
+                         tname, e->repo_id, e->obj_id, e->attempts + 1, retry_at - now, msg);
+    else
+        seaftier_error("upload %s %s/%s failed permanently (attempt %d, next try in %" G_GINT64_FORMAT
+                       " s): %s", tname, e->repo_id, e->obj_id, e->attempts + 1, retry_at - now, msg);
+    if (!seaftier_tier_record_failure(up->tier, e, msg, retry_at, &err)) {
+        seaftier_error("upload %s %s/%s: cannot record the failure: %s", tname, e->repo_id,
+                       e->obj_id, err->message);
+        g_clear_error(&err);
+    }
+    seaftier_metrics_upload_done(up->metrics, 0, FALSE, TRUE);
+    finish_job(up, job, FALSE, msg);
+    g_free(msg);
+}
+
+SeaftierUploader *
+seaftier_uploader_new(SeaftierTier *tier, SeaftierS3 *const s3[SEAFTIER_N_TYPES],
+                      SeaftierInflight *inflight, SeaftierMetrics *metrics, int concurrency)
+{
+    SeaftierUploader *up = g_new0(SeaftierUploader, 1);
+    up->tier = tier;
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++)
+        up->s3[t] = s3[t];
+    up->inflight = inflight;
+    up->metrics = metrics;
+    up->concurrency = (guint)MAX(concurrency, 1);
+    g_mutex_init(&up->lock);
+    g_cond_init(&up->changed);
+    up->pool = g_thread_pool_new(upload_one, up, (gint)up->concurrency, FALSE, NULL);
+    return up;
+}
+
+void
+seaftier_uploader_free(SeaftierUploader *up)
+{
+    if (!up)
+        return;
+    g_thread_pool_free(up->pool, FALSE, TRUE);
+    g_cond_clear(&up->changed);
+    g_mutex_clear(&up->lock);
+    g_free(up);
+}
+
+void
+seaftier_uploader_set_hook(SeaftierUploader *up, void (*hook)(void *), void *user_data)
+{
+    up->hook = hook;
+    up->hook_data = user_data;
+}
+
+SeaftierSubmitResult
+seaftier_uploader_submit(SeaftierUploader *up, const SeaftierTierEntry *entry, gboolean wait,
+                         SeaftierUploadDoneFunc done, void *user_data)
+{
+    g_mutex_lock(&up->lock);
+    while (!up->stopping && up->active >= up->concurrency) {
+        if (!wait) {
+            g_mutex_unlock(&up->lock);
+            return SEAFTIER_SUBMIT_FULL;
+        }
+        g_cond_wait(&up->changed, &up->lock);
+    }
+    if (up->stopping) {
+        g_mutex_unlock(&up->lock);
+        return SEAFTIER_SUBMIT_STOPPED;
+    }
+    if (!seaftier_inflight_claim(up->inflight, entry->type, entry->repo_id, entry->obj_id,
+                                 SEAFTIER_INFLIGHT_PUT)) {
+        g_mutex_unlock(&up->lock);
+        return SEAFTIER_SUBMIT_KEY_BUSY;
+    }
+    up->active++;
+    g_mutex_unlock(&up->lock);
+
+    UploadJob *job = g_new0(UploadJob, 1);
+    job->entry = *entry;
+    job->done = done;
+    job->user_data = user_data;
+    g_thread_pool_push(up->pool, job, NULL);
+    return SEAFTIER_SUBMIT_OK;
+}
+
+guint
+seaftier_uploader_active(SeaftierUploader *up)
+{
+    g_mutex_lock(&up->lock);
+    guint n = up->active;
+    g_mutex_unlock(&up->lock);
+    return n;
+}
+
+guint
+seaftier_uploader_free_slots(SeaftierUploader *up)
+{
+    g_mutex_lock(&up->lock);
+    guint n = up->stopping || up->active >= up->concurrency ? 0 : up->concurrency - up->active;
+    g_mutex_unlock(&up->lock);
+    return n;
+}
+
+void
+seaftier_uploader_stop(SeaftierUploader *up)
+{
+    g_mutex_lock(&up->lock);
+    up->stopping = TRUE;
+    g_cond_broadcast(&up->changed);
+    g_mutex_unlock(&up->lock);
+}
+
+gboolean
+seaftier_uploader_drain(SeaftierUploader *up, gint64 deadline_us)
+{
+    g_mutex_lock(&up->lock);
+    while (up->active > 0) {
+        if (!g_cond_wait_until(&up->changed, &up->lock, deadline_us))
+            break;
+    }
+    gboolean drained = up->active == 0;
+    g_mutex_unlock(&up->lock);
+    return drained;
+}

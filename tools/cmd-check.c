@@ -1,0 +1,304 @@
+/* tools/cmd-check.c — `seaftier-admin check`: is this configuration safe to
+ * run with?
+ *
+ * 1. The configuration passes every rule of the config module (errors stop
+ *    here with exit 2; warnings are shown).
+ * 2. Per backend: the bucket is reached and takes a probe object written,
+ *    read back and deleted with the configured SSE-C (daemon/probe.c, the
+ *    same probe seaftierd runs at start).
+ * 3. Per backend, a sample of the objects already there is read back the
+ *    way seaftier will read them: objects readable WITHOUT the SSE-C key in
+ *    a bucket configured for SSE-C mean mixed encrypted/unencrypted data;
+ *    objects readable neither with nor without the key are encrypted with
+ *    another key; SSE-C objects in a bucket configured without a key cannot
+ *    be read at all. Each finding says what to do. */
+#include "config.h"
+
+#include "admin.h"
+#include "../daemon/probe.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SAMPLE_KEYS 20
+
+typedef struct {
+    gboolean json;
+    GString *out;           /* JSON of the current backend's findings */
+    int findings;
+    int total_problems;
+} Check;
+
+static void
+finding(Check *c, const char *severity, const char *what, const char *advice)
+{
+    if (c->json) {
+        g_string_append(c->out, c->findings ? ",{" : "{");
+        seaftier_json_key(c->out, "severity", TRUE);
+        seaftier_json_string(c->out, severity);
+        seaftier_json_key(c->out, "problem", FALSE);
+        seaftier_json_string(c->out, what);
+        seaftier_json_key(c->out, "advice", FALSE);
+        seaftier_json_string(c->out, advice);
+        g_string_append_c(c->out, '}');
+    } else {
+        printf("  %s: %s\n", strcmp(severity, "error") == 0 ? "PROBLEM" : "warning", what);
+        if (advice)
+            printf("    what to do: %s\n", advice);
+    }
+    c->findings++;
+    if (strcmp(severity, "error") == 0)
+        c->total_problems++;
+}
+
+typedef struct {
+    GPtrArray *keys;
+} Sample;
+
+static gboolean
+sample_key(const SeaftierS3ListEntry *entry, void *user_data)
+{
+    Sample *s = user_data;
+    if (g_str_has_prefix(entry->key, SEAFTIER_PROBE_PREFIX))
+        return TRUE;
+    g_ptr_array_add(s->keys, g_strdup(entry->key));
+    return s->keys->len < SAMPLE_KEYS;
+}
+
+typedef struct {
+    guint sampled;
+    int unencrypted, other_key, encrypted_without_key;
+} SampleResult;
+
+static void
+check_existing(Check *c, const SeaftierS3Config *cfg, SeaftierS3 *s3, SampleResult *res)
+{
+    Sample sample = { g_ptr_array_new_with_free_func(g_free) };
+    GError *err = NULL;
+    SeaftierS3ListPage *page = NULL;
+    if (!seaftier_s3_list_page(s3, "", NULL, 100, &page, &err)) {
+        char *what = g_strdup_printf("cannot list bucket %s: %s", cfg->bucket, err->message);
+        finding(c, "error", what, seaftier_probe_advice(err, cfg, "list"));
+        g_free(what);
+        g_error_free(err);
+        g_ptr_array_free(sample.keys, TRUE);
+        return;
+    }
+    for (guint i = 0; i < page->entries->len && sample.keys->len < SAMPLE_KEYS; i++)
+        sample_key(g_ptr_array_index(page->entries, i), &sample);
+    seaftier_s3_list_page_free(page);
+
+    /* A client without SSE-C reads the way a reader without the key would. */
+    SeaftierS3Config plain_cfg = *cfg;
+    plain_cfg.sse_c_key = NULL;
+    SeaftierS3 *plain = seaftier_s3_new(&plain_cfg, &err);
+    if (!plain) {
+        finding(c, "error", err->message, NULL);
+        g_error_free(err);
+        g_ptr_array_free(sample.keys, TRUE);
+        return;
+    }
+    int unencrypted = 0, other_key = 0, encrypted = 0, unreadable = 0;
+    char *example_plain = NULL, *example_other = NULL, *example_err = NULL;
+    for (guint i = 0; i < sample.keys->len; i++) {
+        const char *key = g_ptr_array_index(sample.keys, i);
+        GError *perr = NULL, *kerr = NULL;
+        gboolean plain_ok = seaftier_s3_head(plain, key, NULL, &perr);
+        if (cfg->sse_c_key) {
+            if (plain_ok) {
+                unencrypted++;
+                if (!example_plain)
+                    example_plain = g_strdup(key);
+            } else if (!seaftier_s3_head(s3, key, NULL, &kerr)) {
+                if (g_error_matches(kerr, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_MISMATCH) ||
+                    g_error_matches(kerr, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INVALID_REQUEST)) {
+                    other_key++;
+                    if (!example_other)
+                        example_other = g_strdup(key);
+                } else {
+                    unreadable++;
+                    if (!example_err)
+                        example_err = g_strdup_printf("%s: %s", key, kerr->message);
+                }
+            }
+        } else if (!plain_ok) {
+            if (g_error_matches(perr, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_MISMATCH) ||
+                g_error_matches(perr, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INVALID_REQUEST)) {
+                encrypted++;
+                if (!example_other)
+                    example_other = g_strdup(key);
+            } else {
+                unreadable++;
+                if (!example_err)
+                    example_err = g_strdup_printf("%s: %s", key, perr->message);
+            }
+        }
+        g_clear_error(&perr);
+        g_clear_error(&kerr);
+    }
+    if (!c->json)
+        printf("  existing objects: %u sampled\n", sample.keys->len);
+    if (unencrypted) {
+        char *what = g_strdup_printf("bucket %s holds objects readable WITHOUT the SSE-C key "
+                                     "(%d of %u sampled, e.g. %s): mixed encrypted and unencrypted data",
+                                     cfg->bucket, unencrypted, sample.keys->len, example_plain);
+        finding(c, "error", what,
+                "these objects are not protected by sse_c_key; re-encrypt them (copy each with SSE-C, "
+                "e.g. GET + PUT with the key) or use a bucket holding only SSE-C data; Seafile can "
+                "still read them only while both kinds are handled");
+        g_free(what);
+    }
+    if (other_key) {
+        char *what = g_strdup_printf("bucket %s holds objects that cannot be read with the configured "
+                                     "sse_c_key (%d of %u sampled, e.g. %s): they are encrypted with "
+                                     "another key", cfg->bucket, other_key, sample.keys->len,
+                                     example_other);
+        finding(c, "error", what, "set sse_c_key to the key this bucket's data was written with");
+        g_free(what);
+    }
+    if (encrypted) {
+        char *what = g_strdup_printf("bucket %s holds SSE-C encrypted objects (%d of %u sampled, e.g. "
+                                     "%s) but [%s] has no sse_c_key: they cannot be read",
+                                     cfg->bucket, encrypted, sample.keys->len, example_other,
+                                     cfg->section);
+        finding(c, "error", what, "set sse_c_key (32 characters) to the key the data was written with");
+        g_free(what);
+    }
+    if (unreadable) {
+        char *what = g_strdup_printf("%d sampled objects could not be read: %s", unreadable, example_err);
+        finding(c, "warning", what, NULL);
+        g_free(what);
+    }
+    res->sampled = sample.keys->len;
+    res->unencrypted = unencrypted;
+    res->other_key = other_key;
+    res->encrypted_without_key = encrypted;
+    g_free(example_plain);
+    g_free(example_other);
+    g_free(example_err);
+    seaftier_s3_free(plain);
+    g_ptr_array_free(sample.keys, TRUE);
+}
+
+int
+admin_cmd_check(int argc, char **argv)
+{
+    AdminCommon common = { 0 };
+    gboolean no_network = FALSE;
+    const GOptionEntry entries[] = {
+        { "config-only", 0, 0, G_OPTION_ARG_NONE, &no_network, "Only check the configuration", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    int rc = ADMIN_EXIT_USAGE;
+    SeaftierEnv *env = NULL;
+    if (!admin_parse(&argc, &argv, "check", NULL,
+                     "Validates seafile.conf (every rule), then per backend: reaches the bucket,\n"
+                     "writes/reads/deletes a probe object with the configured SSE-C, and samples\n"
+                     "existing objects for mixed encrypted/unencrypted data or another SSE-C key.\n"
+                     "Exits 0 when all is well, 1 when a problem was found, 2 for config errors.",
+                     entries, TRUE, &common))
+        goto out;
+    if (argc > 1) {
+        admin_error("check", "unexpected argument \"%s\"", argv[1]);
+        goto out;
+    }
+    GError *err = NULL;
+    env = seaftier_env_load(common.config_dir, common.seafile_dir, &err);
+    if (!env) {
+        if (common.json) {
+            GString *o = g_string_new("{\"ok\":false,\"config\":{\"ok\":false,\"error\":");
+            seaftier_json_string(o, err->message);
+            g_string_append(o, "}}");
+            printf("%s\n", o->str);
+            g_string_free(o, TRUE);
+        } else {
+            printf("config: ERROR: %s\n", err->message);
+        }
+        g_error_free(err);
+        rc = ADMIN_EXIT_USAGE;
+        goto out;
+    }
+    Check c = { .json = common.json, .out = g_string_new(NULL) };
+    GString *doc = g_string_new("{\"config\":{\"ok\":true,\"file\":");
+    seaftier_json_string(doc, env->conf_path);
+    g_string_append(doc, ",\"warnings\":[");
+    if (!c.json)
+        printf("config %s: ok\n", env->conf_path);
+    for (guint i = 0; env->cfg->warnings && i < env->cfg->warnings->len; i++) {
+        const char *w = g_ptr_array_index(env->cfg->warnings, i);
+        if (c.json) {
+            if (i)
+                g_string_append_c(doc, ',');
+            seaftier_json_string(doc, w);
+        } else {
+            printf("  warning: %s\n", w);
+        }
+    }
+    g_string_append(doc, "]},\"backends\":{");
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        const SeaftierS3Config *cfg = &env->cfg->s3[t];
+        c.findings = 0;
+        g_string_truncate(c.out, 0);
+        if (!c.json)
+            printf("\n[%s] bucket %s on %s (%s, signature %s, %s, %s)\n", cfg->section, cfg->bucket,
+                   cfg->host ? cfg->host : "AWS", cfg->use_https ? "https" : "http",
+                   cfg->use_v4_signature ? "V4" : "V2", cfg->path_style_request ? "path style" : "virtual host",
+                   cfg->sse_c_key ? "SSE-C" : "no SSE-C");
+        int before = c.total_problems;
+        gboolean probe_ok = FALSE;
+        char *probe_msg = NULL;
+        SampleResult sample = { 0 };
+        if (!no_network) {
+            SeaftierS3 *s3 = seaftier_s3_new(cfg, &err);
+            if (!s3) {
+                finding(&c, "error", err->message, NULL);
+                g_clear_error(&err);
+            } else {
+                SeaftierProbeResult r = seaftier_probe_bucket(s3, cfg, &probe_msg);
+                probe_ok = r == SEAFTIER_PROBE_OK;
+                if (probe_ok) {
+                    if (!c.json)
+                        printf("  probe: PUT/GET/DELETE%s ok\n", cfg->sse_c_key ? " with SSE-C" : "");
+                } else {
+                    finding(&c, "error", probe_msg,
+                            r == SEAFTIER_PROBE_TRANSIENT ? "the server could not be reached or failed; "
+                            "seaftierd keeps the data dirty and retries" :
+                            "seaftierd will refuse to upload to this bucket until this is fixed");
+                }
+                /* Only worth sampling when the bucket answers at all. */
+                if (probe_ok || r == SEAFTIER_PROBE_REFUSED)
+                    check_existing(&c, cfg, s3, &sample);
+                seaftier_s3_free(s3);
+            }
+        }
+        if (c.json) {
+            seaftier_json_key(doc, seaftier_type_name(t), t == 0);
+            g_string_append(doc, "{\"section\":");
+            seaftier_json_string(doc, cfg->section);
+            g_string_append(doc, ",\"bucket\":");
+            seaftier_json_string(doc, cfg->bucket);
+            g_string_append_printf(doc, ",\"sse_c\":%s,\"probe_ok\":%s,\"ok\":%s,\"sampled\":%u,"
+                                   "\"unencrypted\":%d,\"other_key\":%d,\"encrypted_without_key\":%d,"
+                                   "\"findings\":[%s]}",
+                                   cfg->sse_c_key ? "true" : "false", probe_ok ? "true" : "false",
+                                   c.total_problems == before ? "true" : "false", sample.sampled,
+                                   sample.unencrypted, sample.other_key, sample.encrypted_without_key,
+                                   c.out->str);
+        } else if (c.total_problems == before) {
+            printf("  ok\n");
+        }
+        g_free(probe_msg);
+    }
+    g_string_append_printf(doc, "},\"ok\":%s}", c.total_problems ? "false" : "true");
+    if (c.json)
+        printf("%s\n", doc->str);
+    else
+        printf("\n%s\n", c.total_problems ? "check: problems found (see above)" : "check: all ok");
+    g_string_free(doc, TRUE);
+    g_string_free(c.out, TRUE);
+    rc = c.total_problems ? ADMIN_EXIT_PROBLEMS : ADMIN_EXIT_OK;
+out:
+    seaftier_env_free(env);
+    admin_common_clear(&common);
+    return rc;
+}
