@@ -1,1 +1,29 @@
 # build fragment for lib/tier, included by Makefile.am
+lib_libseaftier_la_SOURCES += \
+	lib/tier/tier.h lib/tier/tier-private.h \
+	lib/tier/ids.c \
+	lib/tier/crc32c.c lib/tier/crc32c.h \
+	lib/tier/codec.c lib/tier/codec.h \
+	lib/tier/ram.c lib/tier/ram.h \
+	lib/tier/db.c \
+	lib/tier/objfile.c \
+	lib/tier/commit.c \
+	lib/tier/tier.c \
+	lib/tier/store.c \
+	lib/tier/upload.c \
+	lib/tier/evict.c \
+	lib/tier/verify.c \
+	lib/tier/nudge.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tier_parts tests/unit/test_tier
+TESTS += tests/unit/test_tier_parts tests/unit/test_tier
+
+tests_unit_test_tier_parts_SOURCES = tests/unit/test_tier_parts.c
+tests_unit_test_tier_parts_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_parts_LDADD = $(TEST_LIBS)
+
+tests_unit_test_tier_SOURCES = tests/unit/test_tier.c
+tests_unit_test_tier_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_LDADD = $(TEST_LIBS)
+endif

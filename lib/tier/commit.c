@@ -1,0 +1,283 @@
+/* lib/tier/commit.c — group commit of stores.
+ *
+ * Leader/follower: a storing thread queues its entry; if no commit is in
+ * progress it becomes the leader, takes everything queued, and applies it in
+ * one transaction (synchronous=FULL if any entry is durable, so one WAL fsync
+ * covers all of them); threads arriving meanwhile wait and form the next
+ * batch. One thread alone pays exactly one fsync; N threads share them.
+ * Object files were written (and fsynced) by their own threads in parallel;
+ * the leader fsyncs each distinct directory once before the index commits,
+ * so a committed row never names a file whose directory entry is not durable.
+ *
+ * Limits are checked inside the transaction, against the usage table, so two
+ * processes cannot both squeeze in past max_size.
+ */
+#include "config.h"
+
+#include "tier/tier-private.h"
+
+#include <string.h>
+
+void
+seaftier_tier_commit_init(SeaftierTier *tier)
+{
+    g_mutex_init(&tier->commit.lock);
+    g_cond_init(&tier->commit.done);
+    tier->commit.pending = g_ptr_array_new();
+}
+
+void
+seaftier_tier_commit_clear(SeaftierTier *tier)
+{
+    if (!tier->commit.pending)
+        return;
+    g_ptr_array_free(tier->commit.pending, TRUE);
+    tier->commit.pending = NULL;
+    g_mutex_clear(&tier->commit.lock);
+    g_cond_clear(&tier->commit.done);
+}
+
+typedef struct {
+    guint64 dirty;      /* stored bytes of DIRTY objects */
+    guint64 clean;
+} Usage;
+
+static gboolean
+read_usage(TierConn *conn, Usage *u, GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "SELECT state, SUM(stored_bytes) FROM usage WHERE state IN (0, 1) GROUP BY state", error);
+    if (!stmt)
+        return FALSE;
+    memset(u, 0, sizeof(*u));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        guint64 v = (guint64)MAX(sqlite3_column_int64(stmt, 1), 0);
+        if (sqlite3_column_int(stmt, 0) == SEAFTIER_STATE_DIRTY)
+            u->dirty = v;
+        else
+            u->clean = v;
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "reading usage");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+fits(SeaftierTier *tier, TierCommitEntry *e, const Usage *u)
+{
+    if (tier->max_size == 0 || u->dirty + e->stored_size <= tier->max_size)
+        return TRUE;
+    char *dirty = g_format_size_full(u->dirty, G_FORMAT_SIZE_IEC_UNITS);
+    char *max = g_format_size_full(tier->max_size, G_FORMAT_SIZE_IEC_UNITS);
+    g_set_error(&e->error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL,
+                "tier %s is full: dirty data not yet uploaded (%s) plus %s %s/%s "
+                "(%" G_GUINT64_FORMAT " bytes) would exceed max_size %s",
+                tier->dir, dirty, seaftier_tier_type_dir(e->type), e->repo_id, e->obj_id,
+                e->stored_size, max);
+    g_free(dirty);
+    g_free(max);
+    return FALSE;
+}
+
+static gboolean
+step_done(TierConn *conn, sqlite3_stmt *stmt, const char *what, GError **error)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, what);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+put_blob(TierConn *conn, TierCommitEntry *e, GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "INSERT OR REPLACE INTO blobs (id, data) VALUES (?1, ?2)", error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, e->rowid);
+    /* A NULL pointer would bind SQL NULL; an empty object is an empty blob. */
+    static const char empty[1];
+    sqlite3_bind_blob64(stmt, 2, e->stored_size ? e->blob : empty, e->stored_size, SQLITE_STATIC);
+    return step_done(conn, stmt, "storing inline data", error);
+}
+
+/* FALSE only for a failure of the whole transaction; per-entry outcomes
+ * (FULL) go to e->error. */
+static gboolean
+apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean full, Usage *u,
+            gint64 now, GError **error)
+{
+    TierRow row;
+    GError *err = NULL;
+    gboolean found = seaftier_tier_find_row(conn, e->type, e->repo_id, e->obj_id, &row, &err);
+    if (err) {
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    sqlite3_stmt *stmt;
+
+    if (e->kind == COMMIT_SYNC || (found && row.state != SEAFTIER_STATE_DELETED)) {
+        /* Already present: a durable store only needs the row's commit to be
+         * on stable storage, which this FULL transaction guarantees. */
+        if (found && e->durable && row.state == SEAFTIER_STATE_DIRTY && !row.synced) {
+            stmt = seaftier_tier_stmt(conn, "UPDATE objects SET synced = 1 WHERE id = ?1", error);
+            if (!stmt)
+                return FALSE;
+            sqlite3_bind_int64(stmt, 1, row.rowid);
+            if (!step_done(conn, stmt, "marking synced", error))
+                return FALSE;
+        }
+        e->rowid = found ? row.rowid : 0;
+        return TRUE;
+    }
+    if (found && e->state == SEAFTIER_STATE_CLEAN) {
+        e->rowid = row.rowid;       /* a CLEAN fill never undoes a delete */
+        return TRUE;
+    }
+    if (!fits(tier, e, u))
+        return TRUE;
+
+    if (!found) {
+        stmt = seaftier_tier_stmt(conn,
+            "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec,"
+            " checksum, location, created, atime, generation, uploaded, synced)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, 0, ?12)", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int(stmt, 1, e->type);
+        sqlite3_bind_text(stmt, 2, e->repo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, e->obj_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(stmt, 4, e->state);
+    } else {
+        /* DIRTY over DELETED: the object lives again; `uploaded` stays, as
+         * S3 may still hold the (identical) old copy. */
+        stmt = seaftier_tier_stmt(conn,
+            "UPDATE objects SET state = 1, size = ?5, stored_size = ?6, codec = ?7,"
+            " checksum = ?8, location = ?9, created = ?10, atime = ?10, generation = ?11,"
+            " synced = ?12, attempts = 0, retry_at = 0, last_error = '' WHERE id = ?1", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int64(stmt, 1, row.rowid);
+    }
+    sqlite3_bind_int64(stmt, 5, (gint64)e->size);
+    sqlite3_bind_int64(stmt, 6, (gint64)e->stored_size);
+    sqlite3_bind_int(stmt, 7, e->codec);
+    sqlite3_bind_int64(stmt, 8, e->checksum);
+    sqlite3_bind_int(stmt, 9, e->location);
+    sqlite3_bind_int64(stmt, 10, now);
+    sqlite3_bind_int64(stmt, 11, e->generation);
+    sqlite3_bind_int(stmt, 12, full ? 1 : 0);
+    if (!step_done(conn, stmt, found ? "re-storing a deleted object" : "inserting an object",
+                   error))
+        return FALSE;
+    e->rowid = found ? row.rowid : sqlite3_last_insert_rowid(conn->db);
+    if (e->location == LOC_INLINE && !put_blob(conn, e, error))
+        return FALSE;
+    e->applied = TRUE;
+    if (e->state == SEAFTIER_STATE_DIRTY)
+        u->dirty += e->stored_size;
+    else
+        u->clean += e->stored_size;
+    return TRUE;
+}
+
+static void
+fail_all(GPtrArray *batch, const GError *err)
+{
+    for (guint i = 0; i < batch->len; i++) {
+        TierCommitEntry *e = batch->pdata[i];
+        e->applied = FALSE;
+        if (!e->error)
+            e->error = g_error_copy(err);
+    }
+}
+
+static void
+run_batch(SeaftierTier *tier, GPtrArray *batch)
+{
+    gboolean full = FALSE;
+    GHashTable *synced_dirs = NULL;
+    GError *err = NULL;
+
+    for (guint i = 0; i < batch->len; i++) {
+        TierCommitEntry *e = batch->pdata[i];
+        full = full || e->durable;
+        if (!e->durable || !e->file_dir)
+            continue;
+        if (!synced_dirs)
+            synced_dirs = g_hash_table_new(g_str_hash, g_str_equal);
+        if (g_hash_table_contains(synced_dirs, e->file_dir))
+            continue;
+        if (seaftier_tier_fsync_path(e->file_dir, TRUE, &e->error))
+            g_hash_table_add(synced_dirs, (gpointer)e->file_dir);
+    }
+    if (synced_dirs)
+        g_hash_table_destroy(synced_dirs);
+
+    TierConn *conn = seaftier_tier_conn_get(tier, &err);
+    if (!conn) {
+        fail_all(batch, err);
+        g_error_free(err);
+        return;
+    }
+    Usage u;
+    gint64 now = seaftier_tier_now();
+    gboolean ok = seaftier_tier_begin(conn, full, &err) && read_usage(conn, &u, &err);
+    for (guint i = 0; ok && i < batch->len; i++) {
+        TierCommitEntry *e = batch->pdata[i];
+        if (!e->error)
+            ok = apply_entry(tier, conn, e, full, &u, now, &err);
+    }
+    if (ok)
+        ok = seaftier_tier_commit(conn, &err);
+    if (!ok) {
+        seaftier_tier_rollback(conn);
+        fail_all(batch, err);
+        g_error_free(err);
+    } else {
+        TIER_STORE(&tier->used_cached, (gint64)(u.dirty + u.clean));
+    }
+    seaftier_tier_conn_put(tier, conn);
+}
+
+gboolean
+seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **error)
+{
+    TierCommitQueue *q = &tier->commit;
+    g_mutex_lock(&q->lock);
+    g_ptr_array_add(q->pending, entry);
+    while (!entry->done) {
+        if (q->leader_active) {
+            g_cond_wait(&q->done, &q->lock);
+            continue;
+        }
+        q->leader_active = TRUE;
+        GPtrArray *batch = q->pending;
+        q->pending = g_ptr_array_new();
+        g_mutex_unlock(&q->lock);
+
+        run_batch(tier, batch);
+
+        g_mutex_lock(&q->lock);
+        for (guint i = 0; i < batch->len; i++)
+            ((TierCommitEntry *)batch->pdata[i])->done = TRUE;
+        g_ptr_array_free(batch, TRUE);
+        q->leader_active = FALSE;
+        g_cond_broadcast(&q->done);
+    }
+    g_mutex_unlock(&q->lock);
+    if (entry->error) {
+        g_propagate_error(error, entry->error);
+        entry->error = NULL;
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,356 @@
+/* lib/tier/db.c — the SQLite index: schema, connection pool, statements.
+ *
+ * Schema (user_version 1):
+ *  objects  one row per (type, repo_id, obj_id); the index rows stay small
+ *           because the bytes of inline objects live in `blobs`, so scans
+ *           (eviction, upload batches, stats) never page through data.
+ *  blobs    inline payloads keyed by the object's rowid (deleted with it by
+ *           a trigger, so no payload can outlive its row).
+ *  usage    objects/bytes/stored bytes per (type, state), kept exact by
+ *           triggers in the same transaction as every change: reading the
+ *           tier's size is 9 rows, not a scan of a million.
+ * Partial indexes serve the three ordered scans: dirty by creation time
+ * (uploads, oldest first), clean by access time (eviction, LRU first), and
+ * deleted by retry time (remote deletes).
+ *
+ * The database file is created 0600 before SQLite opens it; SQLite gives its
+ * -wal and -shm files the same mode. WAL mode lets readers proceed while one
+ * writer commits; synchronous is chosen per transaction (FULL when anything
+ * in it must be durable, NORMAL otherwise: a lost non-durable commit after a
+ * power failure is allowed by the API and repaired by reads).
+ */
+#include "config.h"
+
+#include "tier/tier-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Writers wait this long for another process's transaction before failing. */
+#define BUSY_TIMEOUT_MS 30000
+
+static const char *const schema_sql =
+    "CREATE TABLE objects ("
+    " id INTEGER PRIMARY KEY,"
+    " type INTEGER NOT NULL,"
+    " repo_id TEXT NOT NULL,"
+    " obj_id TEXT NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " size INTEGER NOT NULL,"
+    " stored_size INTEGER NOT NULL,"
+    " codec INTEGER NOT NULL,"
+    " checksum INTEGER NOT NULL,"
+    " location INTEGER NOT NULL,"        /* 0 inline (blobs), 1 file */
+    " created INTEGER NOT NULL,"
+    " atime INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " retry_at INTEGER NOT NULL DEFAULT 0,"
+    " generation INTEGER NOT NULL,"
+    " uploaded INTEGER NOT NULL DEFAULT 0,"
+    " synced INTEGER NOT NULL DEFAULT 1,"  /* committed with synchronous=FULL */
+    " last_error TEXT NOT NULL DEFAULT '');"
+    "CREATE UNIQUE INDEX objects_key ON objects(type, repo_id, obj_id);"
+    "CREATE INDEX objects_dirty ON objects(created) WHERE state = 1;"
+    "CREATE INDEX objects_lru ON objects(atime) WHERE state = 0;"
+    "CREATE INDEX objects_deleted ON objects(retry_at) WHERE state = 2;"
+    "CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    "CREATE TABLE usage ("
+    " type INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " objects INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+    " stored_bytes INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (type, state));"
+    "INSERT INTO usage (type, state) VALUES (0,0),(0,1),(0,2),(1,0),(1,1),(1,2),(2,0),(2,1),(2,2);"
+    "CREATE TRIGGER objects_ins AFTER INSERT ON objects BEGIN"
+    " UPDATE usage SET objects = objects + 1, bytes = bytes + NEW.size,"
+    "  stored_bytes = stored_bytes + NEW.stored_size WHERE type = NEW.type AND state = NEW.state;"
+    " END;"
+    "CREATE TRIGGER objects_del AFTER DELETE ON objects BEGIN"
+    " UPDATE usage SET objects = objects - 1, bytes = bytes - OLD.size,"
+    "  stored_bytes = stored_bytes - OLD.stored_size WHERE type = OLD.type AND state = OLD.state;"
+    " DELETE FROM blobs WHERE id = OLD.id;"
+    " END;"
+    "CREATE TRIGGER objects_upd AFTER UPDATE OF type, state, size, stored_size ON objects BEGIN"
+    " UPDATE usage SET objects = objects - 1, bytes = bytes - OLD.size,"
+    "  stored_bytes = stored_bytes - OLD.stored_size WHERE type = OLD.type AND state = OLD.state;"
+    " UPDATE usage SET objects = objects + 1, bytes = bytes + NEW.size,"
+    "  stored_bytes = stored_bytes + NEW.stored_size WHERE type = NEW.type AND state = NEW.state;"
+    " END;";
+
+void
+seaftier_tier_sql_error(GError **error, TierConn *conn, int rc, const char *what)
+{
+    int code = SEAFTIER_TIER_ERROR_IO;
+    if (rc == SQLITE_FULL)
+        code = SEAFTIER_TIER_ERROR_FULL;
+    g_set_error(error, SEAFTIER_TIER_ERROR, code, "tier index %s: %s (%s)", what,
+                conn && conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc),
+                sqlite3_errstr(rc));
+}
+
+static void
+finalize_stmt(gpointer stmt)
+{
+    sqlite3_finalize(stmt);
+}
+
+static void
+conn_free(TierConn *conn)
+{
+    if (!conn)
+        return;
+    if (conn->stmts)
+        g_hash_table_destroy(conn->stmts);
+    sqlite3_close_v2(conn->db);
+    g_free(conn);
+}
+
+static TierConn *
+conn_open(SeaftierTier *tier, GError **error)
+{
+    TierConn *conn = g_new0(TierConn, 1);
+    conn->sync_full = -1;
+    int rc = sqlite3_open_v2(tier->db_path, &conn->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "cannot open tier index %s: %s", tier->db_path,
+                    conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+        conn_free(conn);
+        return NULL;
+    }
+    conn->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        finalize_stmt);
+    sqlite3_extended_result_codes(conn->db, 1);
+    sqlite3_busy_timeout(conn->db, BUSY_TIMEOUT_MS);
+    /* auto_vacuum only takes effect before the first table exists, and must
+     * precede journal_mode=WAL, which writes the database header. On an
+     * existing index it is a no-op. Freed pages can then be returned to the
+     * file system when the disk reaches its floor (evict.c). */
+    if (!seaftier_tier_exec(conn, "PRAGMA auto_vacuum=INCREMENTAL", error) ||
+        !seaftier_tier_exec(conn, "PRAGMA journal_mode=WAL", error) ||
+        !seaftier_tier_exec(conn, "PRAGMA foreign_keys=OFF", error)) {
+        conn_free(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+TierConn *
+seaftier_tier_conn_get(SeaftierTier *tier, GError **error)
+{
+    TierConn *conn = NULL;
+    g_mutex_lock(&tier->pool_lock);
+    if (tier->pool->len)
+        conn = g_ptr_array_steal_index_fast(tier->pool, tier->pool->len - 1);
+    g_mutex_unlock(&tier->pool_lock);
+    return conn ? conn : conn_open(tier, error);
+}
+
+void
+seaftier_tier_conn_put(SeaftierTier *tier, TierConn *conn)
+{
+    if (!conn)
+        return;
+    /* A connection must come back without an open transaction. */
+    if (!sqlite3_get_autocommit(conn->db))
+        seaftier_tier_rollback(conn);
+    g_mutex_lock(&tier->pool_lock);
+    g_ptr_array_add(tier->pool, conn);
+    g_mutex_unlock(&tier->pool_lock);
+}
+
+void
+seaftier_tier_pool_free(SeaftierTier *tier)
+{
+    if (!tier->pool)
+        return;
+    for (guint i = 0; i < tier->pool->len; i++)
+        conn_free(tier->pool->pdata[i]);
+    g_ptr_array_free(tier->pool, TRUE);
+    tier->pool = NULL;
+}
+
+sqlite3_stmt *
+seaftier_tier_stmt(TierConn *conn, const char *sql, GError **error)
+{
+    sqlite3_stmt *stmt = g_hash_table_lookup(conn->stmts, sql);
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return stmt;
+    }
+    int rc = sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        seaftier_tier_sql_error(error, conn, rc, "prepare");
+        return NULL;
+    }
+    g_hash_table_insert(conn->stmts, g_strdup(sql), stmt);
+    return stmt;
+}
+
+gboolean
+seaftier_tier_exec(TierConn *conn, const char *sql, GError **error)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(conn->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        g_set_error(error, SEAFTIER_TIER_ERROR,
+                    rc == SQLITE_FULL ? SEAFTIER_TIER_ERROR_FULL : SEAFTIER_TIER_ERROR_IO,
+                    "tier index: \"%.60s\" failed: %s", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+seaftier_tier_begin(TierConn *conn, gboolean full_sync, GError **error)
+{
+    int want = full_sync ? 1 : 0;
+    if (conn->sync_full != want) {
+        if (!seaftier_tier_exec(conn, full_sync ? "PRAGMA synchronous=FULL"
+                                                : "PRAGMA synchronous=NORMAL", error))
+            return FALSE;
+        conn->sync_full = want;
+    }
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, "BEGIN IMMEDIATE", error);
+    if (!stmt)
+        return FALSE;
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "begin transaction");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+seaftier_tier_commit(TierConn *conn, GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, "COMMIT", error);
+    if (!stmt) {
+        seaftier_tier_rollback(conn);
+        return FALSE;
+    }
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "commit");
+        seaftier_tier_rollback(conn);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+seaftier_tier_rollback(TierConn *conn)
+{
+    if (!sqlite3_get_autocommit(conn->db))
+        sqlite3_exec(conn->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gboolean
+seaftier_tier_find_row(TierConn *conn, SeaftierObjType type, const char *repo_id,
+                       const char *obj_id, TierRow *row, GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "SELECT id, state, size, stored_size, codec, checksum, location, generation, atime,"
+        " uploaded, synced FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3",
+        error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int(stmt, 1, type);
+    sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    gboolean found = FALSE;
+    if (rc == SQLITE_ROW) {
+        row->rowid = sqlite3_column_int64(stmt, 0);
+        row->state = (SeaftierState)sqlite3_column_int(stmt, 1);
+        row->size = (guint64)sqlite3_column_int64(stmt, 2);
+        row->stored_size = (guint64)sqlite3_column_int64(stmt, 3);
+        row->codec = sqlite3_column_int(stmt, 4);
+        row->checksum = (guint32)sqlite3_column_int64(stmt, 5);
+        row->location = sqlite3_column_int(stmt, 6);
+        row->generation = sqlite3_column_int64(stmt, 7);
+        row->atime = sqlite3_column_int64(stmt, 8);
+        row->uploaded = sqlite3_column_int(stmt, 9) != 0;
+        row->synced = sqlite3_column_int(stmt, 10) != 0;
+        found = TRUE;
+    } else if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "lookup");
+    }
+    sqlite3_reset(stmt);
+    return found;
+}
+
+void
+seaftier_tier_entry_from_stmt(sqlite3_stmt *stmt, int col, SeaftierTierEntry *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->type = (SeaftierObjType)sqlite3_column_int(stmt, col + 0);
+    g_strlcpy(e->repo_id, (const char *)sqlite3_column_text(stmt, col + 1), sizeof(e->repo_id));
+    g_strlcpy(e->obj_id, (const char *)sqlite3_column_text(stmt, col + 2), sizeof(e->obj_id));
+    e->state = (SeaftierState)sqlite3_column_int(stmt, col + 3);
+    e->size = (guint64)sqlite3_column_int64(stmt, col + 4);
+    e->stored_size = (guint64)sqlite3_column_int64(stmt, col + 5);
+    e->codec = sqlite3_column_int(stmt, col + 6);
+    e->checksum = (guint32)sqlite3_column_int64(stmt, col + 7);
+    e->created = sqlite3_column_int64(stmt, col + 8);
+    e->atime = sqlite3_column_int64(stmt, col + 9);
+    e->attempts = sqlite3_column_int(stmt, col + 10);
+    e->retry_at = sqlite3_column_int64(stmt, col + 11);
+    e->generation = sqlite3_column_int64(stmt, col + 12);
+    e->uploaded = sqlite3_column_int(stmt, col + 13) != 0;
+    const unsigned char *err = sqlite3_column_text(stmt, col + 14);
+    g_strlcpy(e->last_error, err ? (const char *)err : "", sizeof(e->last_error));
+}
+
+gboolean
+seaftier_tier_db_init(SeaftierTier *tier, GError **error)
+{
+    int fd = open(tier->db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "cannot create tier index %s: %s", tier->db_path, g_strerror(errno));
+        return FALSE;
+    }
+    close(fd);
+
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    gboolean ok = FALSE;
+    if (!seaftier_tier_begin(conn, TRUE, error))
+        goto out;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, "PRAGMA user_version", error);
+    if (!stmt)
+        goto out;
+    int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+    sqlite3_reset(stmt);
+    if (version == 0) {
+        if (!seaftier_tier_exec(conn, schema_sql, error))
+            goto out;
+        char *set = g_strdup_printf("PRAGMA user_version=%d", SEAFTIER_SCHEMA_VERSION);
+        ok = seaftier_tier_exec(conn, set, error);
+        g_free(set);
+        if (!ok)
+            goto out;
+        seaftier_info("created tier index %s (schema %d)", tier->db_path,
+                      SEAFTIER_SCHEMA_VERSION);
+    } else if (version != SEAFTIER_SCHEMA_VERSION) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "tier index %s has schema version %d; this seaftier knows only %d",
+                    tier->db_path, version, SEAFTIER_SCHEMA_VERSION);
+        goto out;
+    }
+    ok = seaftier_tier_commit(conn, error);
+out:
+    if (!ok)
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    return ok;
+}

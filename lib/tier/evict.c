@@ -1,0 +1,355 @@
+/* lib/tier/evict.c — limits, eviction and accounting.
+ *
+ * Used bytes are the stored (compressed) bytes of clean and dirty objects,
+ * read from the trigger-maintained `usage` table (9 rows), never summed
+ * over the objects. Eviction works in chunks: each chunk is one IMMEDIATE
+ * transaction that re-reads the usage, picks least-recently-used CLEAN rows
+ * (partial index on atime) and deletes them; files are unlinked after the
+ * commit. Several evictors (the library's background thread, seaftierd,
+ * seaftier-admin) therefore never fight: each chunk sees what the others
+ * already removed and stops at the low watermark. DIRTY rows are never
+ * candidates.
+ */
+#include "config.h"
+
+#include "tier/tier-private.h"
+
+#include <string.h>
+
+#define EVICT_CHUNK 256
+
+typedef struct {
+    gint64 rowid;
+    SeaftierObjType type;
+    char repo_id[37];
+    char obj_id[41];
+    guint64 stored_size;
+    int location;
+    gint64 generation;
+} Victim;
+
+#define VICTIM_COLS "id, type, repo_id, obj_id, stored_size, location, generation"
+
+static void
+victim_from_stmt(sqlite3_stmt *stmt, Victim *v)
+{
+    v->rowid = sqlite3_column_int64(stmt, 0);
+    v->type = (SeaftierObjType)sqlite3_column_int(stmt, 1);
+    g_strlcpy(v->repo_id, (const char *)sqlite3_column_text(stmt, 2), sizeof(v->repo_id));
+    g_strlcpy(v->obj_id, (const char *)sqlite3_column_text(stmt, 3), sizeof(v->obj_id));
+    v->stored_size = (guint64)sqlite3_column_int64(stmt, 4);
+    v->location = sqlite3_column_int(stmt, 5);
+    v->generation = sqlite3_column_int64(stmt, 6);
+}
+
+/* Deletes the victims' rows (still CLEAN) inside the open transaction. */
+static gboolean
+delete_victims(TierConn *conn, GArray *victims, GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "DELETE FROM objects WHERE id = ?1 AND generation = ?2 AND state = 0", error);
+    if (!stmt)
+        return FALSE;
+    for (guint i = 0; i < victims->len; i++) {
+        Victim *v = &g_array_index(victims, Victim, i);
+        sqlite3_bind_int64(stmt, 1, v->rowid);
+        sqlite3_bind_int64(stmt, 2, v->generation);
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE) {
+            seaftier_tier_sql_error(error, conn, rc, "evicting");
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static void
+forget_victims(SeaftierTier *tier, GArray *victims)
+{
+    for (guint i = 0; i < victims->len; i++) {
+        Victim *v = &g_array_index(victims, Victim, i);
+        seaftier_tier_forget_data(tier, v->type, v->repo_id, v->obj_id, v->location,
+                                  v->generation);
+    }
+}
+
+static gboolean
+read_used(TierConn *conn, guint64 *clean, guint64 *dirty, GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "SELECT state, SUM(stored_bytes) FROM usage WHERE state IN (0, 1) GROUP BY state", error);
+    if (!stmt)
+        return FALSE;
+    *clean = *dirty = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        guint64 v = (guint64)MAX(sqlite3_column_int64(stmt, 1), 0);
+        *(sqlite3_column_int(stmt, 0) == SEAFTIER_STATE_DIRTY ? dirty : clean) = v;
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "reading usage");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Selects victims with `sql` (LIMIT EVICT_CHUNK; ?1 = repo_id when used) and
+ * keeps them until `need` stored bytes are covered (all of them if need is
+ * G_MAXUINT64). */
+static gboolean
+pick_victims(TierConn *conn, const char *sql, const char *repo_id, guint64 need, GArray *out,
+             GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, sql, error);
+    if (!stmt)
+        return FALSE;
+    if (repo_id)
+        sqlite3_bind_text(stmt, 1, repo_id, -1, SQLITE_STATIC);
+    guint64 sum = 0;
+    int rc = SQLITE_DONE;
+    while (sum < need && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        Victim v;
+        victim_from_stmt(stmt, &v);
+        g_array_append_val(out, v);
+        sum += v.stored_size;
+    }
+    if (sum < need && rc != SQLITE_DONE) {
+        sqlite3_reset(stmt);
+        seaftier_tier_sql_error(error, conn, rc, "choosing objects to evict");
+        return FALSE;
+    }
+    sqlite3_reset(stmt);
+    return TRUE;
+}
+
+/* Gives pages freed inside the index back to the file system (only done when
+ * the disk is at its floor: otherwise new objects reuse them). */
+static void
+shrink_index(SeaftierTier *tier, TierConn *conn)
+{
+    GError *err = NULL;
+    if (!seaftier_tier_exec(conn, "PRAGMA incremental_vacuum", &err) ||
+        !seaftier_tier_exec(conn, "PRAGMA wal_checkpoint(PASSIVE)", &err)) {
+        seaftier_debug("shrinking tier index %s: %s", tier->db_path, err->message);
+        g_clear_error(&err);
+    }
+}
+
+gboolean
+seaftier_tier_evict(SeaftierTier *tier, guint64 *evicted_objects, guint64 *evicted_bytes,
+                    GError **error)
+{
+    guint64 objects = 0, bytes = 0;
+    gboolean started = FALSE, ok = TRUE;
+    seaftier_tier_atime_flush(tier);
+    GArray *victims = g_array_new(FALSE, FALSE, sizeof(Victim));
+    for (;;) {
+        guint64 fs_free = seaftier_tier_fs_free(tier, TRUE);
+        TierConn *conn = seaftier_tier_conn_get(tier, error);
+        if (!conn) {
+            ok = FALSE;
+            break;
+        }
+        guint64 clean, dirty;
+        if (!seaftier_tier_begin(conn, TRUE, error) || !read_used(conn, &clean, &dirty, error)) {
+            seaftier_tier_conn_put(tier, conn);
+            ok = FALSE;
+            break;
+        }
+        guint64 used = clean + dirty;
+        TIER_STORE(&tier->used_cached, (gint64)used);
+        guint64 high = tier->max_size / 100 * (guint64)tier->high_watermark;
+        guint64 low = tier->max_size / 100 * (guint64)tier->low_watermark;
+        /* Start above the high watermark; once started, go down to the low one. */
+        gboolean over = tier->max_size && used > (started ? low : high);
+        gboolean at_floor = tier->min_free_space && fs_free < tier->min_free_space;
+        if ((!over && !at_floor) || clean == 0) {
+            seaftier_tier_rollback(conn);
+            seaftier_tier_conn_put(tier, conn);
+            break;
+        }
+        started = TRUE;
+        guint64 need = over ? used - low : 0;
+        if (at_floor)
+            need = MAX(need, tier->min_free_space - fs_free);
+        g_array_set_size(victims, 0);
+        ok = pick_victims(conn, "SELECT " VICTIM_COLS " FROM objects WHERE state = 0"
+                                " ORDER BY atime, id LIMIT 256", NULL, need, victims, error) &&
+             delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
+        if (!ok) {
+            seaftier_tier_rollback(conn);
+            seaftier_tier_conn_put(tier, conn);
+            break;
+        }
+        forget_victims(tier, victims);
+        guint64 chunk_bytes = 0;
+        for (guint i = 0; i < victims->len; i++)
+            chunk_bytes += g_array_index(victims, Victim, i).stored_size;
+        bytes += chunk_bytes;
+        objects += victims->len;
+        TIER_STORE(&tier->used_cached, (gint64)(used - MIN(used, chunk_bytes)));
+        if (at_floor)
+            shrink_index(tier, conn);
+        seaftier_tier_conn_put(tier, conn);
+        if (victims->len == 0)
+            break;
+    }
+    g_array_free(victims, TRUE);
+    if (objects)
+        seaftier_info("evicted %" G_GUINT64_FORMAT " clean objects (%" G_GUINT64_FORMAT
+                      " bytes) from tier %s", objects, bytes, tier->dir);
+    if (evicted_objects)
+        *evicted_objects = objects;
+    if (evicted_bytes)
+        *evicted_bytes = bytes;
+    return ok;
+}
+
+gboolean
+seaftier_tier_evict_clean(SeaftierTier *tier, const char *repo_id, guint64 *evicted_objects,
+                          GError **error)
+{
+    if (repo_id && !seaftier_tier_check_repo(repo_id, error))
+        return FALSE;
+    const char *sql = repo_id
+        ? "SELECT " VICTIM_COLS " FROM objects WHERE type IN (0, 1, 2) AND repo_id = ?1"
+          " AND state = 0 LIMIT 256"
+        : "SELECT " VICTIM_COLS " FROM objects WHERE state = 0 LIMIT 256";
+    guint64 objects = 0;
+    gboolean ok = TRUE;
+    GArray *victims = g_array_new(FALSE, FALSE, sizeof(Victim));
+    do {
+        g_array_set_size(victims, 0);
+        TierConn *conn = seaftier_tier_conn_get(tier, error);
+        if (!conn) {
+            ok = FALSE;
+            break;
+        }
+        ok = seaftier_tier_begin(conn, TRUE, error) &&
+             pick_victims(conn, sql, repo_id, G_MAXUINT64, victims, error) &&
+             delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
+        if (!ok)
+            seaftier_tier_rollback(conn);
+        seaftier_tier_conn_put(tier, conn);
+        if (ok) {
+            forget_victims(tier, victims);
+            objects += victims->len;
+        }
+    } while (ok && victims->len == EVICT_CHUNK);
+    g_array_free(victims, TRUE);
+    if (evicted_objects)
+        *evicted_objects = objects;
+    return ok;
+}
+
+gboolean
+seaftier_tier_evict_one(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                        const char *obj_id, GError **error)
+{
+    if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
+        return FALSE;
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    GError *err = NULL;
+    TierRow row;
+    gboolean ok = seaftier_tier_begin(conn, TRUE, &err);
+    gboolean found = ok && seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
+    ok = ok && !err;
+    GArray *victims = g_array_new(FALSE, FALSE, sizeof(Victim));
+    if (ok && found && row.state == SEAFTIER_STATE_CLEAN) {
+        Victim v = { .rowid = row.rowid, .type = type, .stored_size = row.stored_size,
+                     .location = row.location, .generation = row.generation };
+        g_strlcpy(v.repo_id, repo_id, sizeof(v.repo_id));
+        g_strlcpy(v.obj_id, obj_id, sizeof(v.obj_id));
+        g_array_append_val(victims, v);
+        ok = delete_victims(conn, victims, &err);
+    }
+    if (ok)
+        ok = seaftier_tier_commit(conn, &err);
+    else
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    if (ok)
+        forget_victims(tier, victims);
+    g_array_free(victims, TRUE);
+    if (!ok) {
+        g_propagate_prefixed_error(error, err, "evicting %s/%s/%s: ",
+                                   seaftier_tier_type_dir(type), repo_id, obj_id);
+        return FALSE;
+    }
+    if (!found) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
+                    "%s/%s/%s is not in the tier", seaftier_tier_type_dir(type), repo_id, obj_id);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+seaftier_tier_maybe_evict(SeaftierTier *tier)
+{
+    guint64 used = (guint64)TIER_LOAD(&tier->used_cached);
+    gboolean over = tier->max_size &&
+                    used > tier->max_size / 100 * (guint64)tier->high_watermark;
+    gboolean at_floor = tier->min_free_space &&
+                        seaftier_tier_fs_free(tier, FALSE) < tier->min_free_space;
+    if ((over || at_floor) && !tier->closing &&
+        g_atomic_int_compare_and_exchange(&tier->evict_queued, 0, 1))
+        g_thread_pool_push(tier->evict_pool, GINT_TO_POINTER(1), NULL);
+}
+
+gboolean
+seaftier_tier_stats(SeaftierTier *tier, SeaftierTierStats *stats, GError **error)
+{
+    memset(stats, 0, sizeof(*stats));
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    gboolean ok = FALSE;
+    /* One read transaction, so the figures are consistent with each other. */
+    if (!seaftier_tier_exec(conn, "BEGIN", error))
+        goto out;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "SELECT type, state, objects, bytes, stored_bytes FROM usage", error);
+    if (!stmt)
+        goto out;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int t = sqlite3_column_int(stmt, 0), s = sqlite3_column_int(stmt, 1);
+        if (t < 0 || t >= SEAFTIER_N_TYPES || s < 0 || s > 2)
+            continue;
+        stats->objects[t][s] = (guint64)sqlite3_column_int64(stmt, 2);
+        stats->bytes[t][s] = (guint64)sqlite3_column_int64(stmt, 3);
+        stats->stored_bytes[t][s] = (guint64)sqlite3_column_int64(stmt, 4);
+        if (s != SEAFTIER_STATE_DELETED)
+            stats->used_bytes += stats->stored_bytes[t][s];
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "reading usage");
+        goto out;
+    }
+    stmt = seaftier_tier_stmt(conn, "SELECT MIN(created) FROM objects WHERE state = 1", error);
+    if (!stmt)
+        goto out;
+    if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        stats->oldest_dirty = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW) {
+        seaftier_tier_sql_error(error, conn, rc, "reading the oldest dirty object");
+        goto out;
+    }
+    ok = TRUE;
+out:
+    seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    stats->max_size = tier->max_size;
+    stats->fs_free_bytes = seaftier_tier_fs_free(tier, TRUE);
+    stats->ram_hits = TIER_LOAD(&tier->ram_hits);
+    stats->disk_hits = TIER_LOAD(&tier->disk_hits);
+    stats->misses = TIER_LOAD(&tier->misses);
+    return ok;
+}

@@ -1,0 +1,307 @@
+/* lib/tier/objfile.c — objects too big to live inside SQLite, one file each.
+ *
+ * Layout: <dir>/objects/<type>/<repo_id>/<id[0:2]>/<id[2:]>.<generation hex>
+ * (Seafile's own fan-out, so an operator finds a block where they expect it;
+ * the generation suffix gives every stored version its own name — see
+ * tier-private.h). Each file starts with a 24-byte header (magic "STF1",
+ * version, codec, CRC32C and original size, little-endian) so a file can be
+ * recognised and checked even without the index.
+ *
+ * Files are written under <dir>/tmp/<pid>-<random>.tmp, fsynced (durable
+ * stores), renamed into place; the directory is fsynced before the index row
+ * commits (by the group committer, once per directory per batch). Temporary
+ * files of dead processes are removed at open.
+ */
+#include "config.h"
+
+#include "tier/tier-private.h"
+#include "tier/codec.h"
+#include "tier/crc32c.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define HEADER_LEN 24
+static const char file_magic[4] = { 'S', 'T', 'F', '1' };
+/* A temporary file this old belongs to nobody, whatever its pid says. */
+#define TMP_MAX_AGE_S (24 * 3600)
+
+static void
+put_le32(unsigned char *p, guint32 v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void
+put_le64(unsigned char *p, guint64 v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static guint64
+get_le64(const unsigned char *p)
+{
+    guint64 v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+char *
+seaftier_tier_file_path(const SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                        const char *obj_id, gint64 generation)
+{
+    return g_strdup_printf("%s/%s/%s/%.2s/%s.%016" G_GINT64_MODIFIER "x", tier->objects_dir,
+                           seaftier_tier_type_dir(type), repo_id, obj_id, obj_id + 2,
+                           generation);
+}
+
+gboolean
+seaftier_tier_fsync_path(const char *path, gboolean directory, GError **error)
+{
+    int fd = open(path, (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, SEAFTIER_TIER_ERROR,
+                    err == ENOSPC ? SEAFTIER_TIER_ERROR_FULL : SEAFTIER_TIER_ERROR_IO,
+                    "cannot fsync %s: %s", path, g_strerror(err));
+        return FALSE;
+    }
+    close(fd);
+    return TRUE;
+}
+
+/* mkdir -p for the object's directory; new directories' parents are fsynced
+ * when durable, so that the path itself survives a power failure. */
+static gboolean
+make_dirs(const char *dir, gboolean durable, GError **error)
+{
+    if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+        return TRUE;
+    char *parent = g_path_get_dirname(dir);
+    gboolean ok = make_dirs(parent, durable, error);
+    if (ok) {
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            g_set_error(error, SEAFTIER_TIER_ERROR,
+                        errno == ENOSPC ? SEAFTIER_TIER_ERROR_FULL : SEAFTIER_TIER_ERROR_IO,
+                        "cannot create directory %s: %s", dir, g_strerror(errno));
+            ok = FALSE;
+        } else if (durable) {
+            ok = seaftier_tier_fsync_path(parent, TRUE, error);
+        }
+    }
+    g_free(parent);
+    return ok;
+}
+
+static gboolean
+write_all(int fd, const struct iovec *iov_in, int n, const char *path, GError **error)
+{
+    struct iovec iov[2];
+    memcpy(iov, iov_in, sizeof(struct iovec) * (gsize)n);
+    int i = 0;
+    while (i < n) {
+        ssize_t w = writev(fd, iov + i, n - i);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            g_set_error(error, SEAFTIER_TIER_ERROR,
+                        errno == ENOSPC || errno == EDQUOT ? SEAFTIER_TIER_ERROR_FULL
+                                                           : SEAFTIER_TIER_ERROR_IO,
+                        "cannot write %s: %s", path, g_strerror(errno));
+            return FALSE;
+        }
+        while (i < n && (gsize)w >= iov[i].iov_len) {
+            w -= (ssize_t)iov[i].iov_len;
+            i++;
+        }
+        if (i < n) {
+            iov[i].iov_base = (char *)iov[i].iov_base + w;
+            iov[i].iov_len -= (gsize)w;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+seaftier_tier_file_write(SeaftierTier *tier, const char *path, int codec, guint32 checksum,
+                         guint64 size, const void *payload, gsize payload_len, gboolean durable,
+                         GError **error)
+{
+    unsigned char hdr[HEADER_LEN] = { 0 };
+    memcpy(hdr, file_magic, 4);
+    hdr[4] = 1;
+    hdr[5] = (unsigned char)codec;
+    put_le32(hdr + 8, checksum);
+    put_le64(hdr + 16, size);
+
+    char *tmp = g_strdup_printf("%s/%d-%08x%08x.tmp", tier->tmp_dir, (int)getpid(),
+                                g_random_int(), g_random_int());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        g_set_error(error, SEAFTIER_TIER_ERROR,
+                    errno == ENOSPC ? SEAFTIER_TIER_ERROR_FULL : SEAFTIER_TIER_ERROR_IO,
+                    "cannot create %s: %s", tmp, g_strerror(errno));
+        g_free(tmp);
+        return FALSE;
+    }
+    struct iovec iov[2] = { { hdr, HEADER_LEN }, { (void *)payload, payload_len } };
+    gboolean ok = write_all(fd, iov, 2, tmp, error);
+    if (ok && durable && fdatasync(fd) != 0) {
+        g_set_error(error, SEAFTIER_TIER_ERROR,
+                    errno == ENOSPC ? SEAFTIER_TIER_ERROR_FULL : SEAFTIER_TIER_ERROR_IO,
+                    "cannot fsync %s: %s", tmp, g_strerror(errno));
+        ok = FALSE;
+    }
+    if (close(fd) != 0 && ok) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO, "cannot close %s: %s",
+                    tmp, g_strerror(errno));
+        ok = FALSE;
+    }
+    if (ok) {
+        char *dir = g_path_get_dirname(path);
+        ok = make_dirs(dir, durable, error);
+        g_free(dir);
+    }
+    if (ok && rename(tmp, path) != 0) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "cannot rename %s to %s: %s", tmp, path, g_strerror(errno));
+        ok = FALSE;
+    }
+    if (!ok)
+        unlink(tmp);
+    g_free(tmp);
+    return ok;
+}
+
+static gboolean
+read_all(int fd, void *buf, gsize len, goffset off)
+{
+    char *p = buf;
+    while (len) {
+        ssize_t r = pread(fd, p, len, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return FALSE;
+        p += r;
+        off += r;
+        len -= (gsize)r;
+    }
+    return TRUE;
+}
+
+int
+seaftier_tier_file_read(const char *path, int codec, guint64 size, guint64 stored_size,
+                        void **data, const char **problem, GError **error)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO, "cannot open %s: %s",
+                    path, g_strerror(errno));
+        return -2;
+    }
+    int result = -1;
+    struct stat st;
+    unsigned char hdr[HEADER_LEN];
+    void *stored = NULL;
+    void *out = NULL;
+    if (fstat(fd, &st) != 0) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO, "cannot stat %s: %s",
+                    path, g_strerror(errno));
+        result = -2;
+        goto out;
+    }
+    if ((guint64)st.st_size != stored_size + HEADER_LEN) {
+        *problem = "file size differs from the index";
+        goto out;
+    }
+    if (!read_all(fd, hdr, HEADER_LEN, 0) || memcmp(hdr, file_magic, 4) != 0 ||
+        hdr[5] != codec || get_le64(hdr + 16) != size) {
+        *problem = "file header differs from the index";
+        goto out;
+    }
+    out = g_malloc(size ? size : 1);
+    if (codec == SEAFTIER_CODEC_RAW) {
+        if (!read_all(fd, out, size, HEADER_LEN)) {
+            *problem = "file shorter than its header says";
+            goto out;
+        }
+    } else {
+        stored = g_malloc(stored_size ? stored_size : 1);
+        if (!read_all(fd, stored, stored_size, HEADER_LEN)) {
+            *problem = "file shorter than its header says";
+            goto out;
+        }
+        if (!seaftier_codec_decode(codec, stored, stored_size, out, size, problem))
+            goto out;
+    }
+    *data = out;
+    out = NULL;
+    result = 1;
+out:
+    g_free(stored);
+    g_free(out);
+    close(fd);
+    return result;
+}
+
+void
+seaftier_tier_file_remove(const char *path)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        seaftier_warning("cannot remove tier file %s: %s", path, g_strerror(errno));
+}
+
+void
+seaftier_tier_tmp_cleanup(SeaftierTier *tier)
+{
+    GDir *d = g_dir_open(tier->tmp_dir, 0, NULL);
+    if (!d)
+        return;
+    gint64 now = seaftier_tier_now();
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL) {
+        char *path = g_build_filename(tier->tmp_dir, name, NULL);
+        long pid = strtol(name, NULL, 10);
+        struct stat st;
+        gboolean owner_gone = pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+        if (lstat(path, &st) == 0 &&
+            (owner_gone || now - (gint64)st.st_mtime > TMP_MAX_AGE_S)) {
+            seaftier_info("removing leftover temporary file %s", path);
+            seaftier_tier_file_remove(path);
+        }
+        g_free(path);
+    }
+    g_dir_close(d);
+}
+
+guint64
+seaftier_tier_fs_free(SeaftierTier *tier, gboolean fresh)
+{
+    gint64 now = g_get_monotonic_time();
+    /* statvfs costs a syscall; once a second is enough for a floor check. */
+    if (!fresh && now - TIER_LOAD(&tier->fs_free_checked) < G_USEC_PER_SEC)
+        return (guint64)TIER_LOAD(&tier->fs_free_cached);
+    struct statvfs sv;
+    guint64 free_bytes = G_MAXINT64;
+    if (statvfs(tier->dir, &sv) == 0)
+        free_bytes = (guint64)sv.f_bavail * (guint64)sv.f_frsize;
+    TIER_STORE(&tier->fs_free_cached, (gint64)free_bytes);
+    TIER_STORE(&tier->fs_free_checked, now);
+    return free_bytes;
+}

@@ -1,0 +1,313 @@
+/* lib/tier/store.c — stores, deletes and listing.
+ *
+ * A store checks the index first (an id already present is a no-op costing
+ * one lookup), then compresses and checksums outside any lock, writes big
+ * objects to their own file, and hands the row to the group committer
+ * (commit.c). Non-durable stores are committed with synchronous=NORMAL and
+ * their rows marked synced=0; a later durable store of the same dirty id
+ * turns into a cheap FULL commit of that flag, so "durable" always means
+ * durable without making every store pay an fsync.
+ */
+#include "config.h"
+
+#include "tier/tier-private.h"
+#include "tier/codec.h"
+#include "tier/crc32c.h"
+
+#include <string.h>
+
+static gboolean
+check_floor(SeaftierTier *tier, GError **error)
+{
+    if (tier->min_free_space == 0 || seaftier_tier_fs_free(tier, FALSE) >= tier->min_free_space)
+        return TRUE;
+    /* Make room from clean objects before refusing anything. */
+    GError *err = NULL;
+    if (!seaftier_tier_evict(tier, NULL, NULL, &err)) {
+        seaftier_warning("eviction for free space in %s failed: %s", tier->dir, err->message);
+        g_clear_error(&err);
+    }
+    guint64 free_bytes = seaftier_tier_fs_free(tier, TRUE);
+    if (free_bytes >= tier->min_free_space)
+        return TRUE;
+    char *f = g_format_size_full(free_bytes, G_FORMAT_SIZE_IEC_UNITS);
+    char *m = g_format_size_full(tier->min_free_space, G_FORMAT_SIZE_IEC_UNITS);
+    g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL,
+                "tier %s is full: its file system has %s free, below min_free_space %s, and no "
+                "clean object is left to evict", tier->dir, f, m);
+    g_free(f);
+    g_free(m);
+    return FALSE;
+}
+
+/* A durable store of an id already present as an unsynced dirty row. */
+static gboolean
+sync_existing(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
+              const TierRow *row, GError **error)
+{
+    if (row->location == LOC_FILE) {
+        char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, row->generation);
+        GError *err = NULL;
+        gboolean ok = seaftier_tier_fsync_path(path, FALSE, &err);
+        if (ok) {
+            char *dir = g_path_get_dirname(path);
+            ok = seaftier_tier_fsync_path(dir, TRUE, &err);
+            g_free(dir);
+        }
+        g_free(path);
+        /* Gone meanwhile (deleted): the commit below sees the new row. */
+        if (!ok && !g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO)) {
+            g_propagate_error(error, err);
+            return FALSE;
+        }
+        g_clear_error(&err);
+    }
+    TierCommitEntry e = { 0 };
+    e.kind = COMMIT_SYNC;
+    e.type = type;
+    e.repo_id = repo_id;
+    e.obj_id = obj_id;
+    e.durable = TRUE;
+    return seaftier_tier_commit_entry(tier, &e, error);
+}
+
+gboolean
+seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                    const char *obj_id, const void *data, gsize len, SeaftierState state,
+                    gboolean durable, GError **error)
+{
+    if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
+        return FALSE;
+    if (state != SEAFTIER_STATE_CLEAN && state != SEAFTIER_STATE_DIRTY) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "cannot store %s/%s/%s as %s", seaftier_tier_type_dir(type), repo_id, obj_id,
+                    seaftier_state_name(state));
+        return FALSE;
+    }
+    if (len && !data) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "store of %s/%s/%s without data", seaftier_tier_type_dir(type), repo_id,
+                    obj_id);
+        return FALSE;
+    }
+
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    TierRow row;
+    GError *err = NULL;
+    gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
+    seaftier_tier_conn_put(tier, conn);
+    if (err) {
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    if (found && row.state != SEAFTIER_STATE_DELETED) {
+        if (!durable || row.state == SEAFTIER_STATE_CLEAN || row.synced)
+            return TRUE;
+        return sync_existing(tier, type, repo_id, obj_id, &row, error);
+    }
+    if (found && state == SEAFTIER_STATE_CLEAN)
+        return TRUE;        /* the delete wins over a fill */
+
+    if (!check_floor(tier, error))
+        return FALSE;
+
+    guint64 epoch = seaftier_tier_epoch(tier);
+    TierCommitEntry e = { 0 };
+    e.kind = COMMIT_STORE;
+    e.type = type;
+    e.repo_id = repo_id;
+    e.obj_id = obj_id;
+    e.state = state;
+    e.durable = durable;
+    e.size = len;
+    e.checksum = seaftier_crc32c(0, data, len);
+    void *encoded = NULL;
+    gsize encoded_len = len;
+    e.codec = seaftier_codec_encode(data, len, tier->compression, &encoded, &encoded_len);
+    e.stored_size = encoded_len;
+    e.blob = encoded ? encoded : data;
+    e.generation = seaftier_tier_new_generation();
+    e.location = len <= tier->inline_max ? LOC_INLINE : LOC_FILE;
+
+    char *path = NULL, *dir = NULL;
+    gboolean ok = TRUE;
+    if (e.location == LOC_FILE) {
+        path = seaftier_tier_file_path(tier, type, repo_id, obj_id, e.generation);
+        ok = seaftier_tier_file_write(tier, path, e.codec, e.checksum, e.size, e.blob,
+                                      e.stored_size, durable, error);
+        dir = g_path_get_dirname(path);
+        e.file_dir = dir;
+    }
+    if (ok)
+        ok = seaftier_tier_commit_entry(tier, &e, error);
+    if (path && (!ok || !e.applied))
+        seaftier_tier_file_remove(path);    /* never committed, or another version won */
+    if (ok && e.applied && tier->ram && len <= tier->inline_max)
+        seaftier_ram_put(tier->ram, type, repo_id, obj_id, data, len, e.rowid, epoch,
+                         seaftier_tier_now());
+    if (ok && !e.applied && !found)
+        seaftier_debug("%s/%s/%s stored concurrently by another writer",
+                       seaftier_tier_type_dir(type), repo_id, obj_id);
+    if (!ok && g_error_matches(error ? *error : NULL, SEAFTIER_TIER_ERROR,
+                               SEAFTIER_TIER_ERROR_FULL))
+        seaftier_warning("%s", (*error)->message);
+    g_free(encoded);
+    g_free(path);
+    g_free(dir);
+    if (ok)
+        seaftier_tier_maybe_evict(tier);
+    return ok;
+}
+
+gboolean
+seaftier_tier_delete(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                     const char *obj_id, GError **error)
+{
+    if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
+        return FALSE;
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    TierRow row;
+    GError *err = NULL;
+    /* Peek first: removing a file must be durable before the file goes;
+     * inline rows need no fsync (a lost delete only brings the object back). */
+    gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
+    gboolean full = found && row.location == LOC_FILE;
+    gboolean ok = !err && seaftier_tier_begin(conn, full, &err);
+    if (ok)
+        found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
+    ok = ok && !err;
+    sqlite3_stmt *stmt = NULL;
+    gboolean data_gone = FALSE, now_deleted = FALSE;
+    gint64 now = seaftier_tier_now();
+    if (ok && !found) {
+        /* Unknown here: S3 may hold it, so a remote delete is recorded. */
+        stmt = seaftier_tier_stmt(conn,
+            "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum,"
+            " location, created, atime, generation, uploaded, synced)"
+            " VALUES (?1, ?2, ?3, 2, 0, 0, 0, 0, 0, ?4, ?4, ?5, 1, ?6)", &err);
+        if (stmt) {
+            sqlite3_bind_int(stmt, 1, type);
+            sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(stmt, 4, now);
+            sqlite3_bind_int64(stmt, 5, seaftier_tier_new_generation());
+            sqlite3_bind_int(stmt, 6, full);
+        }
+    } else if (ok && row.state == SEAFTIER_STATE_DIRTY && !row.uploaded) {
+        stmt = seaftier_tier_stmt(conn, "DELETE FROM objects WHERE id = ?1", &err);
+        if (stmt)
+            sqlite3_bind_int64(stmt, 1, row.rowid);
+        data_gone = TRUE;
+    } else if (ok && row.state != SEAFTIER_STATE_DELETED) {
+        stmt = seaftier_tier_stmt(conn,
+            "UPDATE objects SET state = 2, stored_size = 0, location = 0, generation = ?2,"
+            " uploaded = 1, attempts = 0, retry_at = 0, last_error = '', atime = ?3"
+            " WHERE id = ?1", &err);
+        if (stmt) {
+            sqlite3_bind_int64(stmt, 1, row.rowid);
+            sqlite3_bind_int64(stmt, 2, seaftier_tier_new_generation());
+            sqlite3_bind_int64(stmt, 3, now);
+        }
+        data_gone = TRUE;
+        now_deleted = TRUE;
+    }
+    if (stmt) {
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE) {
+            seaftier_tier_sql_error(&err, conn, rc, "delete");
+            ok = FALSE;
+        }
+        if (ok && now_deleted && row.location == LOC_INLINE) {
+            /* (when the row itself goes, its trigger removes the blob) */
+            sqlite3_stmt *b = seaftier_tier_stmt(conn, "DELETE FROM blobs WHERE id = ?1", &err);
+            ok = b != NULL;
+            if (b) {
+                sqlite3_bind_int64(b, 1, row.rowid);
+                rc = sqlite3_step(b);
+                sqlite3_reset(b);
+                if (rc != SQLITE_DONE) {
+                    seaftier_tier_sql_error(&err, conn, rc, "delete");
+                    ok = FALSE;
+                }
+            }
+        }
+    } else if (ok && err) {
+        ok = FALSE;
+    }
+    if (ok)
+        ok = seaftier_tier_commit(conn, &err);
+    else
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    if (!ok) {
+        g_propagate_prefixed_error(error, err, "cannot delete %s/%s/%s: ",
+                                   seaftier_tier_type_dir(type), repo_id, obj_id);
+        return FALSE;
+    }
+    if (data_gone) {
+        seaftier_tier_forget_data(tier, type, repo_id, obj_id, row.location, row.generation);
+        seaftier_tier_bump_epoch(tier);
+    }
+    return TRUE;
+}
+
+gboolean
+seaftier_tier_foreach(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                      unsigned state_mask, SeaftierTierFunc func, void *user_data, GError **error)
+{
+    if (!seaftier_tier_check_type((int)type, error) ||
+        (repo_id && !seaftier_tier_check_repo(repo_id, error)))
+        return FALSE;
+    const char *sql = repo_id
+        ? "SELECT " TIER_ENTRY_COLS " FROM objects WHERE type = ?1 AND repo_id = ?2"
+          " AND ((1 << state) & ?3) != 0 AND id > ?4 ORDER BY id LIMIT 512"
+        : "SELECT " TIER_ENTRY_COLS " FROM objects WHERE type = ?1"
+          " AND ((1 << state) & ?3) != 0 AND id > ?4 ORDER BY id LIMIT 512";
+    gint64 last = 0;
+    GArray *chunk = g_array_new(FALSE, FALSE, sizeof(SeaftierTierEntry));
+    gboolean ok = TRUE, more = TRUE;
+    /* Chunks of rows, with no statement open while `func` runs: it may
+     * store or delete, and long read transactions would stall checkpoints. */
+    while (ok && more) {
+        g_array_set_size(chunk, 0);
+        TierConn *conn = seaftier_tier_conn_get(tier, error);
+        sqlite3_stmt *stmt = conn ? seaftier_tier_stmt(conn, sql, error) : NULL;
+        if (!stmt) {
+            seaftier_tier_conn_put(tier, conn);
+            ok = FALSE;
+            break;
+        }
+        sqlite3_bind_int(stmt, 1, type);
+        if (repo_id)
+            sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 3, state_mask);
+        sqlite3_bind_int64(stmt, 4, last);
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            SeaftierTierEntry e;
+            seaftier_tier_entry_from_stmt(stmt, 0, &e);
+            last = sqlite3_column_int64(stmt, 15);
+            g_array_append_val(chunk, e);
+        }
+        if (rc != SQLITE_DONE) {
+            seaftier_tier_sql_error(error, conn, rc, "listing objects");
+            ok = FALSE;
+        }
+        sqlite3_reset(stmt);
+        seaftier_tier_conn_put(tier, conn);
+        more = chunk->len == 512;
+        for (guint i = 0; ok && i < chunk->len; i++) {
+            if (!func(&g_array_index(chunk, SeaftierTierEntry, i), user_data)) {
+                more = FALSE;
+                break;
+            }
+        }
+    }
+    g_array_free(chunk, TRUE);
+    return ok;
+}

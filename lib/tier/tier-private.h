@@ -1,0 +1,208 @@
+/*
+ * lib/tier/tier-private.h — the tier's internals shared by its files.
+ *
+ * Locking scheme (documented here because every file relies on it):
+ *  - SQLite connections live in a per-tier pool (db.c). A thread borrows one
+ *    for the duration of one operation and gives it back, so a connection is
+ *    never used by two threads at once (connections are opened NOMUTEX).
+ *  - Every write is one BEGIN IMMEDIATE transaction: SQLite serializes writers
+ *    across threads and processes, and the index is the only source of truth.
+ *  - Durable stores go through the group committer (commit.c): one
+ *    transaction and one WAL fsync for every store queued meanwhile.
+ *  - Object files are created before their row commits and removed only after
+ *    the row that named them is gone. Each stored version has its own file
+ *    name (the row's generation is part of it), so a concurrent delete of an
+ *    older version can never remove a newer one.
+ */
+#ifndef SEAFTIER_TIER_PRIVATE_H
+#define SEAFTIER_TIER_PRIVATE_H
+
+#include "tier/tier.h"
+#include "tier/ram.h"
+
+#include <seaftier/log.h>
+#include <sqlite3.h>
+
+#define SEAFTIER_SCHEMA_VERSION 1
+
+/* Counters shared between threads (64-bit, lock-free). */
+#define TIER_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define TIER_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define TIER_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+
+/* Where an object's bytes live. */
+#define LOC_INLINE 0      /* in the blobs table, keyed by the object's rowid */
+#define LOC_FILE 1        /* in objects/<type>/<repo>/<id[0:2]>/<id[2:]>.<gen> */
+
+/* An access time is written back only when it is this much older than the
+ * recorded one: reads of hot objects must not become index writes. */
+#define ATIME_GRANULARITY_S 60
+/* Pending access times are flushed after this many or this long. */
+#define ATIME_FLUSH_COUNT 1024
+#define ATIME_FLUSH_US (5 * G_USEC_PER_SEC)
+
+typedef struct TierConn {
+    sqlite3 *db;
+    GHashTable *stmts;      /* SQL text -> sqlite3_stmt*, prepared once */
+    int sync_full;          /* current PRAGMA synchronous: 1 FULL, 0 NORMAL, -1 unknown */
+} TierConn;
+
+typedef struct TierCommitQueue {
+    GMutex lock;
+    GCond done;
+    GPtrArray *pending;     /* TierCommitEntry* waiting for a leader */
+    gboolean leader_active;
+} TierCommitQueue;
+
+struct SeaftierTier {
+    const SeaftierConfig *cfg;
+    char *dir;
+    char *db_path;
+    char *objects_dir;
+    char *tmp_dir;
+    char *nudge_path;
+    guint64 inline_max;
+    guint64 max_size;
+    guint64 min_free_space;
+    int high_watermark;
+    int low_watermark;
+    gboolean compression;
+
+    GMutex pool_lock;
+    GPtrArray *pool;        /* idle TierConn* */
+
+    TierRam *ram;
+    TierCommitQueue commit;
+
+    GMutex atime_lock;
+    GHashTable *atime_pending;   /* rowid (gint64*) -> atime (gint64) */
+    gint64 atime_last_flush;     /* monotonic us */
+
+    guint64 ram_hits, disk_hits, misses;    /* atomic */
+    gint64 last_nudge;                      /* monotonic us, atomic */
+    int nudge_fd;
+
+    gint64 used_cached;          /* clean+dirty stored bytes after our last commit, atomic */
+    gint64 fs_free_cached;       /* bytes, atomic */
+    gint64 fs_free_checked;      /* monotonic us of that figure, atomic */
+    GThreadPool *evict_pool;
+    gint evict_queued;           /* atomic: an eviction is queued or running */
+    gboolean closing;
+
+    guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
+    gsize epoch_map_len;
+};
+
+/* Row fields a read or a mutation needs. */
+typedef struct {
+    gint64 rowid;
+    SeaftierState state;
+    guint64 size, stored_size;
+    int codec;
+    guint32 checksum;
+    int location;
+    gint64 generation;
+    gint64 atime;
+    gboolean uploaded;
+    gboolean synced;
+} TierRow;
+
+/* ids.c — INVALID_ID errors naming the bad value (escaped, truncated). */
+gboolean seaftier_tier_check_repo(const char *repo_id, GError **error);
+gboolean seaftier_tier_check_type(int type, GError **error);
+gboolean seaftier_tier_check_ids(SeaftierObjType type, const char *repo_id, const char *obj_id,
+                                 GError **error);
+const char *seaftier_tier_type_dir(SeaftierObjType type);
+gint64 seaftier_tier_new_generation(void);
+gint64 seaftier_tier_now(void);
+
+/* db.c */
+gboolean seaftier_tier_db_init(SeaftierTier *tier, GError **error);
+TierConn *seaftier_tier_conn_get(SeaftierTier *tier, GError **error);
+void seaftier_tier_conn_put(SeaftierTier *tier, TierConn *conn);
+void seaftier_tier_pool_free(SeaftierTier *tier);
+sqlite3_stmt *seaftier_tier_stmt(TierConn *conn, const char *sql, GError **error);
+gboolean seaftier_tier_exec(TierConn *conn, const char *sql, GError **error);
+gboolean seaftier_tier_begin(TierConn *conn, gboolean full_sync, GError **error);
+gboolean seaftier_tier_commit(TierConn *conn, GError **error);
+void seaftier_tier_rollback(TierConn *conn);
+void seaftier_tier_sql_error(GError **error, TierConn *conn, int rc, const char *what);
+/* Row lookup by key on `conn`: TRUE with *row filled, FALSE with no error
+ * when absent. */
+gboolean seaftier_tier_find_row(TierConn *conn, SeaftierObjType type, const char *repo_id,
+                                const char *obj_id, TierRow *row, GError **error);
+#define TIER_ENTRY_COLS "type, repo_id, obj_id, state, size, stored_size, codec, checksum, " \
+    "created, atime, attempts, retry_at, generation, uploaded, last_error, id, location"
+#define TIER_ENTRY_COLS_O "o.type, o.repo_id, o.obj_id, o.state, o.size, o.stored_size, o.codec," \
+    " o.checksum, o.created, o.atime, o.attempts, o.retry_at, o.generation, o.uploaded," \
+    " o.last_error, o.id, o.location"
+/* Fills `entry` from a statement selecting TIER_ENTRY_COLS from column `col`. */
+void seaftier_tier_entry_from_stmt(sqlite3_stmt *stmt, int col, SeaftierTierEntry *entry);
+
+/* objfile.c */
+char *seaftier_tier_file_path(const SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                              const char *obj_id, gint64 generation);
+gboolean seaftier_tier_file_write(SeaftierTier *tier, const char *path, int codec, guint32 checksum,
+                                  guint64 size, const void *payload, gsize payload_len,
+                                  gboolean durable, GError **error);
+/* Reads and decodes a file into a new buffer of `size` bytes. Returns 1 on
+ * success, 0 when the file is missing, -1 when it is damaged (*problem set),
+ * -2 on an I/O error (error set). */
+int seaftier_tier_file_read(const char *path, int codec, guint64 size, guint64 stored_size,
+                            void **data, const char **problem, GError **error);
+gboolean seaftier_tier_fsync_path(const char *path, gboolean directory, GError **error);
+void seaftier_tier_file_remove(const char *path);
+void seaftier_tier_tmp_cleanup(SeaftierTier *tier);
+guint64 seaftier_tier_fs_free(SeaftierTier *tier, gboolean fresh);
+
+/* commit.c */
+typedef enum { COMMIT_STORE, COMMIT_SYNC } TierCommitKind;
+typedef struct {
+    TierCommitKind kind;
+    SeaftierObjType type;
+    const char *repo_id, *obj_id;
+    SeaftierState state;
+    gboolean durable;
+    guint64 size, stored_size;
+    int codec;
+    guint32 checksum;
+    int location;
+    gint64 generation;
+    const void *blob;        /* inline payload */
+    const char *file_dir;    /* directory to fsync before commit (durable file stores) */
+    /* results */
+    gboolean done;
+    gboolean applied;        /* the row now holds this version */
+    gint64 rowid;
+    GError *error;
+} TierCommitEntry;
+gboolean seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **error);
+void seaftier_tier_commit_init(SeaftierTier *tier);
+void seaftier_tier_commit_clear(SeaftierTier *tier);
+
+/* tier.c */
+void seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime);
+void seaftier_tier_atime_flush(SeaftierTier *tier);
+/* Handles a row whose data is missing or damaged: a CLEAN row is dropped
+ * (only if it still has `generation`), a DIRTY one is logged and kept.
+ * Sets `error` (NOT_FOUND or CORRUPT) for the caller. */
+void seaftier_tier_bad_copy(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                            const char *obj_id, const TierRow *row, gboolean missing,
+                            const char *problem, GError **error);
+/* Loads and verifies the data of `row`; `blob` is the inline payload when
+ * the caller already has it. Returns 1 ok, 0 missing, -1 damaged (*problem),
+ * -2 I/O error. */
+int seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                       const char *obj_id, const TierRow *row, const void *blob, gsize blob_len,
+                       void **data, const char **problem, GError **error);
+/* Removes the data of rows already deleted from the index (files, RAM
+ * copies), and tells other processes. */
+void seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                               const char *obj_id, int location, gint64 generation);
+void seaftier_tier_bump_epoch(SeaftierTier *tier);
+guint64 seaftier_tier_epoch(SeaftierTier *tier);
+
+/* evict.c */
+void seaftier_tier_maybe_evict(SeaftierTier *tier);
+
+#endif

@@ -1,0 +1,541 @@
+/* lib/tier/tier.c — opening the tier, reads, stores, deletes, lookups.
+ *
+ * Read path: RAM tier (ram.c) → index row (+ inline blob, one statement) or
+ * object file → decode → CRC32C check → RAM tier. A damaged or missing copy
+ * is never returned: clean copies are dropped so the caller re-fetches them,
+ * dirty ones are reported loudly and kept for an operator.
+ *
+ * Cross-process RAM coherence: <dir>/epoch is a shared memory counter that
+ * every delete bumps after its transaction commits. A RAM entry remembers the
+ * epoch read before its bytes were validated; a hit on an entry older than
+ * the current epoch re-checks the index once (a delete elsewhere happened
+ * since), so another process's delete is never hidden by our RAM copy.
+ */
+#include "config.h"
+
+#include "tier/tier-private.h"
+#include "tier/codec.h"
+#include "tier/crc32c.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EPOCH_FILE "epoch"
+#define EPOCH_MAP_LEN 4096
+
+static const char *const read_sql =
+    "SELECT o.id, o.state, o.size, o.stored_size, o.codec, o.checksum, o.location,"
+    " o.generation, o.atime, o.uploaded, o.synced, b.data"
+    " FROM objects o LEFT JOIN blobs b ON b.id = o.id"
+    " WHERE o.type = ?1 AND o.repo_id = ?2 AND o.obj_id = ?3";
+
+/* ---- open / close ---- */
+
+static gboolean
+make_private_dir(const char *path, GError **error)
+{
+    if (g_mkdir_with_parents(path, 0700) != 0) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "cannot create tier directory %s: %s", path, g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+map_epoch(SeaftierTier *tier, GError **error)
+{
+    char *path = g_build_filename(tier->dir, EPOCH_FILE, NULL);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    gboolean ok = fd >= 0 && fstat(fd, &st) == 0 &&
+                  (st.st_size >= EPOCH_MAP_LEN || ftruncate(fd, EPOCH_MAP_LEN) == 0);
+    void *map = ok ? mmap(NULL, EPOCH_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                   : MAP_FAILED;
+    if (map == MAP_FAILED) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "cannot map %s: %s", path, g_strerror(errno));
+        ok = FALSE;
+    } else {
+        tier->epoch = map;
+        tier->epoch_map_len = EPOCH_MAP_LEN;
+    }
+    if (fd >= 0)
+        close(fd);
+    g_free(path);
+    return ok;
+}
+
+guint64
+seaftier_tier_epoch(SeaftierTier *tier)
+{
+    return __atomic_load_n(tier->epoch, __ATOMIC_ACQUIRE);
+}
+
+void
+seaftier_tier_bump_epoch(SeaftierTier *tier)
+{
+    __atomic_add_fetch(tier->epoch, 1, __ATOMIC_RELEASE);
+}
+
+static void
+evict_worker(gpointer data, gpointer user_data)
+{
+    SeaftierTier *tier = user_data;
+    GError *err = NULL;
+    guint64 objects = 0, bytes = 0;
+    if (!seaftier_tier_evict(tier, &objects, &bytes, &err)) {
+        seaftier_warning("background eviction in %s failed: %s", tier->dir, err->message);
+        g_error_free(err);
+    }
+    g_atomic_int_set(&tier->evict_queued, 0);
+}
+
+SeaftierTier *
+seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
+{
+    g_return_val_if_fail(cfg != NULL && dir != NULL, NULL);
+    SeaftierTier *tier = g_new0(SeaftierTier, 1);
+    const SeaftierTierConfig *tc = &cfg->tier;
+    tier->cfg = cfg;
+    tier->dir = g_strdup(dir);
+    tier->db_path = g_build_filename(dir, "index.db", NULL);
+    tier->objects_dir = g_build_filename(dir, "objects", NULL);
+    tier->tmp_dir = g_build_filename(dir, "tmp", NULL);
+    tier->nudge_path = g_build_filename(dir, "seaftierd.nudge", NULL);
+    tier->inline_max = tc->inline_max;
+    tier->max_size = tc->max_size;
+    tier->min_free_space = tc->min_free_space;
+    tier->high_watermark = tc->high_watermark > 0 && tc->high_watermark <= 100 ? tc->high_watermark : 90;
+    tier->low_watermark = tc->low_watermark > 0 && tc->low_watermark <= tier->high_watermark
+                              ? tc->low_watermark : MIN(80, tier->high_watermark);
+    tier->compression = tc->compression;
+    tier->nudge_fd = -1;
+    tier->pool = g_ptr_array_new();
+    g_mutex_init(&tier->pool_lock);
+    g_mutex_init(&tier->atime_lock);
+    tier->atime_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    tier->atime_last_flush = g_get_monotonic_time();
+    seaftier_tier_commit_init(tier);
+    tier->ram = seaftier_ram_new(tc->ram_cache_size, tier->inline_max);
+
+    if (!make_private_dir(dir, error) || !make_private_dir(tier->objects_dir, error) ||
+        !make_private_dir(tier->tmp_dir, error) || !seaftier_tier_db_init(tier, error) ||
+        !map_epoch(tier, error)) {
+        seaftier_tier_close(tier);
+        return NULL;
+    }
+    seaftier_tier_tmp_cleanup(tier);
+    tier->nudge_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    tier->evict_pool = g_thread_pool_new(evict_worker, tier, 1, FALSE, NULL);
+    return tier;
+}
+
+void
+seaftier_tier_close(SeaftierTier *tier)
+{
+    if (!tier)
+        return;
+    tier->closing = TRUE;
+    if (tier->evict_pool)
+        g_thread_pool_free(tier->evict_pool, FALSE, TRUE);
+    if (tier->pool && tier->epoch)
+        seaftier_tier_atime_flush(tier);
+    seaftier_tier_pool_free(tier);
+    seaftier_ram_free(tier->ram);
+    seaftier_tier_commit_clear(tier);
+    if (tier->epoch)
+        munmap(tier->epoch, tier->epoch_map_len);
+    if (tier->nudge_fd >= 0)
+        close(tier->nudge_fd);
+    g_hash_table_destroy(tier->atime_pending);
+    g_mutex_clear(&tier->atime_lock);
+    g_mutex_clear(&tier->pool_lock);
+    g_free(tier->dir);
+    g_free(tier->db_path);
+    g_free(tier->objects_dir);
+    g_free(tier->tmp_dir);
+    g_free(tier->nudge_path);
+    g_free(tier);
+}
+
+const char *
+seaftier_tier_dir(const SeaftierTier *tier)
+{
+    return tier->dir;
+}
+
+/* ---- lazy access times ---- */
+
+void
+seaftier_tier_atime_flush(SeaftierTier *tier)
+{
+    g_mutex_lock(&tier->atime_lock);
+    GHashTable *pending = tier->atime_pending;
+    tier->atime_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    tier->atime_last_flush = g_get_monotonic_time();
+    g_mutex_unlock(&tier->atime_lock);
+    if (g_hash_table_size(pending) == 0) {
+        g_hash_table_destroy(pending);
+        return;
+    }
+
+    GError *err = NULL;
+    TierConn *conn = seaftier_tier_conn_get(tier, &err);
+    gboolean ok = conn && seaftier_tier_begin(conn, FALSE, &err);
+    sqlite3_stmt *stmt = ok ? seaftier_tier_stmt(conn,
+        "UPDATE objects SET atime = ?2 WHERE id = ?1 AND atime < ?2", &err) : NULL;
+    ok = stmt != NULL;
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, pending);
+    while (ok && g_hash_table_iter_next(&it, &key, &value)) {
+        sqlite3_bind_int64(stmt, 1, *(gint64 *)key);
+        sqlite3_bind_int64(stmt, 2, GPOINTER_TO_SIZE(value));
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE) {
+            seaftier_tier_sql_error(&err, conn, rc, "updating access times");
+            ok = FALSE;
+        }
+    }
+    if (ok)
+        ok = seaftier_tier_commit(conn, &err);
+    if (!ok) {
+        /* Access times only steer eviction; losing a batch is harmless. */
+        seaftier_debug("access times not recorded: %s", err ? err->message : "?");
+        if (conn)
+            seaftier_tier_rollback(conn);
+        g_clear_error(&err);
+    }
+    seaftier_tier_conn_put(tier, conn);
+    g_hash_table_destroy(pending);
+}
+
+void
+seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime)
+{
+    gint64 now = seaftier_tier_now();
+    if (now - row_atime < ATIME_GRANULARITY_S || rowid <= 0)
+        return;
+    g_mutex_lock(&tier->atime_lock);
+    gint64 *key = g_new(gint64, 1);
+    *key = rowid;
+    g_hash_table_replace(tier->atime_pending, key, GSIZE_TO_POINTER((gsize)now));
+    gboolean flush = g_hash_table_size(tier->atime_pending) >= ATIME_FLUSH_COUNT ||
+                     g_get_monotonic_time() - tier->atime_last_flush >= ATIME_FLUSH_US;
+    g_mutex_unlock(&tier->atime_lock);
+    if (flush)
+        seaftier_tier_atime_flush(tier);
+}
+
+/* ---- loading and checking data ---- */
+
+int
+seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                   const char *obj_id, const TierRow *row, const void *blob, gsize blob_len,
+                   void **data, const char **problem, GError **error)
+{
+    void *out = NULL;
+    if (row->location == LOC_INLINE) {
+        if (blob_len == G_MAXSIZE)
+            return 0;
+        if (blob_len != row->stored_size) {
+            *problem = "inline data size differs from the index";
+            return -1;
+        }
+        out = g_malloc(row->size ? row->size : 1);
+        if (!seaftier_codec_decode(row->codec, blob, blob_len, out, row->size, problem)) {
+            g_free(out);
+            return -1;
+        }
+    } else {
+        char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, row->generation);
+        int r = seaftier_tier_file_read(path, row->codec, row->size, row->stored_size, &out,
+                                        problem, error);
+        g_free(path);
+        if (r != 1)
+            return r;
+    }
+    if (seaftier_crc32c(0, out, row->size) != row->checksum) {
+        *problem = "CRC32C checksum mismatch";
+        g_free(out);
+        return -1;
+    }
+    *data = out;
+    return 1;
+}
+
+void
+seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                          const char *obj_id, int location, gint64 generation)
+{
+    if (location == LOC_FILE) {
+        char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, generation);
+        seaftier_tier_file_remove(path);
+        g_free(path);
+    }
+    seaftier_ram_remove(tier->ram, type, repo_id, obj_id);
+}
+
+void
+seaftier_tier_bad_copy(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                       const char *obj_id, const TierRow *row, gboolean missing,
+                       const char *problem, GError **error)
+{
+    const char *tname = seaftier_tier_type_dir(type);
+    const char *what = row->location == LOC_FILE ? "file" : "inline copy";
+    if (row->state != SEAFTIER_STATE_CLEAN) {
+        seaftier_error("DIRTY object %s/%s/%s in tier %s: local %s is %s%s%s; it was never "
+                       "uploaded, so no other copy exists. Kept for an operator "
+                       "(seaftier-admin inspect/verify).", tname, repo_id, obj_id, tier->dir,
+                       what, missing ? "missing" : "corrupt", problem ? ": " : "",
+                       problem ? problem : "");
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_CORRUPT,
+                    "dirty object %s/%s/%s: local %s is %s%s%s (not uploaded yet)", tname,
+                    repo_id, obj_id, what, missing ? "missing" : "corrupt", problem ? ": " : "",
+                    problem ? problem : "");
+        return;
+    }
+    seaftier_warning("clean object %s/%s/%s in tier %s: local %s is %s%s%s; dropped, it will "
+                     "be fetched again from S3", tname, repo_id, obj_id, tier->dir, what,
+                     missing ? "missing" : "corrupt", problem ? ": " : "", problem ? problem : "");
+    GError *err = NULL;
+    TierConn *conn = seaftier_tier_conn_get(tier, &err);
+    gboolean ok = conn && seaftier_tier_begin(conn, row->location == LOC_FILE, &err);
+    sqlite3_stmt *stmt = ok ? seaftier_tier_stmt(conn,
+        "DELETE FROM objects WHERE id = ?1 AND generation = ?2 AND state = 0", &err) : NULL;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, row->rowid);
+        sqlite3_bind_int64(stmt, 2, row->generation);
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        ok = rc == SQLITE_DONE ? seaftier_tier_commit(conn, &err) : FALSE;
+        if (rc != SQLITE_DONE)
+            seaftier_tier_sql_error(&err, conn, rc, "dropping a bad copy");
+    }
+    if (ok && stmt) {
+        seaftier_tier_forget_data(tier, type, repo_id, obj_id, row->location, row->generation);
+        seaftier_tier_bump_epoch(tier);
+    } else {
+        seaftier_warning("could not drop clean object %s/%s/%s: %s", tname, repo_id, obj_id,
+                         err ? err->message : "?");
+        if (conn)
+            seaftier_tier_rollback(conn);
+        g_clear_error(&err);
+    }
+    seaftier_tier_conn_put(tier, conn);
+    if (missing)
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
+                    "%s/%s/%s: local copy was missing and has been dropped", tname, repo_id,
+                    obj_id);
+    else
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_CORRUPT,
+                    "%s/%s/%s: local copy was corrupt (%s) and has been dropped", tname, repo_id,
+                    obj_id, problem ? problem : "?");
+}
+
+/* ---- read ---- */
+
+static void
+row_from_read(sqlite3_stmt *stmt, TierRow *row)
+{
+    row->rowid = sqlite3_column_int64(stmt, 0);
+    row->state = (SeaftierState)sqlite3_column_int(stmt, 1);
+    row->size = (guint64)sqlite3_column_int64(stmt, 2);
+    row->stored_size = (guint64)sqlite3_column_int64(stmt, 3);
+    row->codec = sqlite3_column_int(stmt, 4);
+    row->checksum = (guint32)sqlite3_column_int64(stmt, 5);
+    row->location = sqlite3_column_int(stmt, 6);
+    row->generation = sqlite3_column_int64(stmt, 7);
+    row->atime = sqlite3_column_int64(stmt, 8);
+    row->uploaded = sqlite3_column_int(stmt, 9) != 0;
+    row->synced = sqlite3_column_int(stmt, 10) != 0;
+}
+
+/* A RAM entry older than the shared epoch is re-checked against the index. */
+static gboolean
+ram_entry_valid(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                const char *obj_id)
+{
+    GError *err = NULL;
+    TierConn *conn = seaftier_tier_conn_get(tier, &err);
+    if (!conn) {
+        g_clear_error(&err);
+        return FALSE;
+    }
+    TierRow row;
+    gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
+    seaftier_tier_conn_put(tier, conn);
+    g_clear_error(&err);
+    return found && row.state != SEAFTIER_STATE_DELETED;
+}
+
+/* 1 found, 0 retry (the row changed under us), -1 error set. */
+static int
+read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
+          guint64 epoch, void **data, gsize *len, GError **error)
+{
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return -1;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, read_sql, error);
+    if (!stmt) {
+        seaftier_tier_conn_put(tier, conn);
+        return -1;
+    }
+    sqlite3_bind_int(stmt, 1, type);
+    sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+        if (rc == SQLITE_DONE) {
+            TIER_ADD(&tier->misses, 1);
+            g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
+                        "%s/%s/%s is not in the tier", seaftier_tier_type_dir(type), repo_id,
+                        obj_id);
+        } else {
+            seaftier_tier_sql_error(error, conn, rc, "read");
+        }
+        sqlite3_reset(stmt);
+        seaftier_tier_conn_put(tier, conn);
+        return -1;
+    }
+    TierRow row;
+    row_from_read(stmt, &row);
+    if (row.state == SEAFTIER_STATE_DELETED) {
+        sqlite3_reset(stmt);
+        seaftier_tier_conn_put(tier, conn);
+        TIER_ADD(&tier->misses, 1);
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED,
+                    "%s/%s/%s was deleted (remote delete pending)", seaftier_tier_type_dir(type),
+                    repo_id, obj_id);
+        return -1;
+    }
+    const char *problem = NULL;
+    void *out = NULL;
+    int r;
+    if (row.location == LOC_INLINE) {
+        gsize blob_len = G_MAXSIZE;
+        const void *blob = NULL;
+        if (sqlite3_column_type(stmt, 11) != SQLITE_NULL) {
+            blob = sqlite3_column_blob(stmt, 11);
+            blob_len = (gsize)sqlite3_column_bytes(stmt, 11);
+        }
+        r = seaftier_tier_load(tier, type, repo_id, obj_id, &row, blob, blob_len, &out,
+                               &problem, error);
+        sqlite3_reset(stmt);
+        seaftier_tier_conn_put(tier, conn);
+    } else {
+        sqlite3_reset(stmt);
+        seaftier_tier_conn_put(tier, conn);
+        r = seaftier_tier_load(tier, type, repo_id, obj_id, &row, NULL, 0, &out, &problem, error);
+        if (r == 0) {
+            /* An eviction or delete may have removed the file after we read
+             * the row: only a row that still names it means damage. */
+            GError *err = NULL;
+            TierRow now;
+            conn = seaftier_tier_conn_get(tier, error);
+            if (!conn)
+                return -1;
+            gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &now, &err);
+            seaftier_tier_conn_put(tier, conn);
+            if (err) {
+                g_propagate_error(error, err);
+                return -1;
+            }
+            if (!found || now.generation != row.generation || now.state != row.state)
+                return 0;
+        }
+    }
+    if (r == -2)
+        return -1;
+    if (r != 1) {
+        seaftier_tier_bad_copy(tier, type, repo_id, obj_id, &row, r == 0, problem, error);
+        return -1;
+    }
+    TIER_ADD(&tier->disk_hits, 1);
+    seaftier_tier_note_access(tier, row.rowid, row.atime);
+    if (tier->ram && row.size <= tier->inline_max)
+        seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, row.size, row.rowid, epoch,
+                         MAX(row.atime, seaftier_tier_now()));
+    *data = out;
+    *len = row.size;
+    return 1;
+}
+
+gboolean
+seaftier_tier_read(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                   const char *obj_id, void **data, gsize *len, GError **error)
+{
+    if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
+        return FALSE;
+    guint64 epoch = seaftier_tier_epoch(tier);
+    gint64 rowid, mark;
+    guint64 entry_epoch;
+    void *ram_data;
+    gsize ram_len;
+    if (seaftier_ram_get(tier->ram, type, repo_id, obj_id, &ram_data, &ram_len, &rowid,
+                         &entry_epoch, &mark)) {
+        if (entry_epoch >= epoch || ram_entry_valid(tier, type, repo_id, obj_id)) {
+            gint64 now = seaftier_tier_now();
+            if (now - mark >= ATIME_GRANULARITY_S) {
+                seaftier_tier_note_access(tier, rowid, mark);
+                seaftier_ram_touch(tier->ram, type, repo_id, obj_id, epoch, now);
+            } else if (entry_epoch < epoch) {
+                seaftier_ram_touch(tier->ram, type, repo_id, obj_id, epoch, mark);
+            }
+            TIER_ADD(&tier->ram_hits, 1);
+            *data = ram_data;
+            *len = ram_len;
+            return TRUE;
+        }
+        g_free(ram_data);
+        seaftier_ram_remove(tier->ram, type, repo_id, obj_id);
+    }
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int r = read_disk(tier, type, repo_id, obj_id, epoch, data, len, error);
+        if (r != 0)
+            return r == 1;
+    }
+    g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
+                "%s/%s/%s is not in the tier (removed while being read)",
+                seaftier_tier_type_dir(type), repo_id, obj_id);
+    return FALSE;
+}
+
+gboolean
+seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                     const char *obj_id, SeaftierTierEntry *entry, GError **error)
+{
+    if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
+        return FALSE;
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "SELECT " TIER_ENTRY_COLS " FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3",
+        error);
+    gboolean found = FALSE;
+    if (stmt) {
+        sqlite3_bind_int(stmt, 1, type);
+        sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+            if (entry)
+                seaftier_tier_entry_from_stmt(stmt, 0, entry);
+            found = TRUE;
+        } else if (rc != SQLITE_DONE) {
+            seaftier_tier_sql_error(error, conn, rc, "lookup");
+        }
+        sqlite3_reset(stmt);
+    }
+    seaftier_tier_conn_put(tier, conn);
+    return found;
+}

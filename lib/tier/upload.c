@@ -1,0 +1,226 @@
+/* lib/tier/upload.c — what the uploader (seaftierd, seaftier-admin flush)
+ * needs: batches of dirty and deleted rows, and recording their outcome.
+ *
+ * Outcomes are matched on the row's generation, so an upload or delete that
+ * raced with a re-write or delete of the same id never overwrites the newer
+ * state. None of these commits needs an fsync: losing one to a power failure
+ * only repeats an upload or a remote delete.
+ */
+#include "config.h"
+
+#include "tier/tier-private.h"
+
+#include <string.h>
+
+static void
+entry_free(gpointer p)
+{
+    g_free(p);
+}
+
+static GPtrArray *
+collect(SeaftierTier *tier, const char *sql, int type, const char *repo_id, gint64 created_before,
+        int limit, GError **error)
+{
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return NULL;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, sql, error);
+    if (!stmt) {
+        seaftier_tier_conn_put(tier, conn);
+        return NULL;
+    }
+    sqlite3_bind_int64(stmt, 1, created_before);
+    sqlite3_bind_int64(stmt, 2, seaftier_tier_now());
+    if (type >= 0)
+        sqlite3_bind_int(stmt, 3, type);
+    if (repo_id)
+        sqlite3_bind_text(stmt, 4, repo_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 5, limit > 0 ? limit : 0);
+    GPtrArray *out = g_ptr_array_new_with_free_func(entry_free);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        SeaftierTierEntry *e = g_new(SeaftierTierEntry, 1);
+        seaftier_tier_entry_from_stmt(stmt, 0, e);
+        g_ptr_array_add(out, e);
+    }
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "listing a batch");
+        g_ptr_array_free(out, TRUE);
+        out = NULL;
+    }
+    sqlite3_reset(stmt);
+    seaftier_tier_conn_put(tier, conn);
+    return out;
+}
+
+GPtrArray *
+seaftier_tier_dirty_batch(SeaftierTier *tier, int type, const char *repo_id, int limit,
+                          gint64 created_before, GError **error)
+{
+    if ((type >= 0 && !seaftier_tier_check_type(type, error)) ||
+        (repo_id && !seaftier_tier_check_repo(repo_id, error)))
+        return NULL;
+    /* The partial index objects_dirty yields rows in creation order. */
+    static const char *const sql[4] = {
+        "SELECT " TIER_ENTRY_COLS " FROM objects WHERE state = 1 AND created <= ?1"
+        " AND retry_at <= ?2 ORDER BY created, id LIMIT ?5",
+        "SELECT " TIER_ENTRY_COLS " FROM objects WHERE state = 1 AND created <= ?1"
+        " AND retry_at <= ?2 AND type = ?3 ORDER BY created, id LIMIT ?5",
+        "SELECT " TIER_ENTRY_COLS " FROM objects WHERE state = 1 AND created <= ?1"
+        " AND retry_at <= ?2 AND repo_id = ?4 ORDER BY created, id LIMIT ?5",
+        "SELECT " TIER_ENTRY_COLS " FROM objects WHERE state = 1 AND created <= ?1"
+        " AND retry_at <= ?2 AND type = ?3 AND repo_id = ?4 ORDER BY created, id LIMIT ?5",
+    };
+    int v = (type >= 0 ? 1 : 0) | (repo_id ? 2 : 0);
+    return collect(tier, sql[v], type, repo_id, created_before, limit, error);
+}
+
+GPtrArray *
+seaftier_tier_deleted_batch(SeaftierTier *tier, int type, int limit, GError **error)
+{
+    if (type >= 0 && !seaftier_tier_check_type(type, error))
+        return NULL;
+    const char *sql = type >= 0
+        ? "SELECT " TIER_ENTRY_COLS " FROM objects WHERE state = 2 AND retry_at <= ?2"
+          " AND type = ?3 AND ?1 = ?1 ORDER BY retry_at, id LIMIT ?5"
+        : "SELECT " TIER_ENTRY_COLS " FROM objects WHERE state = 2 AND retry_at <= ?2"
+          " AND ?1 = ?1 ORDER BY retry_at, id LIMIT ?5";
+    return collect(tier, sql, type, NULL, 0, limit, error);
+}
+
+/* Runs `sql` (parameters ?1 type, ?2 repo, ?3 obj, ?4 generation, ?5 and ?6
+ * free) in its own transaction; returns the number of rows changed or -1. */
+static int
+update_entry(SeaftierTier *tier, const SeaftierTierEntry *entry, const char *sql,
+             const char *text5, gint64 int6, const char *what, GError **error)
+{
+    if (!seaftier_tier_check_ids(entry->type, entry->repo_id, entry->obj_id, error))
+        return -1;
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return -1;
+    GError *err = NULL;
+    int changed = -1;
+    sqlite3_stmt *stmt = NULL;
+    if (seaftier_tier_begin(conn, FALSE, &err) && (stmt = seaftier_tier_stmt(conn, sql, &err))) {
+        sqlite3_bind_int(stmt, 1, entry->type);
+        sqlite3_bind_text(stmt, 2, entry->repo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, entry->obj_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, entry->generation);
+        if (text5)
+            sqlite3_bind_text(stmt, 5, text5, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 6, int6);
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc == SQLITE_DONE) {
+            changed = sqlite3_changes(conn->db);
+            if (!seaftier_tier_commit(conn, &err))
+                changed = -1;
+        } else {
+            seaftier_tier_sql_error(&err, conn, rc, what);
+        }
+    }
+    if (changed < 0) {
+        seaftier_tier_rollback(conn);
+        g_propagate_prefixed_error(error, err, "%s %s/%s/%s: ", what,
+                                   seaftier_tier_type_dir(entry->type), entry->repo_id,
+                                   entry->obj_id);
+    }
+    seaftier_tier_conn_put(tier, conn);
+    return changed;
+}
+
+static gboolean
+step_done(TierConn *conn, sqlite3_stmt *stmt, GError **error)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "update");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+seaftier_tier_mark_clean(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
+{
+    if (!seaftier_tier_check_ids(entry->type, entry->repo_id, entry->obj_id, error))
+        return FALSE;
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    GError *err = NULL;
+    TierRow row;
+    sqlite3_stmt *stmt = NULL;
+    gboolean ok = seaftier_tier_begin(conn, FALSE, &err);
+    gboolean found = ok && seaftier_tier_find_row(conn, entry->type, entry->repo_id,
+                                                  entry->obj_id, &row, &err);
+    ok = ok && !err;
+    if (ok && !found) {
+        /* Deleted before it was ever uploaded (its row went away): S3 now
+         * holds a copy nobody wants, so record the remote delete. */
+        stmt = seaftier_tier_stmt(conn,
+            "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec,"
+            " checksum, location, created, atime, generation, uploaded, synced)"
+            " VALUES (?1, ?2, ?3, 2, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 0)", &err);
+        if (stmt) {
+            sqlite3_bind_int(stmt, 1, entry->type);
+            sqlite3_bind_text(stmt, 2, entry->repo_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(stmt, 3, entry->obj_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(stmt, 4, (gint64)entry->size);
+            sqlite3_bind_int64(stmt, 5, seaftier_tier_now());
+            sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
+        }
+    } else if (ok && row.state == SEAFTIER_STATE_DIRTY && row.generation == entry->generation) {
+        stmt = seaftier_tier_stmt(conn,
+            "UPDATE objects SET state = 0, uploaded = 1, attempts = 0, retry_at = 0,"
+            " last_error = '' WHERE id = ?1", &err);
+        if (stmt)
+            sqlite3_bind_int64(stmt, 1, row.rowid);
+    } else if (ok && !row.uploaded) {
+        /* Re-written or deleted meanwhile: the row stays as it is, but S3
+         * holds a copy now, which a pending or later delete must remove. */
+        stmt = seaftier_tier_stmt(conn, "UPDATE objects SET uploaded = 1 WHERE id = ?1", &err);
+        if (stmt)
+            sqlite3_bind_int64(stmt, 1, row.rowid);
+    }
+    if (ok && stmt)
+        ok = step_done(conn, stmt, &err);
+    else if (err)
+        ok = FALSE;
+    if (ok)
+        ok = seaftier_tier_commit(conn, &err);
+    else
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    if (!ok)
+        g_propagate_prefixed_error(error, err, "marking %s/%s/%s clean: ",
+                                   seaftier_tier_type_dir(entry->type), entry->repo_id,
+                                   entry->obj_id);
+    return ok;
+}
+
+gboolean
+seaftier_tier_record_failure(SeaftierTier *tier, const SeaftierTierEntry *entry,
+                             const char *message, gint64 retry_at, GError **error)
+{
+    char *msg = g_utf8_make_valid(message ? message : "", -1);
+    if (strlen(msg) > 255)
+        msg[g_utf8_find_prev_char(msg, msg + 255) - msg] = '\0';
+    int n = update_entry(tier, entry,
+        "UPDATE objects SET attempts = attempts + 1, last_error = ?5, retry_at = ?6"
+        " WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3 AND generation = ?4",
+        msg, retry_at, "recording a failure of", error);
+    g_free(msg);
+    return n >= 0;
+}
+
+gboolean
+seaftier_tier_forget_deleted(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
+{
+    return update_entry(tier, entry,
+        "DELETE FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3"
+        " AND generation = ?4 AND state = 2", NULL, 0, "forgetting the delete of", error) >= 0;
+}

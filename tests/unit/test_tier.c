@@ -1,0 +1,1189 @@
+/* Unit tests of the tier store (lib/tier): real SQLite index and object
+ * files in a temporary directory; no network. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <seaftier/log.h>
+
+#include "tier/codec.h"
+#include "tier/tier.h"
+
+#define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
+#define REPO2 "11111111-2222-3333-4444-555555555555"
+#define MIB (1024 * 1024)
+
+typedef struct {
+    char *dir;
+    SeaftierConfig cfg;
+    SeaftierTier *tier;
+} Fx;
+
+/* ---- helpers ---- */
+
+static gint64
+now_s(void)
+{
+    return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+static void
+make_id(int i, char out[41])
+{
+    char *h = g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)&i, sizeof(i));
+    memcpy(out, h, 41);
+    g_free(h);
+}
+
+static unsigned char *
+random_bytes(gsize n, guint32 seed)
+{
+    unsigned char *p = g_malloc(n ? n : 1);
+    GRand *r = g_rand_new_with_seed(seed);
+    for (gsize i = 0; i < n; i++)
+        p[i] = (unsigned char)g_rand_int(r);
+    g_rand_free(r);
+    return p;
+}
+
+static unsigned char *
+text_bytes(gsize n, guint32 seed)
+{
+    static const char *const words[] = { "seafile ", "commit ", "block ", "tier ", "object ",
+                                         "repo ", "\n", "sqlite ", "lz4 " };
+    unsigned char *p = g_malloc(n ? n : 1);
+    GRand *r = g_rand_new_with_seed(seed);
+    gsize i = 0;
+    while (i < n) {
+        const char *w = words[g_rand_int_range(r, 0, G_N_ELEMENTS(words))];
+        for (; *w && i < n; w++)
+            p[i++] = (unsigned char)*w;
+    }
+    g_rand_free(r);
+    return p;
+}
+
+static SeaftierTier *
+open_tier(Fx *fx)
+{
+    GError *err = NULL;
+    SeaftierTier *t = seaftier_tier_open(&fx->cfg, fx->dir, &err);
+    if (!t)
+        fail_msg("open: %s", err->message);
+    return t;
+}
+
+static int
+setup(void **state)
+{
+    Fx *fx = g_new0(Fx, 1);
+    fx->dir = g_dir_make_tmp("test_tier-XXXXXX", NULL);
+    assert_non_null(fx->dir);
+    fx->cfg.tier.max_size = 0;              /* unlimited unless a test sets it */
+    fx->cfg.tier.high_watermark = 90;
+    fx->cfg.tier.low_watermark = 80;
+    fx->cfg.tier.min_free_space = 0;
+    fx->cfg.tier.ram_cache_size = 8 * MIB;
+    fx->cfg.tier.compression = TRUE;
+    fx->cfg.tier.inline_max = 64 * 1024;
+    fx->tier = open_tier(fx);
+    *state = fx;
+    return 0;
+}
+
+static void
+rm_rf(const char *path)
+{
+    GDir *d = g_dir_open(path, 0, NULL);
+    if (d) {
+        const char *name;
+        while ((name = g_dir_read_name(d))) {
+            char *p = g_build_filename(path, name, NULL);
+            rm_rf(p);
+            g_free(p);
+        }
+        g_dir_close(d);
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
+    }
+}
+
+static int
+teardown(void **state)
+{
+    Fx *fx = *state;
+    seaftier_tier_close(fx->tier);
+    rm_rf(fx->dir);
+    g_free(fx->dir);
+    g_free(fx);
+    return 0;
+}
+
+static void
+reopen(Fx *fx)
+{
+    seaftier_tier_close(fx->tier);
+    fx->tier = open_tier(fx);
+}
+
+static void
+store_ok(SeaftierTier *t, SeaftierObjType type, const char *repo, const char *id,
+         const void *data, gsize len, SeaftierState st, gboolean durable)
+{
+    GError *err = NULL;
+    if (!seaftier_tier_store(t, type, repo, id, data, len, st, durable, &err))
+        fail_msg("store %s: %s", id, err->message);
+}
+
+static void
+read_expect(SeaftierTier *t, SeaftierObjType type, const char *repo, const char *id,
+            const void *data, gsize len)
+{
+    GError *err = NULL;
+    void *out = NULL;
+    gsize out_len = 0;
+    if (!seaftier_tier_read(t, type, repo, id, &out, &out_len, &err))
+        fail_msg("read %s: %s", id, err->message);
+    assert_int_equal(out_len, len);
+    if (len)
+        assert_memory_equal(out, data, len);
+    g_free(out);
+}
+
+static void
+read_fails(SeaftierTier *t, SeaftierObjType type, const char *repo, const char *id, int code)
+{
+    GError *err = NULL;
+    void *out = (void *)0x1;
+    gsize out_len = 12345;
+    assert_false(seaftier_tier_read(t, type, repo, id, &out, &out_len, &err));
+    assert_non_null(err);
+    if (!g_error_matches(err, SEAFTIER_TIER_ERROR, code))
+        fail_msg("expected code %d, got %d: %s", code, err->code, err->message);
+    assert_ptr_equal(out, (void *)0x1);     /* nothing was handed out */
+    g_error_free(err);
+}
+
+static gboolean
+lookup(SeaftierTier *t, SeaftierObjType type, const char *repo, const char *id,
+       SeaftierTierEntry *e)
+{
+    GError *err = NULL;
+    gboolean found = seaftier_tier_lookup(t, type, repo, id, e, &err);
+    assert_null(err);
+    return found;
+}
+
+static int
+count_files(const char *path)
+{
+    int n = 0;
+    GDir *d = g_dir_open(path, 0, NULL);
+    if (!d)
+        return g_file_test(path, G_FILE_TEST_IS_REGULAR) ? 1 : 0;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        char *p = g_build_filename(path, name, NULL);
+        n += count_files(p);
+        g_free(p);
+    }
+    g_dir_close(d);
+    return n;
+}
+
+/* The object file of `id`, or NULL. */
+static char *
+find_file(Fx *fx, SeaftierObjType type, const char *repo, const char *id)
+{
+    static const char *const types[] = { "commits", "fs", "blocks" };
+    char fan[3] = { id[0], id[1], 0 };
+    char *dir = g_build_filename(fx->dir, "objects", types[type], repo, fan, NULL);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    char *found = NULL;
+    const char *name;
+    while (d && (name = g_dir_read_name(d)))
+        if (strncmp(name, id + 2, 38) == 0)
+            found = g_build_filename(dir, name, NULL);
+    if (d)
+        g_dir_close(d);
+    g_free(dir);
+    return found;
+}
+
+static sqlite3 *
+open_index(Fx *fx)
+{
+    char *path = g_build_filename(fx->dir, "index.db", NULL);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    g_free(path);
+    return db;
+}
+
+static void
+sql(Fx *fx, const char *stmt)
+{
+    sqlite3 *db = open_index(fx);
+    char *msg = NULL;
+    if (sqlite3_exec(db, stmt, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", stmt, msg);
+    sqlite3_close(db);
+}
+
+static gint64
+sql_int(Fx *fx, const char *query)
+{
+    sqlite3 *db = open_index(fx);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, query, -1, &st, NULL), SQLITE_OK);
+    gint64 v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* ---- tests ---- */
+
+static void
+test_round_trip_sizes(void **state)
+{
+    Fx *fx = *state;
+    static const gsize sizes[] = { 0, 1, 4096, MIB, 8 * MIB, 8 * MIB + 1 };
+    char id[41];
+    for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        for (int kind = 0; kind < 2; kind++) {
+            gsize n = sizes[i];
+            unsigned char *data = kind ? text_bytes(n, (guint32)i) : random_bytes(n, (guint32)i);
+            make_id((int)(i * 2 + (gsize)kind), id);
+            SeaftierObjType type = n > 65536 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS;
+            store_ok(fx->tier, type, REPO, id, data, n, SEAFTIER_STATE_DIRTY, TRUE);
+            read_expect(fx->tier, type, REPO, id, data, n);
+
+            SeaftierTierEntry e;
+            assert_true(lookup(fx->tier, type, REPO, id, &e));
+            assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
+            assert_int_equal(e.size, n);
+            assert_string_equal(e.obj_id, id);
+            assert_string_equal(e.repo_id, REPO);
+            if (kind == 1 && n >= 4096) {
+                assert_int_equal(e.codec, SEAFTIER_CODEC_LZ4);
+                assert_true(e.stored_size < n / 2);
+            } else {
+                assert_int_equal(e.codec, SEAFTIER_CODEC_RAW);
+                assert_int_equal(e.stored_size, n);
+            }
+            char *file = find_file(fx, type, REPO, id);
+            if (n > 65536)
+                assert_non_null(file);
+            else
+                assert_null(file);
+            g_free(file);
+            g_free(data);
+        }
+    }
+    /* From disk, without the RAM tier of the process that stored them. */
+    reopen(fx);
+    for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        for (int kind = 0; kind < 2; kind++) {
+            gsize n = sizes[i];
+            unsigned char *data = kind ? text_bytes(n, (guint32)i) : random_bytes(n, (guint32)i);
+            make_id((int)(i * 2 + (gsize)kind), id);
+            SeaftierObjType type = n > 65536 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS;
+            read_expect(fx->tier, type, REPO, id, data, n);
+            read_expect(fx->tier, type, REPO, id, data, n);
+            g_free(data);
+        }
+    }
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(fx->tier, &st, NULL));
+    /* Objects up to inline_max are read from disk once, then from RAM. */
+    assert_int_equal(st.disk_hits, 6 + 12);
+    assert_int_equal(st.ram_hits, 6);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DIRTY], 6);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 6);
+    assert_int_equal(st.bytes[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY],
+                     2 * (MIB + 8 * MIB + 8 * MIB + 1));
+    assert_true(st.used_bytes > 0);
+    assert_true(st.used_bytes < 2 * (MIB + 8 * MIB + 8 * MIB + 1 + 4096 + 1));
+}
+
+static void
+test_restore_is_noop(void **state)
+{
+    Fx *fx = *state;
+    char id[41];
+    make_id(1, id);
+    store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5, SEAFTIER_STATE_DIRTY, TRUE);
+    SeaftierTierEntry a, b;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &a));
+    /* Same id: content-addressed, so the second write changes nothing. */
+    store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5, SEAFTIER_STATE_DIRTY, TRUE);
+    store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5, SEAFTIER_STATE_CLEAN, FALSE);
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &b));
+    assert_int_equal(a.generation, b.generation);
+    assert_int_equal(b.state, SEAFTIER_STATE_DIRTY);
+    reopen(fx);
+    read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5);
+    /* Types are separate namespaces. */
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+
+    /* A non-durable dirty store, then a durable one of the same id: the
+     * row is made durable (synced) without rewriting the object. */
+    make_id(2, id);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "x", 1, SEAFTIER_STATE_DIRTY, FALSE);
+    char *q = g_strdup_printf("SELECT synced FROM objects WHERE obj_id = '%s'", id);
+    assert_int_equal(sql_int(fx, q), 0);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "x", 1, SEAFTIER_STATE_DIRTY, TRUE);
+    assert_int_equal(sql_int(fx, q), 1);
+    g_free(q);
+}
+
+static void
+test_delete_semantics(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char never[41], clean[41], unknown[41], bigclean[41];
+    make_id(10, never);
+    make_id(11, clean);
+    make_id(12, unknown);
+    make_id(13, bigclean);
+    unsigned char *big = random_bytes(200000, 1);
+
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, never, "n", 1, SEAFTIER_STATE_DIRTY, TRUE);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000, SEAFTIER_STATE_CLEAN,
+             FALSE);
+    char *file = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, bigclean);
+    assert_non_null(file);
+    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1);     /* now in RAM too */
+
+    /* Dirty, never uploaded: simply forgotten, no remote delete. */
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, never, &err));
+    SeaftierTierEntry e;
+    assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, never, &e));
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, never, SEAFTIER_TIER_ERROR_NOT_FOUND);
+
+    /* Clean: local data gone at once (RAM too), remote delete pending. */
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &err));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &e));
+    assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
+    assert_true(e.uploaded);
+    assert_int_equal(e.stored_size, 0);
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, SEAFTIER_TIER_ERROR_DELETED);
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM blobs b JOIN objects o ON o.id = b.id"
+                                 " WHERE o.state = 2"), 0);
+
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, &err));
+    assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
+    read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, SEAFTIER_TIER_ERROR_DELETED);
+    g_free(file);
+
+    /* Unknown here: it may be in S3, so a remote delete is recorded. */
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, unknown, &err));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, unknown, &e));
+    assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
+    /* Deleting twice is harmless. */
+    gint64 gen = e.generation;
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, unknown, &err));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, unknown, &e));
+    assert_int_equal(e.generation, gen);
+
+    /* CLEAN over DELETED is ignored: a fill never undoes a delete. */
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, SEAFTIER_TIER_ERROR_DELETED);
+    /* DIRTY over DELETED revives it (and keeps `uploaded`). */
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_DIRTY, TRUE);
+    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1);
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &e));
+    assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
+    assert_true(e.uploaded);
+    /* So deleting it again records a remote delete. */
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &err));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &e));
+    assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
+    /* A big one revived as DIRTY gets a file again. */
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000, SEAFTIER_STATE_DIRTY,
+             TRUE);
+    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000);
+    g_free(big);
+
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(fx->tier, &st, NULL));
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DELETED], 1);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_COMMITS][SEAFTIER_STATE_DELETED], 1);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 1);
+    assert_int_equal(st.stored_bytes[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DELETED], 0);
+}
+
+static guint
+batch_len_free(GPtrArray *a)
+{
+    assert_non_null(a);
+    guint n = a->len;
+    g_ptr_array_free(a, TRUE);
+    return n;
+}
+
+static void
+test_dirty_batch(void **state)
+{
+    Fx *fx = *state;
+    char id[41];
+    GError *err = NULL;
+    gint64 future = now_s() + 3600;
+    for (int i = 0; i < 10; i++) {
+        make_id(100 + i, id);
+        store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_FS : SEAFTIER_TYPE_COMMITS, i < 6 ? REPO : REPO2,
+                 id, &i, sizeof(i), SEAFTIER_STATE_DIRTY, TRUE);
+    }
+    make_id(200, id);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
+    /* Make creation times distinct and not in insertion order for two. */
+    sql(fx, "UPDATE objects SET created = created - 100 + id");
+    make_id(109, id);
+    char *q = g_strdup_printf("UPDATE objects SET created = created - 1000 WHERE obj_id = '%s'", id);
+    sql(fx, q);
+    g_free(q);
+
+    GPtrArray *all = seaftier_tier_dirty_batch(fx->tier, -1, NULL, 100, future, &err);
+    assert_non_null(all);
+    assert_int_equal(all->len, 10);     /* the clean one is not there */
+    SeaftierTierEntry *first = all->pdata[0];
+    assert_string_equal(first->obj_id, id);     /* the oldest first */
+    for (guint i = 1; i < all->len; i++) {
+        SeaftierTierEntry *a = all->pdata[i - 1], *b = all->pdata[i];
+        assert_true(a->created <= b->created);
+        assert_int_equal(b->state, SEAFTIER_STATE_DIRTY);
+    }
+    g_ptr_array_free(all, TRUE);
+
+    assert_int_equal(batch_len_free(seaftier_tier_dirty_batch(fx->tier, -1, NULL, 3, future, &err)), 3);
+    assert_int_equal(batch_len_free(seaftier_tier_dirty_batch(fx->tier, SEAFTIER_TYPE_FS, NULL, 100,
+                                                              future, &err)), 5);
+    assert_int_equal(batch_len_free(seaftier_tier_dirty_batch(fx->tier, -1, REPO2, 100, future,
+                                                              &err)), 4);
+    assert_int_equal(batch_len_free(seaftier_tier_dirty_batch(fx->tier, SEAFTIER_TYPE_COMMITS,
+                                                              REPO2, 100, future, &err)), 2);
+    /* created_before: nothing that recent... and nothing older than all. */
+    assert_int_equal(batch_len_free(seaftier_tier_dirty_batch(fx->tier, -1, NULL, 100,
+                                                              now_s() - 5000, &err)), 0);
+    assert_null(seaftier_tier_dirty_batch(fx->tier, -1, "bad-repo", 10, future, &err));
+    assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+    g_clear_error(&err);
+
+    /* A failure postpones the object until retry_at. */
+    all = seaftier_tier_dirty_batch(fx->tier, -1, NULL, 1, future, &err);
+    SeaftierTierEntry e = *(SeaftierTierEntry *)all->pdata[0];
+    g_ptr_array_free(all, TRUE);
+    assert_true(seaftier_tier_record_failure(fx->tier, &e, "503 SlowDown from bucket b", future,
+                                             &err));
+    SeaftierTierEntry now;
+    assert_true(lookup(fx->tier, e.type, e.repo_id, e.obj_id, &now));
+    assert_int_equal(now.attempts, 1);
+    assert_int_equal(now.retry_at, future);
+    assert_string_equal(now.last_error, "503 SlowDown from bucket b");
+    assert_int_equal(batch_len_free(seaftier_tier_dirty_batch(fx->tier, -1, NULL, 100, future,
+                                                              &err)), 9);
+    assert_true(seaftier_tier_record_failure(fx->tier, &e, "again", 0, &err));
+    assert_true(lookup(fx->tier, e.type, e.repo_id, e.obj_id, &now));
+    assert_int_equal(now.attempts, 2);
+    assert_int_equal(batch_len_free(seaftier_tier_dirty_batch(fx->tier, -1, NULL, 100, future,
+                                                              &err)), 10);
+    /* mark_clean resets the failure record. */
+    assert_true(seaftier_tier_mark_clean(fx->tier, &e, &err));
+    assert_true(lookup(fx->tier, e.type, e.repo_id, e.obj_id, &now));
+    assert_int_equal(now.state, SEAFTIER_STATE_CLEAN);
+    assert_int_equal(now.attempts, 0);
+    assert_string_equal(now.last_error, "");
+    assert_true(now.uploaded);
+}
+
+static void
+test_mark_clean_races(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char id[41], id2[41];
+    make_id(300, id);
+    make_id(301, id2);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "v1", 2, SEAFTIER_STATE_DIRTY, TRUE);
+    SeaftierTierEntry old;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &old));
+    /* While "uploading": marked uploaded by a first PUT, deleted, re-written. */
+    SeaftierTierEntry up = old;
+    assert_true(seaftier_tier_mark_clean(fx->tier, &up, &err));
+    SeaftierTierEntry cur;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &cur));
+    old = cur;
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &err));
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "v1", 2, SEAFTIER_STATE_DIRTY, TRUE);
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &cur));
+    assert_true(cur.generation != old.generation);
+    /* A stale upload result does not make the new version clean. */
+    assert_true(seaftier_tier_mark_clean(fx->tier, &old, &err));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &cur));
+    assert_int_equal(cur.state, SEAFTIER_STATE_DIRTY);
+    assert_int_equal(batch_len_free(seaftier_tier_dirty_batch(fx->tier, -1, NULL, 10,
+                                                              now_s() + 10, &err)), 1);
+
+    /* Never uploaded, deleted during its PUT: the row went away, so the
+     * finished PUT must leave a remote delete behind. */
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, "v2", 2, SEAFTIER_STATE_DIRTY, TRUE);
+    SeaftierTierEntry inflight;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &inflight));
+    assert_false(inflight.uploaded);
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &err));
+    assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &cur));
+    assert_true(seaftier_tier_mark_clean(fx->tier, &inflight, &err));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &cur));
+    assert_int_equal(cur.state, SEAFTIER_STATE_DELETED);
+    assert_true(cur.uploaded);
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, SEAFTIER_TIER_ERROR_DELETED);
+}
+
+static void
+test_deleted_batch(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char id[41];
+    for (int i = 0; i < 5; i++) {
+        make_id(400 + i, id);
+        assert_true(seaftier_tier_delete(fx->tier, i < 3 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS,
+                                         REPO, id, &err));
+    }
+    GPtrArray *b = seaftier_tier_deleted_batch(fx->tier, -1, 100, &err);
+    assert_int_equal(b->len, 5);
+    g_ptr_array_free(b, TRUE);
+    b = seaftier_tier_deleted_batch(fx->tier, SEAFTIER_TYPE_BLOCKS, 100, &err);
+    assert_int_equal(b->len, 3);
+    SeaftierTierEntry e0 = *(SeaftierTierEntry *)b->pdata[0];
+    SeaftierTierEntry e1 = *(SeaftierTierEntry *)b->pdata[1];
+    g_ptr_array_free(b, TRUE);
+    assert_int_equal(e0.state, SEAFTIER_STATE_DELETED);
+
+    /* A failed remote delete waits for its retry time. */
+    assert_true(seaftier_tier_record_failure(fx->tier, &e1, "timeout", now_s() + 600,
+                                             &err));
+    assert_int_equal(batch_len_free(seaftier_tier_deleted_batch(fx->tier, SEAFTIER_TYPE_BLOCKS, 100,
+                                                                &err)), 2);
+    assert_int_equal(batch_len_free(seaftier_tier_deleted_batch(fx->tier, -1, 1, &err)), 1);
+
+    assert_true(seaftier_tier_forget_deleted(fx->tier, &e0, &err));
+    SeaftierTierEntry cur;
+    assert_false(lookup(fx->tier, e0.type, e0.repo_id, e0.obj_id, &cur));
+
+    /* Re-written meanwhile: the new row stays. */
+    store_ok(fx->tier, e1.type, e1.repo_id, e1.obj_id, "again", 5, SEAFTIER_STATE_DIRTY, TRUE);
+    assert_true(seaftier_tier_forget_deleted(fx->tier, &e1, &err));
+    assert_true(lookup(fx->tier, e1.type, e1.repo_id, e1.obj_id, &cur));
+    assert_int_equal(cur.state, SEAFTIER_STATE_DIRTY);
+    read_expect(fx->tier, e1.type, e1.repo_id, e1.obj_id, "again", 5);
+}
+
+typedef struct {
+    int n;
+    unsigned mask_seen;
+} CountCtx;
+
+static gboolean
+count_cb(const SeaftierTierEntry *e, void *user_data)
+{
+    CountCtx *c = user_data;
+    c->n++;
+    c->mask_seen |= 1u << e->state;
+    return c->n < 1000;
+}
+
+static gboolean
+stop_after_two(const SeaftierTierEntry *e, void *user_data)
+{
+    return ++*(int *)user_data < 2;
+}
+
+static void
+test_foreach(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char id[41];
+    for (int i = 0; i < 1200; i++) {
+        make_id(5000 + i, id);
+        store_ok(fx->tier, SEAFTIER_TYPE_FS, i % 3 ? REPO : REPO2, id, &i, sizeof(i),
+                 i % 2 ? SEAFTIER_STATE_DIRTY : SEAFTIER_STATE_CLEAN, FALSE);
+    }
+    CountCtx c = { 0 };
+    assert_true(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_FS, NULL, 7, count_cb, &c, &err));
+    assert_int_equal(c.n, 1000);        /* stopped by the callback */
+    c = (CountCtx){ 0 };
+    assert_true(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_FS, REPO2, 7, count_cb, &c, &err));
+    assert_int_equal(c.n, 400);
+    c = (CountCtx){ 0 };
+    assert_true(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_FS, REPO, 1u << SEAFTIER_STATE_DIRTY,
+                                      count_cb, &c, &err));
+    assert_int_equal(c.n, 400);
+    assert_int_equal(c.mask_seen, 1u << SEAFTIER_STATE_DIRTY);
+    c = (CountCtx){ 0 };
+    assert_true(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_BLOCKS, NULL, 7, count_cb, &c, &err));
+    assert_int_equal(c.n, 0);
+    int n = 0;
+    assert_true(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_FS, NULL, 7, stop_after_two, &n, &err));
+    assert_int_equal(n, 2);
+    assert_false(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_FS, "x", 7, count_cb, &c, &err));
+    assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+    g_clear_error(&err);
+}
+
+static void
+test_eviction_limits(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    seaftier_tier_close(fx->tier);
+    fx->cfg.tier.inline_max = 4096;           /* half inline, half files */
+    fx->tier = open_tier(fx);
+    char id[41];
+    unsigned char *data = random_bytes(8192, 5);
+    /* 8 dirty objects of 8 KiB (64 KiB): never evicted. */
+    for (int i = 0; i < 8; i++) {
+        make_id(600 + i, id);
+        data[0] = (unsigned char)i;
+        store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, 8192, SEAFTIER_STATE_DIRTY, TRUE);
+    }
+    /* Clean objects, alternately inline (4 KiB) and files (8 KiB), 40 of them
+     * (240 KiB): far above max_size. */
+    for (int i = 0; i < 40; i++) {
+        make_id(700 + i, id);
+        data[0] = (unsigned char)i;
+        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, i % 2 ? 8192 : 4096,
+                 SEAFTIER_STATE_CLEAN, FALSE);
+    }
+    /* Now limit the tier: high 180 KiB, low 160 KiB. */
+    seaftier_tier_close(fx->tier);
+    fx->cfg.tier.max_size = 200 * 1024;
+    fx->tier = open_tier(fx);
+    /* A defined LRU order: object 700+i was last accessed at i. */
+    sql(fx, "UPDATE objects SET atime = 1000 + (SELECT COUNT(*) FROM objects o2"
+            " WHERE o2.id < objects.id) WHERE state = 0");
+    guint64 objects = 0, bytes = 0;
+    assert_true(seaftier_tier_evict(fx->tier, &objects, &bytes, &err));
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_true(st.used_bytes <= 160 * 1024);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 8);
+    /* Oldest gone, newest kept, a strict LRU boundary in between. */
+    gboolean seen_present = FALSE;
+    int present = 0;
+    for (int i = 0; i < 40; i++) {
+        make_id(700 + i, id);
+        SeaftierTierEntry e;
+        gboolean here = lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e);
+        if (here)
+            present++;
+        else
+            assert_false(seen_present);
+        seen_present = seen_present || here;
+        char *f = find_file(fx, SEAFTIER_TYPE_FS, REPO, id);
+        if (!here)
+            assert_null(f);     /* evicted files are removed too */
+        g_free(f);
+    }
+    assert_true(present > 0 && present < 40);
+    make_id(739, id);
+    SeaftierTierEntry e;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
+    /* Evicted ones are gone from RAM too. */
+    make_id(700, id);
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    for (int i = 0; i < 8; i++) {
+        make_id(600 + i, id);
+        data[0] = (unsigned char)i;
+        read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, 8192);
+    }
+    /* Below the high watermark nothing happens. */
+    assert_true(seaftier_tier_evict(fx->tier, &objects, &bytes, &err));
+    assert_int_equal(objects, 0);
+
+    /* Dirty data alone may not exceed max_size: FULL, loudly, nothing lost. */
+    int stored = 0;
+    gboolean full = FALSE;
+    for (int i = 0; i < 40 && !full; i++) {
+        make_id(800 + i, id);
+        data[0] = (unsigned char)i;
+        if (seaftier_tier_store(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, 8192,
+                                SEAFTIER_STATE_DIRTY, TRUE, &err)) {
+            stored++;
+        } else {
+            assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL));
+            assert_non_null(strstr(err->message, "max_size"));
+            g_clear_error(&err);
+            full = TRUE;
+            assert_false(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &e));
+            assert_null(find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, id));
+        }
+    }
+    assert_true(full);
+    assert_int_equal(stored, (200 * 1024 - 8 * 8192) / 8192);
+    assert_true(seaftier_tier_evict(fx->tier, &objects, &bytes, &err));
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 8 + stored);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_CLEAN], 0);
+    g_free(data);
+}
+
+static void
+test_evict_clean_and_one(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char id[41];
+    for (int i = 0; i < 300; i++) {
+        make_id(900 + i, id);
+        store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_COMMITS : SEAFTIER_TYPE_FS, i < 200 ? REPO : REPO2,
+                 id, &i, sizeof(i), i % 10 ? SEAFTIER_STATE_CLEAN : SEAFTIER_STATE_DIRTY, FALSE);
+    }
+    guint64 n = 0;
+    assert_true(seaftier_tier_evict_clean(fx->tier, REPO2, &n, &err));
+    assert_int_equal(n, 90);
+    assert_true(seaftier_tier_evict_clean(fx->tier, REPO2, &n, &err));
+    assert_int_equal(n, 0);
+    make_id(901, id);
+    SeaftierTierEntry e;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &e));
+    assert_true(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &err));
+    assert_false(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &e));
+    assert_false(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &err));
+    assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND));
+    g_clear_error(&err);
+    make_id(900, id);       /* dirty: a no-op */
+    assert_true(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &err));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
+    assert_true(seaftier_tier_evict_clean(fx->tier, NULL, &n, &err));
+    assert_int_equal(n, 179);
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_CLEAN] +
+                     st.objects[SEAFTIER_TYPE_COMMITS][SEAFTIER_STATE_CLEAN], 0);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DIRTY] +
+                     st.objects[SEAFTIER_TYPE_COMMITS][SEAFTIER_STATE_DIRTY], 30);
+}
+
+typedef struct {
+    int problems;
+    GString *text;
+} ProblemCtx;
+
+static void
+problem_cb(const SeaftierTierEntry *e, const char *problem, void *user_data)
+{
+    ProblemCtx *c = user_data;
+    c->problems++;
+    g_string_append_printf(c->text, "%s %s: %s\n", seaftier_state_name(e->state), e->obj_id,
+                           problem);
+}
+
+static void
+flip_file_byte(const char *path, goffset at)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    unsigned char b;
+    assert_int_equal(pread(fd, &b, 1, at), 1);
+    b ^= 0x5a;
+    assert_int_equal(pwrite(fd, &b, 1, at), 1);
+    close(fd);
+}
+
+static void
+test_corruption(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char ci[41], di[41], cf[41], df[41], ok_id[41], lost[41];
+    make_id(1, ci);
+    make_id(2, di);
+    make_id(3, cf);
+    make_id(4, df);
+    make_id(5, ok_id);
+    make_id(6, lost);
+    unsigned char *small = text_bytes(3000, 1);
+    unsigned char *big = random_bytes(300000, 2);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, small, 3000, SEAFTIER_STATE_CLEAN, FALSE);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, di, small, 3000, SEAFTIER_STATE_DIRTY, TRUE);
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, lost, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
+    /* Inline blobs: change one byte inside SQLite. */
+    sql(fx, "UPDATE blobs SET data = CAST(substr(data, 1, 100) || 'X' || substr(data, 102)"
+            " AS BLOB) WHERE id IN (SELECT id FROM objects WHERE type = 1)");
+    char *f = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, cf);
+    flip_file_byte(f, 5000);
+    g_free(f);
+    f = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, df);
+    flip_file_byte(f, 299999);
+    g_free(f);
+    f = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, lost);
+    g_unlink(f);
+    g_free(f);
+    reopen(fx);     /* no RAM copies */
+
+    /* Corrupt reads never return data. */
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, di, SEAFTIER_TIER_ERROR_CORRUPT);
+    read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, SEAFTIER_TIER_ERROR_CORRUPT);
+    SeaftierTierEntry e;
+    /* Dirty ones stay for an operator and keep failing. */
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, di, &e));
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, di, SEAFTIER_TIER_ERROR_CORRUPT);
+    /* A clean one read while corrupt is dropped. */
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, SEAFTIER_TIER_ERROR_CORRUPT);
+    assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, &e));
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    /* A clean row whose file vanished (after a crash): dropped, NOT_FOUND so
+     * the caller fetches it again. */
+    read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, lost, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    assert_false(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, lost, &e));
+
+    ProblemCtx c = { 0, g_string_new(NULL) };
+    guint64 checked = 0, problems = 0;
+    assert_true(seaftier_tier_verify(fx->tier, problem_cb, &c, &checked, &problems, &err));
+    assert_int_equal(checked, 4);      /* di, cf, df, ok_id */
+    assert_int_equal(problems, 3);
+    assert_int_equal(c.problems, 3);
+    assert_non_null(strstr(c.text->str, cf));
+    assert_non_null(strstr(c.text->str, df));
+    assert_non_null(strstr(c.text->str, di));
+    g_string_free(c.text, TRUE);
+    assert_false(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, &e));    /* clean dropped */
+    assert_null(find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, cf));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, &e));     /* dirty kept */
+    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000);
+    /* Once dropped, a fresh fill works again. */
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
+    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000);
+    g_free(small);
+    g_free(big);
+}
+
+static void
+test_restart_and_child_crash(void **state)
+{
+    Fx *fx = *state;
+    char id[41];
+    unsigned char *big = random_bytes(100000, 9);
+    for (int i = 0; i < 20; i++) {
+        make_id(1000 + i, id);
+        store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i), SEAFTIER_STATE_DIRTY,
+                 TRUE);
+    }
+    reopen(fx);
+    for (int i = 0; i < 20; i++) {
+        make_id(1000 + i, id);
+        read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i));
+    }
+
+    /* A child process stores durably and dies without closing anything. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        GError *err = NULL;
+        SeaftierTier *t = seaftier_tier_open(&fx->cfg, fx->dir, &err);
+        if (!t)
+            _exit(2);
+        for (int i = 0; i < 20; i++) {
+            char cid[41];
+            make_id(2000 + i, cid);
+            if (!seaftier_tier_store(t, SEAFTIER_TYPE_BLOCKS, REPO, cid, big, 100000,
+                                     SEAFTIER_STATE_DIRTY, TRUE, &err))
+                _exit(3);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* Its leftover temporary files (none expected) and its objects. */
+    reopen(fx);
+    for (int i = 0; i < 20; i++) {
+        make_id(2000 + i, id);
+        read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, big, 100000);
+    }
+    g_free(big);
+}
+
+static void
+test_tmp_cleanup(void **state)
+{
+    Fx *fx = *state;
+    /* A temporary file of a process that no longer exists, and one of ours. */
+    char *dead = g_build_filename(fx->dir, "tmp", "999999999-0000000000000000.tmp", NULL);
+    char *live = g_strdup_printf("%s/tmp/%d-0000000000000001.tmp", fx->dir, (int)getpid());
+    assert_true(g_file_set_contents(dead, "x", 1, NULL));
+    assert_true(g_file_set_contents(live, "x", 1, NULL));
+    reopen(fx);
+    assert_false(g_file_test(dead, G_FILE_TEST_EXISTS));
+    assert_true(g_file_test(live, G_FILE_TEST_EXISTS));
+    g_unlink(live);
+    g_free(dead);
+    g_free(live);
+}
+
+static void
+test_two_handles(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    SeaftierTier *other = open_tier(fx);
+    char id[41], big_id[41];
+    make_id(3000, id);
+    make_id(3001, big_id);
+    unsigned char *big = random_bytes(100000, 3);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "shared", 6, SEAFTIER_STATE_CLEAN, FALSE);
+    store_ok(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000, SEAFTIER_STATE_DIRTY, TRUE);
+    read_expect(other, SEAFTIER_TYPE_FS, REPO, id, "shared", 6);
+    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000);
+    /* Both have it in RAM now; a delete in one is seen by the other. */
+    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "shared", 6);
+    assert_true(seaftier_tier_delete(other, SEAFTIER_TYPE_FS, REPO, id, &err));
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_DELETED);
+    /* A state change in one is seen by the other. */
+    SeaftierTierEntry e;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, big_id, &e));
+    assert_true(seaftier_tier_mark_clean(fx->tier, &e, &err));
+    assert_true(lookup(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, &e));
+    assert_int_equal(e.state, SEAFTIER_STATE_CLEAN);
+    /* Eviction in one: the other sees the object gone, not corrupt. */
+    read_expect(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000);
+    assert_true(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, big_id, &err));
+    read_fails(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    seaftier_tier_close(other);
+    g_free(big);
+}
+
+typedef struct {
+    Fx *fx;
+    int thread;
+    int count;
+    int failures;
+} ThreadCtx;
+
+static gpointer
+store_thread(gpointer p)
+{
+    ThreadCtx *c = p;
+    for (int i = 0; i < c->count; i++) {
+        char id[41];
+        int v = c->thread * 100000 + i;
+        make_id(v, id);
+        GError *err = NULL;
+        /* Every fourth one is a block file, the others inline. */
+        gsize len = i % 4 == 0 ? 70000 : sizeof(v);
+        unsigned char *data = g_malloc0(len);
+        memcpy(data, &v, sizeof(v));
+        if (!seaftier_tier_store(c->fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len,
+                                 SEAFTIER_STATE_DIRTY, TRUE, &err)) {
+            c->failures++;
+            g_clear_error(&err);
+        }
+        g_free(data);
+    }
+    return NULL;
+}
+
+static void
+test_concurrent_stores(void **state)
+{
+    Fx *fx = *state;
+    ThreadCtx ctx[8];
+    GThread *threads[8];
+    for (int t = 0; t < 8; t++) {
+        ctx[t] = (ThreadCtx){ fx, t, 100, 0 };
+        threads[t] = g_thread_new("store", store_thread, &ctx[t]);
+    }
+    for (int t = 0; t < 8; t++) {
+        g_thread_join(threads[t]);
+        assert_int_equal(ctx[t].failures, 0);
+    }
+    reopen(fx);
+    for (int t = 0; t < 8; t++)
+        for (int i = 0; i < 100; i++) {
+            char id[41];
+            int v = t * 100000 + i;
+            make_id(v, id);
+            gsize len = i % 4 == 0 ? 70000 : sizeof(v);
+            unsigned char *data = g_malloc0(len);
+            memcpy(data, &v, sizeof(v));
+            read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
+            g_free(data);
+        }
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(fx->tier, &st, NULL));
+    assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 800);
+}
+
+static void
+test_invalid_ids(void **state)
+{
+    Fx *fx = *state;
+    static const char *const bad_repos[] = { NULL, "", "../../etc", REPO "/..",
+                                             "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6g",
+                                             "0ad8b22f/5a1b-4d3c-9a2e-3f1c2b4d5e6f" };
+    static const char *const bad_objs[] = { NULL, "", "../../../../../../../../../../../../x",
+                                            "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709",
+                                            "da39a3ee5e6b4b0d3255bfef95601890afd8070",
+                                            "da39a3ee5e6b4b0d3255bfef95601890afd80709 ",
+                                            "da39a3ee5e6b4b0d3255bfef95601890afd8070'" };
+    const char *good_obj = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+    int files_before = count_files(fx->dir);
+    gint64 rows_before = sql_int(fx, "SELECT COUNT(*) FROM objects");
+    unsigned char *big = random_bytes(100000, 1);
+    for (gsize r = 0; r < G_N_ELEMENTS(bad_repos) + 1; r++)
+        for (gsize o = 0; o < G_N_ELEMENTS(bad_objs) + 1; o++) {
+            const char *repo = r < G_N_ELEMENTS(bad_repos) ? bad_repos[r] : REPO;
+            const char *obj = o < G_N_ELEMENTS(bad_objs) ? bad_objs[o] : good_obj;
+            if (r == G_N_ELEMENTS(bad_repos) && o == G_N_ELEMENTS(bad_objs))
+                continue;
+            GError *err = NULL;
+            void *d;
+            gsize l;
+            SeaftierTierEntry e;
+            assert_false(seaftier_tier_store(fx->tier, SEAFTIER_TYPE_BLOCKS, repo, obj, big, 100000,
+                                             SEAFTIER_STATE_DIRTY, TRUE, &err));
+            assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+            g_clear_error(&err);
+            assert_false(seaftier_tier_read(fx->tier, SEAFTIER_TYPE_FS, repo, obj, &d, &l, &err));
+            assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+            g_clear_error(&err);
+            assert_false(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, repo, obj, &err));
+            assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+            g_clear_error(&err);
+            assert_false(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_FS, repo, obj, &e, &err));
+            assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+            g_clear_error(&err);
+            assert_false(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_FS, repo, obj, &err));
+            assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+            g_clear_error(&err);
+        }
+    /* A bad type too. */
+    GError *err = NULL;
+    assert_false(seaftier_tier_store(fx->tier, (SeaftierObjType)7, REPO, good_obj, "x", 1,
+                                     SEAFTIER_STATE_DIRTY, TRUE, &err));
+    assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+    g_clear_error(&err);
+    SeaftierTierEntry e;
+    memset(&e, 0, sizeof(e));
+    g_strlcpy(e.repo_id, "../x", sizeof(e.repo_id));
+    g_strlcpy(e.obj_id, good_obj, sizeof(e.obj_id));
+    assert_false(seaftier_tier_mark_clean(fx->tier, &e, &err));
+    assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+    g_clear_error(&err);
+    assert_int_equal(count_files(fx->dir), files_before);
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM objects"), rows_before);
+    g_free(big);
+}
+
+static void
+test_permissions(void **state)
+{
+    Fx *fx = *state;
+    char id[41];
+    make_id(1, id);
+    unsigned char *big = random_bytes(100000, 1);
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, big, 100000, SEAFTIER_STATE_DIRTY, TRUE);
+    g_free(big);
+    struct stat st;
+    assert_int_equal(stat(fx->dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    char *p = g_build_filename(fx->dir, "index.db", NULL);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    g_free(p);
+    p = g_build_filename(fx->dir, "index.db-wal", NULL);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    g_free(p);
+    p = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, id);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char *d = g_path_get_dirname(p);
+    assert_int_equal(stat(d, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    g_free(d);
+    g_free(p);
+    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(fx, "PRAGMA auto_vacuum"), 2);
+}
+
+static void
+test_nudge(void **state)
+{
+    Fx *fx = *state;
+    /* No daemon: harmless. */
+    seaftier_tier_nudge(fx->tier);
+    char *path = seaftier_tier_nudge_path(fx->tier);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    g_usleep(5000);
+    /* A burst sends one datagram, not one per call. */
+    for (int i = 0; i < 100; i++)
+        seaftier_tier_nudge(fx->tier);
+    char buf[16];
+    int got = 0;
+    while (recv(fd, buf, sizeof(buf), 0) > 0)
+        got++;
+    assert_true(got >= 1 && got <= 3);
+    g_usleep(5000);
+    seaftier_tier_nudge(fx->tier);
+    assert_true(recv(fd, buf, sizeof(buf), 0) == 1);
+    close(fd);
+    g_unlink(path);
+    g_free(path);
+}
+
+int
+main(void)
+{
+    seaftier_log_set_level(SEAFTIER_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip_sizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_is_noop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_semantics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dirty_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mark_clean_races, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eviction_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_evict_clean_and_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_and_child_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_stores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nudge, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
