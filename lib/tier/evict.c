@@ -288,6 +288,29 @@ seaftier_tier_evict_one(SeaftierTier *tier, SeaftierObjType type, const char *re
     return TRUE;
 }
 
+static gpointer
+evict_main(gpointer data)
+{
+    SeaftierTier *tier = data;
+    g_mutex_lock(&tier->evict_lock);
+    for (;;) {
+        while (!tier->evict_requested && !tier->closing)
+            g_cond_wait(&tier->evict_cond, &tier->evict_lock);
+        if (tier->closing)
+            break;
+        tier->evict_requested = FALSE;
+        g_mutex_unlock(&tier->evict_lock);
+        GError *err = NULL;
+        if (!seaftier_tier_evict(tier, NULL, NULL, &err)) {
+            seaftier_warning("background eviction in %s failed: %s", tier->dir, err->message);
+            g_error_free(err);
+        }
+        g_mutex_lock(&tier->evict_lock);
+    }
+    g_mutex_unlock(&tier->evict_lock);
+    return NULL;
+}
+
 void
 seaftier_tier_maybe_evict(SeaftierTier *tier)
 {
@@ -296,9 +319,29 @@ seaftier_tier_maybe_evict(SeaftierTier *tier)
                     used > tier->max_size / 100 * (guint64)tier->high_watermark;
     gboolean at_floor = tier->min_free_space &&
                         seaftier_tier_fs_free(tier, FALSE) < tier->min_free_space;
-    if ((over || at_floor) && !tier->closing &&
-        g_atomic_int_compare_and_exchange(&tier->evict_queued, 0, 1))
-        g_thread_pool_push(tier->evict_pool, GINT_TO_POINTER(1), NULL);
+    if (!over && !at_floor)
+        return;
+    g_mutex_lock(&tier->evict_lock);
+    if (!tier->closing) {
+        tier->evict_requested = TRUE;
+        if (!tier->evict_thread)
+            tier->evict_thread = g_thread_new("seaftier-evict", evict_main, tier);
+        g_cond_signal(&tier->evict_cond);
+    }
+    g_mutex_unlock(&tier->evict_lock);
+}
+
+void
+seaftier_tier_evictor_stop(SeaftierTier *tier)
+{
+    g_mutex_lock(&tier->evict_lock);
+    tier->closing = TRUE;
+    g_cond_signal(&tier->evict_cond);
+    GThread *t = tier->evict_thread;
+    tier->evict_thread = NULL;
+    g_mutex_unlock(&tier->evict_lock);
+    if (t)
+        g_thread_join(t);
 }
 
 gboolean

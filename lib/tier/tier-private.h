@@ -85,9 +85,13 @@ struct SeaftierTier {
     gint64 used_cached;          /* clean+dirty stored bytes after our last commit, atomic */
     gint64 fs_free_cached;       /* bytes, atomic */
     gint64 fs_free_checked;      /* monotonic us of that figure, atomic */
-    GThreadPool *evict_pool;
-    gint evict_queued;           /* atomic: an eviction is queued or running */
-    gboolean closing;
+    /* The background evictor: one thread, started on first need, joined
+     * at close (a pool's idle threads would outlive the tier). */
+    GMutex evict_lock;
+    GCond evict_cond;
+    GThread *evict_thread;
+    gboolean evict_requested;    /* under evict_lock */
+    gboolean closing;            /* under evict_lock */
 
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
@@ -203,6 +207,9 @@ void seaftier_tier_bump_epoch(SeaftierTier *tier);
 guint64 seaftier_tier_epoch(SeaftierTier *tier);
 
 /* evict.c */
+/* Wakes the background evictor when the tier is above its high watermark
+ * or the disk below its floor (cheap: cached figures). */
 void seaftier_tier_maybe_evict(SeaftierTier *tier);
+void seaftier_tier_evictor_stop(SeaftierTier *tier);
 
 #endif

@@ -83,19 +83,6 @@ seaftier_tier_bump_epoch(SeaftierTier *tier)
     __atomic_add_fetch(tier->epoch, 1, __ATOMIC_RELEASE);
 }
 
-static void
-evict_worker(gpointer data, gpointer user_data)
-{
-    SeaftierTier *tier = user_data;
-    GError *err = NULL;
-    guint64 objects = 0, bytes = 0;
-    if (!seaftier_tier_evict(tier, &objects, &bytes, &err)) {
-        seaftier_warning("background eviction in %s failed: %s", tier->dir, err->message);
-        g_error_free(err);
-    }
-    g_atomic_int_set(&tier->evict_queued, 0);
-}
-
 SeaftierTier *
 seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
 {
@@ -119,6 +106,8 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     tier->pool = g_ptr_array_new();
     g_mutex_init(&tier->pool_lock);
     g_mutex_init(&tier->atime_lock);
+    g_mutex_init(&tier->evict_lock);
+    g_cond_init(&tier->evict_cond);
     tier->atime_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     tier->atime_last_flush = g_get_monotonic_time();
     seaftier_tier_commit_init(tier);
@@ -132,7 +121,6 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     }
     seaftier_tier_tmp_cleanup(tier);
     tier->nudge_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    tier->evict_pool = g_thread_pool_new(evict_worker, tier, 1, FALSE, NULL);
     return tier;
 }
 
@@ -141,9 +129,7 @@ seaftier_tier_close(SeaftierTier *tier)
 {
     if (!tier)
         return;
-    tier->closing = TRUE;
-    if (tier->evict_pool)
-        g_thread_pool_free(tier->evict_pool, FALSE, TRUE);
+    seaftier_tier_evictor_stop(tier);
     if (tier->pool && tier->epoch)
         seaftier_tier_atime_flush(tier);
     seaftier_tier_pool_free(tier);
@@ -156,6 +142,8 @@ seaftier_tier_close(SeaftierTier *tier)
     g_hash_table_destroy(tier->atime_pending);
     g_mutex_clear(&tier->atime_lock);
     g_mutex_clear(&tier->pool_lock);
+    g_mutex_clear(&tier->evict_lock);
+    g_cond_clear(&tier->evict_cond);
     g_free(tier->dir);
     g_free(tier->db_path);
     g_free(tier->objects_dir);

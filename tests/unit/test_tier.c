@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -901,32 +902,49 @@ test_restart_and_child_crash(void **state)
         read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i));
     }
 
-    /* A child process stores durably and dies without closing anything. */
+    /* A child process stores durably, reports success, and is killed
+     * without closing anything. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        close(fds[0]);
         GError *err = NULL;
         SeaftierTier *t = seaftier_tier_open(&fx->cfg, fx->dir, &err);
-        if (!t)
-            _exit(2);
-        for (int i = 0; i < 20; i++) {
+        char ok = 'y';
+        for (int i = 0; t && ok == 'y' && i < 20; i++) {
             char cid[41];
             make_id(2000 + i, cid);
             if (!seaftier_tier_store(t, SEAFTIER_TYPE_BLOCKS, REPO, cid, big, 100000,
                                      SEAFTIER_STATE_DIRTY, TRUE, &err))
-                _exit(3);
+                ok = 'n';
+            if (!seaftier_tier_store(t, SEAFTIER_TYPE_COMMITS, REPO, cid, cid, 40,
+                                     SEAFTIER_STATE_DIRTY, TRUE, &err))
+                ok = 'n';
         }
-        _exit(0);
+        if (!t)
+            ok = 'n';
+        if (write(fds[1], &ok, 1) != 1)
+            _exit(4);
+        kill(getpid(), SIGKILL);
+        _exit(5);
     }
+    close(fds[1]);
+    char verdict = 0;
+    assert_int_equal(read(fds[0], &verdict, 1), 1);
+    close(fds[0]);
+    assert_int_equal(verdict, 'y');
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
     /* Its leftover temporary files (none expected) and its objects. */
     reopen(fx);
     for (int i = 0; i < 20; i++) {
         make_id(2000 + i, id);
         read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, big, 100000);
+        read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, id, 40);
     }
     g_free(big);
 }
