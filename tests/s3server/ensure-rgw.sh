@@ -12,13 +12,15 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DIR=${SEAFTIER_RGW_DIR:-/tmp/seaftier-rgw}
-LOCK=${DIR%/}.lock
+# The lock is never inherited by the daemons (9>&- below): a daemon holding
+# it would block every later caller.
+LOCK=${DIR%/}.start.lock
 
 if [ "${1:-}" = --stop ]; then
   exec 9>"$LOCK"
   flock 9
   if [ -e "$DIR/.started-by-ensure" ]; then
-    "$here/rgw-down.sh" -d "$DIR" -q -r
+    "$here/rgw-down.sh" -d "$DIR" -q -r 9>&-
   fi
   exit 0
 fi
@@ -29,7 +31,7 @@ was_up=0
 [ -s "$DIR/env" ] && [ -e "$DIR/.rgw-up" ] && was_up=1
 # Ports: take the first free ones, so a developer's own instance on the
 # default ports is left alone; a running instance keeps its ports.
-out=$("$here/rgw-up.sh" -d "$DIR" -p auto -s auto 2>"${DIR%/}.up.log") || {
+out=$("$here/rgw-up.sh" -d "$DIR" -p auto -s auto 2>"${DIR%/}.up.log" 9>&-) || {
   cat "${DIR%/}.up.log" >&2
   exit 1
 }
