@@ -621,7 +621,7 @@ judge(SeaftierS3 *s3, const S3Request *req, const S3Response *resp, const TryRes
     }
     g_set_error(error, SEAFTIER_S3_ERROR, ecode, "%s %s/%s: HTTP %ld%s%s%s%s%s", op, bucket,
                 key_or_bucket(req), st, *code ? " " : "", code,
-                xe.message ? ": " : "", xe.message ? xe.message : "", hint);
+                xe.message && *xe.message ? ": " : "", xe.message ? xe.message : "", hint);
     s3_xml_error_clear(&xe);
     return verdict;
 }

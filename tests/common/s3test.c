@@ -70,12 +70,14 @@ s3test_server(void)
             server.ca_file = g_strdup(v);
         else if (g_str_equal(*l, "RGW_ACCESS_KEY"))
             server.access_key = g_strdup(v);
+        else if (g_str_equal(*l, "RGW_DNS_NAME"))
+            server.dns_name = g_strdup(v);
         else if (g_str_equal(*l, "RGW_SECRET_KEY"))
             server.secret_key = g_strdup(v);
     }
     g_strfreev(lines);
     if (!server.http_endpoint || !server.https_endpoint || !server.ca_file || !server.access_key ||
-        !server.secret_key)
+        !server.secret_key || !server.dns_name)
         die("%s printed an incomplete environment:\n%s", script, out);
     server.http_port = port_of(server.http_endpoint);
     server.https_port = port_of(server.https_endpoint);
@@ -111,8 +113,8 @@ s3test_config(const char *bucket, const S3TestVariant *variant)
     cfg->use_v4_signature = variant->v4;
     cfg->use_https = variant->https;
     cfg->aws_region = g_strdup("us-east-1");
-    /* virtual-host requests go to <bucket>.localhost, which curl resolves to loopback */
-    cfg->host = g_strdup(variant->path_style ? "127.0.0.1" : "localhost");
+    /* virtual-host requests go to <bucket>.s3.localhost (see ensure-rgw.sh) */
+    cfg->host = g_strdup(variant->path_style ? "127.0.0.1" : srv->dns_name);
     cfg->port = variant->https ? srv->https_port : srv->http_port;
     cfg->sse_c_key = variant->sse_c ? g_strdup(s3test_sse_c_key()) : NULL;
     cfg->path_style_request = variant->path_style;
@@ -185,7 +187,7 @@ s3test_write_seafile_conf(const char *dir, const char *bucket_prefix, const S3Te
                                "connect_timeout = 5\nmax_retries = 3\n",
                                sections[i], bucket, srv->access_key, srv->secret_key,
                                variant->v4 ? "true" : "false", variant->https ? "true" : "false",
-                               variant->path_style ? "127.0.0.1" : "localhost",
+                               variant->path_style ? "127.0.0.1" : srv->dns_name,
                                variant->https ? srv->https_port : srv->http_port,
                                variant->path_style ? "true" : "false");
         if (variant->https)

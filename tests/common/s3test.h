@@ -18,6 +18,7 @@ typedef struct {
     char *ca_file;           /* the server's self-signed certificate */
     char *access_key;
     char *secret_key;
+    char *dns_name;          /* virtual-host base: buckets are <bucket>.<dns_name> */
 } S3TestServer;
 
 /* The server (started on first call, then cached for the process). */

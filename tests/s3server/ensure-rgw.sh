@@ -8,10 +8,10 @@
 # `ensure-rgw.sh --stop` stops only what was started this way.
 #
 # Usage: ensure-rgw.sh [--stop]
-# Env:   SEAFTIER_RGW_DIR (default /tmp/seaftier-rgw), plus rgw-up.sh's RGW_*.
+# Env:   SEAFTIER_RGW_DIR (default /tmp/seaftier-s3), plus rgw-up.sh's RGW_*.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-DIR=${SEAFTIER_RGW_DIR:-/tmp/seaftier-rgw}
+DIR=${SEAFTIER_RGW_DIR:-/tmp/seaftier-s3}
 # The lock is never inherited by the daemons (9>&- below): a daemon holding
 # it would block every later caller.
 LOCK=${DIR%/}.start.lock
@@ -29,9 +29,13 @@ exec 9>"$LOCK"
 flock 9
 was_up=0
 [ -s "$DIR/env" ] && [ -e "$DIR/.rgw-up" ] && was_up=1
+# Virtual-host buckets are <bucket>.s3.localhost: curl resolves any *.localhost
+# name to loopback, and a certificate wildcard needs two labels after the
+# "*" (OpenSSL refuses *.localhost).
+DNS_NAME=${RGW_DNS_NAME:-s3.localhost}
 # Ports: take the first free ones, so a developer's own instance on the
 # default ports is left alone; a running instance keeps its ports.
-out=$("$here/rgw-up.sh" -d "$DIR" -p auto -s auto 2>"${DIR%/}.up.log" 9>&-) || {
+out=$("$here/rgw-up.sh" -d "$DIR" -p auto -s auto -D "$DNS_NAME" 2>"${DIR%/}.up.log" 9>&-) || {
   cat "${DIR%/}.up.log" >&2
   exit 1
 }
