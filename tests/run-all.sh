@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# run-all.sh — every test of the project, as CI runs them:
+#   1. a normal build: unit tests + integration tests against a real S3 server
+#      (Ceph RGW on 127.0.0.1, started by the tests themselves);
+#   2. the unit tests once more under valgrind (no leaks, no errors);
+#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build running all tests again;
+#   4. the fuzz targets for a bounded time (FUZZ_SECONDS, default 20 each).
+# Ends with a line "N passed, M failed" and exits non-zero if anything failed.
+# The S3 server is stopped at the end if this run started it.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export SEAFTIER_RGW_DIR=${SEAFTIER_RGW_DIR:-/tmp/seaftier-s3}
+JOBS=${JOBS:-2}
+passed=0 failed=0
+failures=()
+
+note() { printf '\n=== %s ===\n' "$*"; }
+count_suite() { # builddir phase — adds automake's totals for the phase
+  local log=$1/test-suite.log p f e
+  [ -f "$log" ] || { failed=$((failed + 1)); failures+=("$2: no test-suite.log"); return; }
+  p=$(sed -n 's/^# PASS: *\([0-9]*\)/\1/p' "$log"); f=$(sed -n 's/^# FAIL: *\([0-9]*\)/\1/p' "$log")
+  e=$(sed -n 's/^# ERROR: *\([0-9]*\)/\1/p' "$log")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+  [ "${f:-0}" = 0 ] && [ "${e:-0}" = 0 ] || failures+=("$2: $(grep -E '^(FAIL|ERROR):' "$log" | tr '\n' ' ')")
+}
+
+"$top/scripts/install-deps.sh" || exit 1
+rgw_was_up=0
+[ -e "$SEAFTIER_RGW_DIR/.rgw-up" ] && [ ! -e "$SEAFTIER_RGW_DIR/.started-by-ensure" ] && rgw_was_up=1
+cleanup() { [ "$rgw_was_up" = 1 ] || "$top/tests/s3server/ensure-rgw.sh" --stop; }
+trap cleanup EXIT
+
+note "bootstrap"
+flock /tmp/seaftier-autogen.lock ./autogen.sh >/tmp/seaftier-autogen.log 2>&1 || { cat /tmp/seaftier-autogen.log; exit 1; }
+
+build_and_check() { # dir phase configure-args...
+  local dir=$1 phase=$2; shift 2
+  note "$phase: configure + build in $dir"
+  mkdir -p "$dir"
+  (cd "$dir" && "$top/configure" -q "$@" && make -j"$JOBS" >make.log 2>&1) || {
+    tail -n 40 "$dir/make.log" 2>/dev/null
+    failed=$((failed + 1)); failures+=("$phase: build failed"); return 1; }
+  note "$phase: make check"
+  (cd "$dir" && make -j"$JOBS" check >check.log 2>&1)
+  grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):|^# ' "$dir/check.log" || tail -n 40 "$dir/check.log"
+  for t in $(grep -E '^(FAIL|ERROR):' "$dir/check.log" | awk '{print $2}'); do
+    echo "---- $t.log (tail) ----"; tail -n 60 "$dir/$t.log" 2>/dev/null
+  done
+  count_suite "$dir" "$phase"
+}
+
+build_and_check build-ci "normal" --enable-werror
+# the S3 matrix prints its table: show it
+sed -n '/S3 client matrix/,/^$/p' build-ci/tests/integration/test_s3_matrix.log 2>/dev/null
+
+note "valgrind: unit tests"
+for t in build-ci/tests/unit/test_*; do
+  [ -x "$t" ] && [ ! -d "$t" ] || continue
+  case $t in *.o|*.log|*.trs) continue ;; esac
+  if (cd build-ci && ./libtool --mode=execute valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+        --error-exitcode=99 "../$t" >"../$t.valgrind.log" 2>&1); then
+    echo "PASS: valgrind $t"; passed=$((passed + 1))
+  else
+    echo "FAIL: valgrind $t"; tail -n 40 "$t.valgrind.log"; failed=$((failed + 1)); failures+=("valgrind $t")
+  fi
+done
+
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  build_and_check build-asan "asan+ubsan" --enable-sanitizers CC=gcc
+
+if [ -x tests/fuzz/run-fuzz.sh ]; then
+  note "fuzz (bounded)"
+  if FUZZ_SECONDS=${FUZZ_SECONDS:-20} tests/fuzz/run-fuzz.sh; then
+    echo "PASS: fuzz"; passed=$((passed + 1))
+  else
+    echo "FAIL: fuzz"; failed=$((failed + 1)); failures+=("fuzz")
+  fi
+fi
+
+note "summary"
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
