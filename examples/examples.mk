@@ -1,0 +1,1 @@
+# build fragment for examples/, included by Makefile.am
