@@ -111,7 +111,8 @@ seaftier_s3_new(const SeaftierS3Config *cfg, GError **error)
                        : g_strdup_printf("s3.%s.amazonaws.com", s3->cfg.aws_region);
         host = aws_host;
     }
-    gboolean v6 = strchr(host, ':') != NULL;
+    /* the config keeps IPv6 literals bracketed ("[::1]"); bracket bare ones too */
+    gboolean v6 = host[0] != '[' && strchr(host, ':') != NULL;
     char *hostport = s3->cfg.port > 0
                          ? g_strdup_printf(v6 ? "[%s]:%d" : "%s:%d", host, s3->cfg.port)
                          : g_strdup_printf(v6 ? "[%s]" : "%s", host);
