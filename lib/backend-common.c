@@ -11,6 +11,13 @@
 
 #include <string.h>
 
+static GRWLock *
+id_lock(SeaftierBackendShared *sh, const char *repo_id, const char *obj_id)
+{
+    guint h = g_str_hash(repo_id) * 31u + g_str_hash(obj_id);
+    return &sh->id_locks[h % SEAFTIER_BACKEND_ID_STRIPES];
+}
+
 /* ---- single-flight fetch ---- */
 
 /* One GET in progress; the threads that missed the same object wait on
@@ -261,6 +268,10 @@ store_with_backpressure(SeaftierBackendShared *sh, SeaftierObjType type, const c
     }
 }
 
+static gboolean write_locked(SeaftierBackendShared *sh, SeaftierObjType type,
+                             const char *repo_id, const char *obj_id, const void *data,
+                             gsize len, gboolean need_sync);
+
 gboolean
 seaftier_be_write(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
                   const char *obj_id, const void *data, gsize len, gboolean need_sync)
@@ -269,8 +280,17 @@ seaftier_be_write(SeaftierBackendShared *sh, SeaftierObjType type, const char *r
         return FALSE;
     if (!data && len > 0)
         return FALSE;
-    if (!data)
-        data = "";
+    GRWLock *lock = id_lock(sh, repo_id, obj_id);
+    g_rw_lock_reader_lock(lock);
+    gboolean ok = write_locked(sh, type, repo_id, obj_id, data ? data : "", len, need_sync);
+    g_rw_lock_reader_unlock(lock);
+    return ok;
+}
+
+static gboolean
+write_locked(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
+             const char *obj_id, const void *data, gsize len, gboolean need_sync)
+{
 
     if (sh->cfg->tier.write_through) {
         /* Other nodes only see S3: upload before acknowledging. */
@@ -388,8 +408,21 @@ seaftier_be_delete(SeaftierBackendShared *sh, SeaftierObjType type, const char *
 {
     if (!seaftier_be_check_ids("delete", repo_id, obj_id))
         return FALSE;
+    GRWLock *lock = id_lock(sh, repo_id, obj_id);
+    g_rw_lock_writer_lock(lock);
     GError *err = NULL;
-    if (!seaftier_tier_delete(sh->tier, type, repo_id, obj_id, &err)) {
+    SeaftierTierEntry entry;
+    gboolean had_row = seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, NULL);
+    gboolean ok = seaftier_tier_delete(sh->tier, type, repo_id, obj_id, &err);
+    /* The tier forgets a dirty row it never uploaded. But S3 may hold the
+     * object all the same: the row may have been written again after its
+     * clean copy was evicted, or after a direct PUT with a full tier. A
+     * second delete, now of an object the tier does not know, records the
+     * remote delete (a DELETE of a missing key costs one cheap request). */
+    if (ok && had_row && entry.state == SEAFTIER_STATE_DIRTY && !entry.uploaded)
+        ok = seaftier_tier_delete(sh->tier, type, repo_id, obj_id, &err);
+    g_rw_lock_writer_unlock(lock);
+    if (!ok) {
         seaftier_error("delete %s %s/%s: %s", type_name(type), repo_id, obj_id, err->message);
         g_error_free(err);
         return FALSE;
@@ -435,6 +468,9 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
 
     gboolean have_src = seaftier_tier_lookup(sh->tier, type, src_repo_id, obj_id, &src, NULL);
     if (have_src && src.state == SEAFTIER_STATE_DELETED) {
+        /* The destination may still be in S3 (evicted): then it is there. */
+        if (!have_dst && seaftier_be_exists(sh, type, dst_repo_id, obj_id))
+            return TRUE;
         seaftier_warning("copy %s %s/%s -> %s: the source is deleted", type_name(type),
                          src_repo_id, obj_id, dst_repo_id);
         return FALSE;
@@ -451,9 +487,12 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
     gboolean ok = seaftier_s3_copy(sh->s3[type], src_key, dst_key, &err);
     if (!ok) {
         if (g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND)) {
-            /* The source may have been written locally meanwhile. */
+            /* No source in S3: the destination may be there already (only
+             * evicted here), or the source may have been written locally
+             * meanwhile. */
             g_clear_error(&err);
-            ok = copy_via_data(sh, type, src_repo_id, dst_repo_id, obj_id);
+            ok = seaftier_be_exists(sh, type, dst_repo_id, obj_id) ||
+                 copy_via_data(sh, type, src_repo_id, dst_repo_id, obj_id);
         } else {
             seaftier_error("copy %s %s -> %s: %s", type_name(type), src_key, dst_key,
                            err->message);

@@ -25,6 +25,8 @@
 
 typedef struct SeaftierBackendShared SeaftierBackendShared;
 
+#define SEAFTIER_BACKEND_ID_STRIPES 64
+
 struct SeaftierBackendShared {
     char *dir;                          /* registry key: the tier directory */
     int refcount;                       /* guarded by the registry lock */
@@ -34,6 +36,10 @@ struct SeaftierBackendShared {
     GMutex fetch_lock;
     GHashTable *inflight;               /* "type/repo/obj" -> in-flight fetch */
     gint full_wait_ms;                  /* backpressure budget when the tier is full */
+    /* Writes of an id hold its stripe shared, deletes exclusive: a delete's
+     * two steps (see seaftier_be_delete) never interleave with a write of
+     * the same object in this process. */
+    GRWLock id_locks[SEAFTIER_BACKEND_ID_STRIPES];
 };
 
 /* Default time a write waits for room (nudging seaftierd and evicting) when

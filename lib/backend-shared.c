@@ -78,6 +78,8 @@ shared_free(SeaftierBackendShared *sh)
     if (sh->inflight)
         g_hash_table_destroy(sh->inflight);
     g_mutex_clear(&sh->fetch_lock);
+    for (int i = 0; i < SEAFTIER_BACKEND_ID_STRIPES; i++)
+        g_rw_lock_clear(&sh->id_locks[i]);
     seaftier_config_free(sh->cfg);
     g_free(sh->dir);
     g_free(sh);
@@ -109,6 +111,8 @@ shared_open(char *canon_dir, SeaftierConfig *cfg, GError **error)
     sh->refcount = 1;
     sh->full_wait_ms = SEAFTIER_BACKEND_FULL_WAIT_MS;
     g_mutex_init(&sh->fetch_lock);
+    for (int i = 0; i < SEAFTIER_BACKEND_ID_STRIPES; i++)
+        g_rw_lock_init(&sh->id_locks[i]);
     sh->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {

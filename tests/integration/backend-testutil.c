@@ -18,6 +18,9 @@ test_set_context(const char *fmt, ...)
     g_free(fail_context);
     fail_context = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    /* SEAFTIER_MODEL_TRACE: every step, to replay a failing seed by eye. */
+    if (g_getenv("SEAFTIER_MODEL_TRACE"))
+        fprintf(stderr, "# %s\n", fail_context);
 }
 
 void

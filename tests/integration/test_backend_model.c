@@ -85,6 +85,21 @@ make_objects(GRand *rng)
     }
 }
 
+/* Where the object really is, for failure messages. */
+static char *
+whereabouts(BeEnv *env, StoreKind kind, int repo, int id)
+{
+    SeaftierTierEntry e;
+    gboolean row = tier_row(env, kind, repos[repo], ids[id], &e);
+    GBytes *raw = s3_object(env, kind, repos[repo], ids[id]);
+    char *out = g_strdup_printf("tier row: %s (uploaded=%d gen=%" G_GINT64_FORMAT "), S3: %s",
+                                row ? seaftier_state_name(e.state) : "none", row ? e.uploaded : 0,
+                                row ? e.generation : 0, raw ? "present" : "absent");
+    if (raw)
+        g_bytes_unref(raw);
+    return out;
+}
+
 static void
 check_read(BeEnv *env, StoreKind kind, int repo, int id)
 {
@@ -93,13 +108,14 @@ check_read(BeEnv *env, StoreKind kind, int repo, int id)
     int ret = store_read(env, kind, repos[repo], ids[id], &got, &len);
     if (model_has(kind, repo, id)) {
         if (ret != 0)
-            test_fail("read failed but the object was written");
+            test_fail("read failed but the object was written (%s)",
+                      whereabouts(env, kind, repo, id));
         gsize want_len;
         const void *want = g_bytes_get_data(contents[id], &want_len);
         assert_same("read", got, len, want, want_len);
     } else if (ret == 0) {
         test_fail("read succeeded (%" G_GSIZE_FORMAT " bytes) but the object was deleted or "
-                  "never written", len);
+                  "never written (%s)", len, whereabouts(env, kind, repo, id));
     }
     g_free(got);
 }
@@ -116,8 +132,8 @@ check_foreach(BeEnv *env, StoreKind kind, int repo)
         gboolean want = model_has(kind, repo, id);
         expected += want;
         if (want != g_hash_table_contains(seen, ids[id]))
-            test_fail("foreach %s object %d (%s)", want ? "missed" : "listed deleted", id,
-                      ids[id]);
+            test_fail("foreach %s object %d (%s; %s)", want ? "missed" : "listed deleted", id,
+                      ids[id], whereabouts(env, kind, repo, id));
     }
     if (calls != expected || g_hash_table_size(seen) != expected)
         test_fail("foreach: %u calls, %u ids, expected %u", calls, g_hash_table_size(seen),
@@ -154,6 +170,7 @@ test_model(void **state)
     if (g_getenv("SEAFTIER_MODEL_OPS"))
         n_ops = atoi(g_getenv("SEAFTIER_MODEL_OPS"));
     int counts[12] = { 0 };
+    gboolean trace = g_getenv("SEAFTIER_MODEL_TRACE") != NULL;
     for (int op = 0; op < n_ops; op++) {
         StoreKind kind = (StoreKind)g_rand_int_range(rng, 0, N_STORES);
         int repo = g_rand_int_range(rng, 0, N_REPOS);
@@ -180,8 +197,8 @@ test_model(void **state)
             test_set_context("seed=%u op #%d: exists %s %s/%s (%d)", seed, op, store_name(kind),
                              repos[repo], ids[id], id);
             if (store_exists(env, kind, repos[repo], ids[id]) != model_has(kind, repo, id))
-                test_fail("exists disagrees with the model (model: %d)",
-                          model_has(kind, repo, id));
+                test_fail("exists disagrees with the model (model: %d; %s)",
+                          model_has(kind, repo, id), whereabouts(env, kind, repo, id));
             if (kind == STORE_BLOCKS) {
                 BMetadata *md = env->blocks->stat_block(env->blocks, repos[repo], 1, ids[id]);
                 if (model_has(kind, repo, id) !=
@@ -252,6 +269,11 @@ test_model(void **state)
             beenv_shared(env)->full_wait_ms = 200;
         }
         counts[which]++;
+        if (trace && which <= 4) {
+            char *w = whereabouts(env, kind, repo, id);
+            fprintf(stderr, "#   -> model %d, %s\n", model_has(kind, repo, id), w);
+            g_free(w);
+        }
     }
     test_set_context("seed=%u: final check", seed);
     check_all(env);
@@ -287,8 +309,9 @@ main(void)
         seed = (guint32)strtoul(env_seed, NULL, 0);
     printf("# SEAFTIER_TEST_SEED=%u\n", seed);
     fflush(stdout);
-    if (!g_getenv("SEAFTIER_LOG_LEVEL"))
-        seaftier_log_set_level(SEAFTIER_LOG_ERROR);
+    /* Quiet by default (the expected refusals log warnings); the
+     * environment also wins over [tier] log_level in the backends. */
+    g_setenv("SEAFTIER_LOG_LEVEL", "error", FALSE);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model),
     };
