@@ -18,11 +18,29 @@
 
 #include <string.h>
 
+/* How long a new leader waits for stores already on their way, and the
+ * batch size at which it stops waiting. */
+#define GATHER_US 200
+#define GATHER_MAX 256
+
+void
+seaftier_tier_commit_prepare(SeaftierTier *tier)
+{
+    g_atomic_int_inc(&tier->commit.preparing);
+}
+
+void
+seaftier_tier_commit_abandon(SeaftierTier *tier)
+{
+    g_atomic_int_add(&tier->commit.preparing, -1);
+}
+
 void
 seaftier_tier_commit_init(SeaftierTier *tier)
 {
     g_mutex_init(&tier->commit.lock);
     g_cond_init(&tier->commit.done);
+    g_cond_init(&tier->commit.arrived);
     tier->commit.pending = g_ptr_array_new();
 }
 
@@ -35,6 +53,7 @@ seaftier_tier_commit_clear(SeaftierTier *tier)
     tier->commit.pending = NULL;
     g_mutex_clear(&tier->commit.lock);
     g_cond_clear(&tier->commit.done);
+    g_cond_clear(&tier->commit.arrived);
 }
 
 typedef struct {
@@ -254,12 +273,21 @@ seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **
     TierCommitQueue *q = &tier->commit;
     g_mutex_lock(&q->lock);
     g_ptr_array_add(q->pending, entry);
+    g_atomic_int_add(&q->preparing, -1);
+    g_cond_signal(&q->arrived);
     while (!entry->done) {
         if (q->leader_active) {
             g_cond_wait(&q->done, &q->lock);
             continue;
         }
         q->leader_active = TRUE;
+        /* Stores that are about to queue would otherwise wait for a whole
+         * commit after this one: give them a moment to join (PostgreSQL's
+         * commit_delay idea, bounded so a lone writer never waits). */
+        gint64 deadline = g_get_monotonic_time() + GATHER_US;
+        while (g_atomic_int_get(&q->preparing) > 0 && q->pending->len < GATHER_MAX &&
+               g_cond_wait_until(&q->arrived, &q->lock, deadline))
+            ;
         GPtrArray *batch = q->pending;
         q->pending = g_ptr_array_new();
         g_mutex_unlock(&q->lock);

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Writers wait this long for another process's transaction before failing. */
@@ -107,7 +108,7 @@ conn_free(TierConn *conn)
 }
 
 static TierConn *
-conn_open(SeaftierTier *tier, GError **error)
+conn_open(SeaftierTier *tier, gboolean fresh, GError **error)
 {
     TierConn *conn = g_new0(TierConn, 1);
     conn->sync_full = -1;
@@ -120,15 +121,16 @@ conn_open(SeaftierTier *tier, GError **error)
         conn_free(conn);
         return NULL;
     }
-    conn->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                        finalize_stmt);
+    seaftier_tier_checkpoint_attach(tier, conn->db);
+    conn->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
     sqlite3_extended_result_codes(conn->db, 1);
     sqlite3_busy_timeout(conn->db, BUSY_TIMEOUT_MS);
     /* auto_vacuum only takes effect before the first table exists, and must
-     * precede journal_mode=WAL, which writes the database header. On an
-     * existing index it is a no-op. Freed pages can then be returned to the
+     * precede journal_mode=WAL, which writes the database header; so it is
+     * set only on a new, empty index (on an existing one it would wait for
+     * the write lock for nothing). Freed pages can then be returned to the
      * file system when the disk reaches its floor (evict.c). */
-    if (!seaftier_tier_exec(conn, "PRAGMA auto_vacuum=INCREMENTAL", error) ||
+    if ((fresh && !seaftier_tier_exec(conn, "PRAGMA auto_vacuum=INCREMENTAL", error)) ||
         !seaftier_tier_exec(conn, "PRAGMA journal_mode=WAL", error) ||
         !seaftier_tier_exec(conn, "PRAGMA foreign_keys=OFF", error)) {
         conn_free(conn);
@@ -145,7 +147,7 @@ seaftier_tier_conn_get(SeaftierTier *tier, GError **error)
     if (tier->pool->len)
         conn = g_ptr_array_steal_index_fast(tier->pool, tier->pool->len - 1);
     g_mutex_unlock(&tier->pool_lock);
-    return conn ? conn : conn_open(tier, error);
+    return conn ? conn : conn_open(tier, FALSE, error);
 }
 
 void
@@ -186,7 +188,7 @@ seaftier_tier_stmt(TierConn *conn, const char *sql, GError **error)
         seaftier_tier_sql_error(error, conn, rc, "prepare");
         return NULL;
     }
-    g_hash_table_insert(conn->stmts, g_strdup(sql), stmt);
+    g_hash_table_insert(conn->stmts, (gpointer)sql, stmt);
     return stmt;
 }
 
@@ -313,14 +315,17 @@ gboolean
 seaftier_tier_db_init(SeaftierTier *tier, GError **error)
 {
     int fd = open(tier->db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
                     "cannot create tier index %s: %s", tier->db_path, g_strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return FALSE;
     }
     close(fd);
 
-    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    TierConn *conn = conn_open(tier, st.st_size == 0, error);
     if (!conn)
         return FALSE;
     gboolean ok = FALSE;

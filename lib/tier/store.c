@@ -40,27 +40,31 @@ check_floor(SeaftierTier *tier, GError **error)
     return FALSE;
 }
 
-/* A durable store of an id already present as an unsynced dirty row. */
+/* A durable store of an id already present as an unsynced dirty row: its
+ * file (if any) and its row are made durable; nothing is rewritten. Called
+ * after seaftier_tier_commit_prepare(). */
 static gboolean
 sync_existing(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
               const TierRow *row, GError **error)
 {
     if (row->location == LOC_FILE) {
         char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, row->generation);
+        char *dir = g_path_get_dirname(path);
         GError *err = NULL;
-        gboolean ok = seaftier_tier_fsync_path(path, FALSE, &err);
-        if (ok) {
-            char *dir = g_path_get_dirname(path);
-            ok = seaftier_tier_fsync_path(dir, TRUE, &err);
+        gboolean ok = seaftier_tier_fsync_path(path, FALSE, &err) &&
+                      seaftier_tier_fsync_path(dir, TRUE, &err);
+        /* A file deleted meanwhile is fine: the commit below finds the
+         * row gone or changed and does nothing. */
+        if (!ok && g_file_test(path, G_FILE_TEST_EXISTS)) {
+            g_free(path);
             g_free(dir);
-        }
-        g_free(path);
-        /* Gone meanwhile (deleted): the commit below sees the new row. */
-        if (!ok && !g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO)) {
+            seaftier_tier_commit_abandon(tier);
             g_propagate_error(error, err);
             return FALSE;
         }
         g_clear_error(&err);
+        g_free(path);
+        g_free(dir);
     }
     TierCommitEntry e = { 0 };
     e.kind = COMMIT_SYNC;
@@ -91,27 +95,37 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
         return FALSE;
     }
 
+    /* From here on, a group-commit leader may wait for this store. */
+    seaftier_tier_commit_prepare(tier);
     TierConn *conn = seaftier_tier_conn_get(tier, error);
-    if (!conn)
+    if (!conn) {
+        seaftier_tier_commit_abandon(tier);
         return FALSE;
+    }
     TierRow row;
     GError *err = NULL;
     gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
     seaftier_tier_conn_put(tier, conn);
     if (err) {
+        seaftier_tier_commit_abandon(tier);
         g_propagate_error(error, err);
         return FALSE;
     }
     if (found && row.state != SEAFTIER_STATE_DELETED) {
-        if (!durable || row.state == SEAFTIER_STATE_CLEAN || row.synced)
+        if (!durable || row.state == SEAFTIER_STATE_CLEAN || row.synced) {
+            seaftier_tier_commit_abandon(tier);
             return TRUE;
+        }
         return sync_existing(tier, type, repo_id, obj_id, &row, error);
     }
-    if (found && state == SEAFTIER_STATE_CLEAN)
+    if (found && state == SEAFTIER_STATE_CLEAN) {
+        seaftier_tier_commit_abandon(tier);
         return TRUE;        /* the delete wins over a fill */
-
-    if (!check_floor(tier, error))
+    }
+    if (!check_floor(tier, error)) {
+        seaftier_tier_commit_abandon(tier);
         return FALSE;
+    }
 
     guint64 epoch = seaftier_tier_epoch(tier);
     TierCommitEntry e = { 0 };
@@ -142,6 +156,8 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
     }
     if (ok)
         ok = seaftier_tier_commit_entry(tier, &e, error);
+    else
+        seaftier_tier_commit_abandon(tier);
     if (path && (!ok || !e.applied))
         seaftier_tier_file_remove(path);    /* never committed, or another version won */
     if (ok && e.applied && tier->ram && len <= tier->inline_max)

@@ -43,15 +43,17 @@
 
 typedef struct TierConn {
     sqlite3 *db;
-    GHashTable *stmts;      /* SQL text -> sqlite3_stmt*, prepared once */
+    GHashTable *stmts;      /* SQL literal (by address) -> sqlite3_stmt*, prepared once */
     int sync_full;          /* current PRAGMA synchronous: 1 FULL, 0 NORMAL, -1 unknown */
 } TierConn;
 
 typedef struct TierCommitQueue {
     GMutex lock;
     GCond done;
+    GCond arrived;          /* an entry was queued (for a leader gathering a batch) */
     GPtrArray *pending;     /* TierCommitEntry* waiting for a leader */
     gboolean leader_active;
+    gint preparing;         /* atomic: stores between their index check and queueing */
 } TierCommitQueue;
 
 struct SeaftierTier {
@@ -93,6 +95,12 @@ struct SeaftierTier {
     gboolean evict_requested;    /* under evict_lock */
     gboolean closing;            /* under evict_lock */
 
+    /* The WAL checkpointer (checkpoint.c), same pattern. */
+    GMutex ckpt_lock;
+    GCond ckpt_cond;
+    GThread *ckpt_thread;
+    gboolean ckpt_requested, ckpt_stop;
+
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
 };
@@ -125,6 +133,8 @@ gboolean seaftier_tier_db_init(SeaftierTier *tier, GError **error);
 TierConn *seaftier_tier_conn_get(SeaftierTier *tier, GError **error);
 void seaftier_tier_conn_put(SeaftierTier *tier, TierConn *conn);
 void seaftier_tier_pool_free(SeaftierTier *tier);
+/* The prepared (and reset) statement for `sql`, which must be a string with
+ * static storage (a literal): statements are cached by its address. */
 sqlite3_stmt *seaftier_tier_stmt(TierConn *conn, const char *sql, GError **error);
 gboolean seaftier_tier_exec(TierConn *conn, const char *sql, GError **error);
 gboolean seaftier_tier_begin(TierConn *conn, gboolean full_sync, GError **error);
@@ -180,7 +190,13 @@ typedef struct {
     gint64 rowid;
     GError *error;
 } TierCommitEntry;
+/* Queues `entry` and returns once a transaction containing it committed
+ * (or failed). The caller announced it with seaftier_tier_commit_prepare(). */
 gboolean seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **error);
+/* Tells the committer that a store is on its way (compressing, writing
+ * its file): a leader waits a little for such stores to join its batch. */
+void seaftier_tier_commit_prepare(SeaftierTier *tier);
+void seaftier_tier_commit_abandon(SeaftierTier *tier);
 void seaftier_tier_commit_init(SeaftierTier *tier);
 void seaftier_tier_commit_clear(SeaftierTier *tier);
 
@@ -205,6 +221,10 @@ void seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const c
                                const char *obj_id, int location, gint64 generation);
 void seaftier_tier_bump_epoch(SeaftierTier *tier);
 guint64 seaftier_tier_epoch(SeaftierTier *tier);
+
+/* checkpoint.c */
+void seaftier_tier_checkpoint_attach(SeaftierTier *tier, sqlite3 *db);
+void seaftier_tier_checkpoint_stop(SeaftierTier *tier);
 
 /* evict.c */
 /* Wakes the background evictor when the tier is above its high watermark

@@ -8,6 +8,7 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/db.c \
 	lib/tier/objfile.c \
 	lib/tier/commit.c \
+	lib/tier/checkpoint.c \
 	lib/tier/tier.c \
 	lib/tier/store.c \
 	lib/tier/upload.c \

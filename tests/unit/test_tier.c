@@ -1180,6 +1180,39 @@ test_nudge(void **state)
     g_free(path);
 }
 
+static void
+test_wal_checkpointed(void **state)
+{
+    Fx *fx = *state;
+    /* ~32 MiB of pages through the WAL: they must reach the database while
+     * the WAL stays bounded. */
+    unsigned char *data = random_bytes(4096, 3);
+    char id[41];
+    for (int i = 0; i < 4000; i++) {
+        make_id(70000 + i, id);
+        memcpy(data, &i, sizeof(i));
+        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 4096, SEAFTIER_STATE_CLEAN, FALSE);
+    }
+    g_free(data);
+    char *db = g_build_filename(fx->dir, "index.db", NULL);
+    char *wal = g_build_filename(fx->dir, "index.db-wal", NULL);
+    struct stat st_db, st_wal;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    do {
+        g_usleep(20000);
+        assert_int_equal(stat(db, &st_db), 0);
+    } while (st_db.st_size < 12 * MIB && g_get_monotonic_time() < deadline);
+    assert_true(st_db.st_size >= 12 * MIB);
+    /* Bounded: about 4000 pages, whatever went through it. */
+    assert_int_equal(stat(wal, &st_wal), 0);
+    assert_true(st_wal.st_size < 24 * MIB);
+    g_free(db);
+    g_free(wal);
+    make_id(70000 + 3999, id);
+    SeaftierTierEntry e;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
+}
+
 int
 main(void)
 {
@@ -1202,6 +1235,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_invalid_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nudge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
