@@ -700,6 +700,83 @@ test_single_flight(void **state)
     g_free(id);
 }
 
+/* ---- corrupt local copies ---- */
+
+/* The tier's file for an object: <tier>/objects/.../<id[0:2]>/<id[2:]>.<gen>. */
+static char *
+find_object_file(const char *dir, const char *id)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return NULL;
+    char *found = NULL;
+    const char *name;
+    while (!found && (name = g_dir_read_name(d))) {
+        char *path = g_build_filename(dir, name, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR))
+            found = find_object_file(path, id);
+        else if (g_str_has_prefix(name, id + 2) && name[38] == '.')
+            found = g_strdup(path);
+        if (found != path)
+            g_free(path);
+    }
+    g_dir_close(d);
+    return found;
+}
+
+static void
+flip_byte(const char *path, gsize at)
+{
+    char *contents;
+    gsize len;
+    GError *err = NULL;
+    if (!g_file_get_contents(path, &contents, &len, &err))
+        test_fail("reading %s: %s", path, err->message);
+    assert_true(at < len);
+    contents[at] ^= 0x5a;
+    if (!g_file_set_contents(path, contents, (gssize)len, &err))
+        test_fail("writing %s: %s", path, err->message);
+    g_free(contents);
+}
+
+static void
+test_corrupt_copy(void **state)
+{
+    BeEnv *env = env_of(state);
+    char *repo = rand_repo_id(rng), *clean = rand_obj_id(rng), *dirty = rand_obj_id(rng);
+    gsize n = 1 << 20;
+    guint8 *cd = make_data(n, FALSE), *dd = make_data(n, FALSE);
+    assert_int_equal(store_write(env, STORE_BLOCKS, repo, clean, cd, n, TRUE), 0);
+    beenv_flush(env);
+    assert_int_equal(store_write(env, STORE_BLOCKS, repo, dirty, dd, n, TRUE), 0);
+    /* A restart empties the RAM tier: the next reads come from disk. */
+    beenv_close(env);
+    char *objects = g_build_filename(env->dir, "tier", "objects", NULL);
+    char *cpath = find_object_file(objects, clean), *dpath = find_object_file(objects, dirty);
+    if (!cpath || !dpath)
+        test_fail("cannot find the tier's files for %s and %s under %s", clean, dirty, objects);
+    flip_byte(cpath, n / 2);
+    flip_byte(dpath, n / 2);
+    beenv_open(env);
+
+    /* A corrupt clean copy is dropped and fetched again from S3. */
+    check_read(env, STORE_BLOCKS, repo, clean, cd, n, "read of a corrupt clean copy");
+    assert_int_equal(row_state(env, STORE_BLOCKS, repo, clean), SEAFTIER_STATE_CLEAN);
+    check_read(env, STORE_BLOCKS, repo, clean, cd, n, "read after the refetch");
+    /* A corrupt dirty copy exists nowhere else: an error, never wrong bytes. */
+    void *out = NULL;
+    gsize out_len = 0;
+    assert_int_equal(store_read(env, STORE_BLOCKS, repo, dirty, &out, &out_len), -1);
+    g_free(cpath);
+    g_free(dpath);
+    g_free(objects);
+    g_free(cd);
+    g_free(dd);
+    g_free(repo);
+    g_free(clean);
+    g_free(dirty);
+}
+
 /* ---- write-through mode ---- */
 
 static void
@@ -799,6 +876,7 @@ main(void)
         cmocka_unit_test(test_foreach_union),
         cmocka_unit_test(test_remove_store),
         cmocka_unit_test(test_single_flight),
+        cmocka_unit_test(test_corrupt_copy),
         cmocka_unit_test(test_write_through),
         cmocka_unit_test(test_s3_unreachable),
     };
