@@ -19,6 +19,7 @@
 #include <seaftier/log.h>
 
 #include "backend-testutil.h"
+#include "flush.h"
 
 static GRand *rng;
 
@@ -700,6 +701,132 @@ test_single_flight(void **state)
     g_free(id);
 }
 
+/* ---- concurrency ---- */
+
+#define CC_IDS 16
+#define CC_THREADS 6
+
+typedef struct {
+    BeEnv *env;
+    char *repo[2];
+    char *ids[CC_IDS];
+    guint8 *data[CC_IDS];
+    gsize len[CC_IDS];
+    guint32 seeds[CC_THREADS];
+    gint wrong;             /* reads that returned other bytes than written */
+    gint failed_writes;
+    gint stop;
+} Concurrent;
+
+typedef struct {
+    Concurrent *cc;
+    int index;
+} Worker;
+
+static gpointer
+cc_worker(gpointer p)
+{
+    Worker *w = p;
+    Concurrent *cc = w->cc;
+    GRand *r = g_rand_new_with_seed(cc->seeds[w->index]);
+    for (int op = 0; op < 250; op++) {
+        StoreKind kind = g_rand_boolean(r) ? STORE_BLOCKS : STORE_FS;
+        int i = g_rand_int_range(r, 0, CC_IDS);
+        const char *repo = cc->repo[g_rand_int_range(r, 0, 2)];
+        int what = g_rand_int_range(r, 0, 10);
+        if (what < 4) {
+            if (store_write(cc->env, kind, repo, cc->ids[i], cc->data[i], cc->len[i],
+                            g_rand_boolean(r)) != 0)
+                g_atomic_int_inc(&cc->failed_writes);
+        } else if (what < 8) {
+            void *got = NULL;
+            gsize n = 0;
+            if (store_read(cc->env, kind, repo, cc->ids[i], &got, &n) == 0 &&
+                (n != cc->len[i] || memcmp(got, cc->data[i], n) != 0))
+                g_atomic_int_inc(&cc->wrong);
+            g_free(got);
+        } else if (what < 9) {
+            store_delete(cc->env, kind, repo, cc->ids[i]);
+        } else {
+            store_exists(cc->env, kind, repo, cc->ids[i]);
+        }
+    }
+    g_rand_free(r);
+    return NULL;
+}
+
+static gpointer
+cc_background(gpointer p)
+{
+    Concurrent *cc = p;
+    SeaftierBackendShared *sh = beenv_shared(cc->env);
+    while (!g_atomic_int_get(&cc->stop)) {
+        seaftier_flush_dirty(sh->tier, sh->s3, -1, NULL, 2, NULL, NULL, NULL, NULL);
+        seaftier_flush_deleted(sh->tier, sh->s3, -1, NULL, NULL, NULL, NULL);
+        seaftier_tier_evict_clean(sh->tier, NULL, NULL, NULL);
+        g_usleep(20000);
+    }
+    return NULL;
+}
+
+/* Writers, readers, deleters, an uploader and an evictor on the same few
+ * objects at once: no read may ever return other bytes than the id's, no
+ * write may fail, and afterwards every object written again reads back. */
+static void
+test_concurrent(void **state)
+{
+    BeEnv *env = env_of(state);
+    Concurrent cc;
+    memset(&cc, 0, sizeof cc);
+    cc.env = env;
+    cc.repo[0] = rand_repo_id(rng);
+    cc.repo[1] = rand_repo_id(rng);
+    for (int i = 0; i < CC_IDS; i++) {
+        cc.ids[i] = rand_obj_id(rng);
+        cc.len[i] = (gsize)g_rand_int_range(rng, 0, i % 4 == 0 ? 400000 : 20000);
+        cc.data[i] = make_data(cc.len[i], i % 2);
+    }
+    for (int t = 0; t < CC_THREADS; t++)
+        cc.seeds[t] = g_rand_int(rng);
+    GThread *bg = g_thread_new("flusher", cc_background, &cc);
+    GThread *threads[CC_THREADS];
+    Worker workers[CC_THREADS];
+    for (int t = 0; t < CC_THREADS; t++) {
+        workers[t].cc = &cc;
+        workers[t].index = t;
+        threads[t] = g_thread_new("worker", cc_worker, &workers[t]);
+    }
+    for (int t = 0; t < CC_THREADS; t++)
+        g_thread_join(threads[t]);
+    g_atomic_int_set(&cc.stop, 1);
+    g_thread_join(bg);
+    assert_int_equal(cc.wrong, 0);
+    assert_int_equal(cc.failed_writes, 0);
+
+    for (int k = 0; k < 2; k++) {
+        StoreKind kind = k ? STORE_BLOCKS : STORE_FS;
+        for (int i = 0; i < CC_IDS; i++) {
+            assert_int_equal(store_write(env, kind, cc.repo[0], cc.ids[i], cc.data[i], cc.len[i],
+                                         TRUE), 0);
+            check_read(env, kind, cc.repo[0], cc.ids[i], cc.data[i], cc.len[i],
+                       "read after the concurrent phase");
+        }
+    }
+    beenv_flush(env);
+    for (int i = 0; i < CC_IDS; i++) {
+        GBytes *raw = s3_object(env, STORE_BLOCKS, cc.repo[0], cc.ids[i]);
+        assert_non_null(raw);
+        gsize rlen;
+        const void *rdata = g_bytes_get_data(raw, &rlen);
+        assert_same("S3 after the concurrent phase", rdata, rlen, cc.data[i], cc.len[i]);
+        g_bytes_unref(raw);
+        g_free(cc.ids[i]);
+        g_free(cc.data[i]);
+    }
+    g_free(cc.repo[0]);
+    g_free(cc.repo[1]);
+}
+
 /* ---- corrupt local copies ---- */
 
 /* The tier's file for an object: <tier>/objects/.../<id[0:2]>/<id[2:]>.<gen>. */
@@ -877,6 +1004,7 @@ main(void)
         cmocka_unit_test(test_remove_store),
         cmocka_unit_test(test_single_flight),
         cmocka_unit_test(test_corrupt_copy),
+        cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_write_through),
         cmocka_unit_test(test_s3_unreachable),
     };
