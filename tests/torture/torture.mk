@@ -1,1 +1,26 @@
-# build fragment for tests/torture (issue 5), included by Makefile.am
+# build fragment for tests/torture (issue 5), included by Makefile.am.
+#
+# Torture tests: crash loops, S3 faults through a fault-injecting proxy,
+# disk full, hostile input, secrets, load. Each prints its figures; each is
+# bounded in time (SEAFTIER_TORTURE_SCALE shrinks them, e.g. under ASan).
+EXTRA_DIST += tests/torture/faultproxy.py
+
+TORTURE_UTIL_SOURCES = tests/torture/torture-util.c tests/torture/torture-util.h \
+	tests/common/s3test.c tests/common/s3test.h
+
+TORTURE_TESTS = tests/torture/test_crash_loop tests/torture/test_s3_faults
+check_PROGRAMS += $(TORTURE_TESTS)
+TESTS += $(TORTURE_TESTS)
+
+tests_torture_test_crash_loop_SOURCES = tests/torture/test_crash_loop.c $(TORTURE_UTIL_SOURCES)
+tests_torture_test_crash_loop_CFLAGS = $(TEST_CFLAGS)
+tests_torture_test_crash_loop_LDADD = $(TEST_LIBS)
+
+tests_torture_test_s3_faults_SOURCES = tests/torture/test_s3_faults.c $(TORTURE_UTIL_SOURCES)
+tests_torture_test_s3_faults_CFLAGS = $(TEST_CFLAGS)
+tests_torture_test_s3_faults_LDADD = $(TEST_LIBS)
+EXTRA_tests_torture_test_s3_faults_DEPENDENCIES = $(TORTURE_NEEDS)
+
+# The tests run the daemon and the admin tool: build them first.
+TORTURE_NEEDS = daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
+EXTRA_tests_torture_test_crash_loop_DEPENDENCIES = $(TORTURE_NEEDS)
