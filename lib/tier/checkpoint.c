@@ -57,12 +57,22 @@ static int
 wal_hook(void *data, sqlite3 *db, const char *name, int pages)
 {
     SeaftierTier *tier = data;
-    if (pages < CHECKPOINT_PAGES)
-        return SQLITE_OK;
     if (pages >= CHECKPOINT_INLINE_PAGES) {
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /* FULL waits (busy handler) for a running background checkpoint
+         * and for writers, then backfills everything: the next commit
+         * restarts the WAL. */
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_FULL, NULL, NULL);
         return SQLITE_OK;
     }
+    /* `pages` counts the whole WAL, not what is left to checkpoint: wake
+     * the thread once per CHECKPOINT_PAGES new pages, not on every commit
+     * (each checkpoint costs two fsyncs). */
+    gint64 last = TIER_LOAD(&tier->ckpt_pages);
+    if (pages < last)
+        TIER_STORE(&tier->ckpt_pages, (gint64)0);     /* the WAL restarted */
+    if (pages < CHECKPOINT_PAGES || (pages >= last && pages - last < CHECKPOINT_PAGES))
+        return SQLITE_OK;
+    TIER_STORE(&tier->ckpt_pages, (gint64)pages);
     g_mutex_lock(&tier->ckpt_lock);
     if (!tier->ckpt_stop) {
         tier->ckpt_requested = TRUE;

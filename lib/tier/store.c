@@ -40,6 +40,21 @@ check_floor(SeaftierTier *tier, GError **error)
     return FALSE;
 }
 
+/* A full tier is an operator's concern, but a writer retrying in a loop must
+ * not flood the log: at most one warning per FULL_WARN_INTERVAL. */
+#define FULL_WARN_INTERVAL_US (10 * G_USEC_PER_SEC)
+
+static void
+warn_full(SeaftierTier *tier, const char *message)
+{
+    gint64 now = g_get_monotonic_time();
+    gint64 last = TIER_LOAD(&tier->last_full_warning);
+    if ((last == 0 || now - last >= FULL_WARN_INTERVAL_US) &&
+        __atomic_compare_exchange_n(&tier->last_full_warning, &last, now, FALSE,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        seaftier_warning("%s (writes wait for uploads or go write-through)", message);
+}
+
 /* A durable store of an id already present as an unsynced dirty row: its
  * file (if any) and its row are made durable; nothing is rewritten. Called
  * after seaftier_tier_commit_prepare(). */
@@ -168,7 +183,7 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
                        seaftier_tier_type_dir(type), repo_id, obj_id);
     if (!ok && g_error_matches(error ? *error : NULL, SEAFTIER_TIER_ERROR,
                                SEAFTIER_TIER_ERROR_FULL))
-        seaftier_warning("%s", (*error)->message);
+        warn_full(tier, (*error)->message);
     g_free(encoded);
     g_free(path);
     g_free(dir);

@@ -82,6 +82,7 @@ struct SeaftierTier {
 
     guint64 ram_hits, disk_hits, misses;    /* atomic */
     gint64 last_nudge;                      /* monotonic us, atomic */
+    gint64 last_full_warning;               /* monotonic us, atomic */
     int nudge_fd;
 
     gint64 used_cached;          /* clean+dirty stored bytes after our last commit, atomic */
@@ -100,6 +101,7 @@ struct SeaftierTier {
     GCond ckpt_cond;
     GThread *ckpt_thread;
     gboolean ckpt_requested, ckpt_stop;
+    gint64 ckpt_pages;           /* WAL size at the last wake-up, atomic */
 
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;

@@ -97,7 +97,19 @@ gboolean seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const ch
  * An object already present (clean or dirty) is left as it is (cheap no-op),
  * except that a DIRTY store over a DELETED row makes it DIRTY again; a CLEAN
  * store over a DELETED row does nothing (the delete wins).
- * FULL when dirty data leaves no room; the caller decides (wait, write-through). */
+ * FULL when dirty data leaves no room; the caller decides (wait, write-through).
+ *
+ * Limits in detail: FULL is returned when the stored (compressed) bytes of
+ * DIRTY objects plus this object would exceed max_size — for a CLEAN fill
+ * too, since clean data could not stay — or when the file system is below
+ * min_free_space even after evicting every clean object. Nothing is written
+ * then, nothing already stored is touched, and a warning is logged (at most
+ * every 10 s). The Seafile backends either wait for the uploader to make
+ * room (backpressure) or upload the object themselves (write-through); a
+ * clean fill that gets FULL is simply not cached. A successful store above
+ * the high watermark wakes a background eviction thread of this process.
+ * Objects up to cfg->tier.inline_max bytes live inside the index, larger ones
+ * in their own file; compression is kept only when it saves >= 1/16. */
 gboolean seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                              const char *obj_id, const void *data, gsize len,
                              SeaftierState state, gboolean durable, GError **error);
