@@ -72,7 +72,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} UBSAN_OPTIONS=${UB
 
 if [ -x tests/fuzz/run-fuzz.sh ]; then
   note "fuzz (bounded)"
-  if FUZZ_SECONDS=${FUZZ_SECONDS:-20} tests/fuzz/run-fuzz.sh; then
+  if BUILDDIR="$top/build-ci" FUZZ_SECONDS=${FUZZ_SECONDS:-20} tests/fuzz/run-fuzz.sh; then
     echo "PASS: fuzz"; passed=$((passed + 1))
   else
     echo "FAIL: fuzz"; failed=$((failed + 1)); failures+=("fuzz")
