@@ -10,6 +10,11 @@ seaftierinclude_HEADERS += include/seaftier/backend.h
 BACKEND_TEST_SOURCES = tests/integration/backend-testutil.c tests/integration/backend-testutil.h \
 	tests/common/s3test.c
 if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_backend_offline
+TESTS += tests/unit/test_backend_offline
+tests_unit_test_backend_offline_SOURCES = tests/unit/test_backend_offline.c
+tests_unit_test_backend_offline_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_backend_offline_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/integration/test_backend_conformance
 TESTS += tests/integration/test_backend_conformance
 tests_integration_test_backend_conformance_SOURCES = tests/integration/test_backend_conformance.c $(BACKEND_TEST_SOURCES)
