@@ -365,7 +365,7 @@ tt_run(char **argv, char **out, char **err)
 {
     int status = 0;
     GError *gerr = NULL;
-    TT_CHECK_MSG(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+    TT_CHECK_MSG(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out, err, &status,
                               &gerr),
                  "running %s: %s", argv[0], gerr->message);
     if (WIFEXITED(status))

@@ -8,7 +8,8 @@ EXTRA_DIST += tests/torture/faultproxy.py
 TORTURE_UTIL_SOURCES = tests/torture/torture-util.c tests/torture/torture-util.h \
 	tests/common/s3test.c tests/common/s3test.h
 
-TORTURE_TESTS = tests/torture/test_crash_loop tests/torture/test_s3_faults
+TORTURE_TESTS = tests/torture/test_crash_loop tests/torture/test_s3_faults \
+	tests/torture/test_disk_full
 check_PROGRAMS += $(TORTURE_TESTS)
 TESTS += $(TORTURE_TESTS)
 
@@ -20,6 +21,11 @@ tests_torture_test_s3_faults_SOURCES = tests/torture/test_s3_faults.c $(TORTURE_
 tests_torture_test_s3_faults_CFLAGS = $(TEST_CFLAGS)
 tests_torture_test_s3_faults_LDADD = $(TEST_LIBS)
 EXTRA_tests_torture_test_s3_faults_DEPENDENCIES = $(TORTURE_NEEDS)
+
+tests_torture_test_disk_full_SOURCES = tests/torture/test_disk_full.c $(TORTURE_UTIL_SOURCES)
+tests_torture_test_disk_full_CFLAGS = $(TEST_CFLAGS)
+tests_torture_test_disk_full_LDADD = $(TEST_LIBS)
+EXTRA_tests_torture_test_disk_full_DEPENDENCIES = $(TORTURE_NEEDS)
 
 # The tests run the daemon and the admin tool: build them first.
 TORTURE_NEEDS = daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
