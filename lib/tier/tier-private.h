@@ -163,9 +163,11 @@ gboolean seaftier_tier_file_write(SeaftierTier *tier, const char *path, int code
                                   gboolean durable, GError **error);
 /* Reads and decodes a file into a new buffer of `size` bytes. Returns 1 on
  * success, 0 when the file is missing, -1 when it is damaged (*problem set),
- * -2 on an I/O error (error set). */
+ * -2 on an I/O error (error set). When *crc_done, *crc is the CRC32C of the
+ * data, computed while reading. */
 int seaftier_tier_file_read(const char *path, int codec, guint64 size, guint64 stored_size,
-                            void **data, const char **problem, GError **error);
+                            void **data, guint32 *crc, gboolean *crc_done,
+                            const char **problem, GError **error);
 gboolean seaftier_tier_fsync_path(const char *path, gboolean directory, GError **error);
 void seaftier_tier_file_remove(const char *path);
 void seaftier_tier_tmp_cleanup(SeaftierTier *tier);

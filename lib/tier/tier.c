@@ -235,6 +235,8 @@ seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id
                    void **data, const char **problem, GError **error)
 {
     void *out = NULL;
+    guint32 crc = 0;
+    gboolean crc_done = FALSE;
     if (row->location == LOC_INLINE) {
         if (blob_len == G_MAXSIZE)
             return 0;
@@ -250,12 +252,14 @@ seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id
     } else {
         char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, row->generation);
         int r = seaftier_tier_file_read(path, row->codec, row->size, row->stored_size, &out,
-                                        problem, error);
+                                        &crc, &crc_done, problem, error);
         g_free(path);
         if (r != 1)
             return r;
     }
-    if (seaftier_crc32c(0, out, row->size) != row->checksum) {
+    if (!crc_done)
+        crc = seaftier_crc32c(0, out, row->size);
+    if (crc != row->checksum) {
         *problem = "CRC32C checksum mismatch";
         g_free(out);
         return -1;

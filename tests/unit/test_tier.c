@@ -1059,6 +1059,105 @@ test_concurrent_stores(void **state)
     assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 800);
 }
 
+static gpointer
+same_ids_thread(gpointer p)
+{
+    ThreadCtx *c = p;
+    for (int i = 0; i < c->count; i++) {
+        char id[41];
+        make_id(40000 + i, id);
+        gsize len = i % 2 ? 70000 : 100;
+        unsigned char *data = g_malloc0(len);
+        memcpy(data, &i, sizeof(i));
+        GError *err = NULL;
+        if (!seaftier_tier_store(c->fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len,
+                                 SEAFTIER_STATE_DIRTY, c->thread % 2 == 0, &err)) {
+            c->failures++;
+            g_clear_error(&err);
+        }
+        g_free(data);
+    }
+    return NULL;
+}
+
+static void
+test_concurrent_same_ids(void **state)
+{
+    Fx *fx = *state;
+    /* Two handles (as two processes would) and 4 threads each, all storing
+     * the same 50 objects: one row and at most one file per object. */
+    SeaftierTier *other = open_tier(fx);
+    Fx fx2 = *fx;
+    fx2.tier = other;
+    ThreadCtx ctx[8];
+    GThread *threads[8];
+    for (int t = 0; t < 8; t++) {
+        ctx[t] = (ThreadCtx){ t < 4 ? fx : &fx2, t, 50, 0 };
+        threads[t] = g_thread_new("same", same_ids_thread, &ctx[t]);
+    }
+    for (int t = 0; t < 8; t++) {
+        g_thread_join(threads[t]);
+        assert_int_equal(ctx[t].failures, 0);
+    }
+    seaftier_tier_close(other);
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM objects"), 50);
+    char *objects = g_build_filename(fx->dir, "objects", NULL);
+    assert_int_equal(count_files(objects), 25);
+    g_free(objects);
+    char *tmp = g_build_filename(fx->dir, "tmp", NULL);
+    assert_int_equal(count_files(tmp), 0);
+    g_free(tmp);
+    for (int i = 0; i < 50; i++) {
+        char id[41];
+        make_id(40000 + i, id);
+        gsize len = i % 2 ? 70000 : 100;
+        unsigned char *data = g_malloc0(len);
+        memcpy(data, &i, sizeof(i));
+        read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
+        g_free(data);
+    }
+}
+
+static void
+test_free_space_floor(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char id[41];
+    for (int i = 0; i < 20; i++) {
+        make_id(50000 + i, id);
+        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i),
+                 i < 5 ? SEAFTIER_STATE_DIRTY : SEAFTIER_STATE_CLEAN, TRUE);
+    }
+    /* A floor no file system can meet: clean objects are evicted first,
+     * then the write is refused with FULL; dirty data stays. */
+    seaftier_tier_close(fx->tier);
+    fx->cfg.tier.min_free_space = G_MAXINT64;
+    fx->tier = open_tier(fx);
+    make_id(50100, id);
+    assert_false(seaftier_tier_store(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3,
+                                     SEAFTIER_STATE_DIRTY, TRUE, &err));
+    assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL));
+    assert_non_null(strstr(err->message, "min_free_space"));
+    g_clear_error(&err);
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_CLEAN], 0);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DIRTY], 5);
+    SeaftierTierEntry e;
+    assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
+    for (int i = 0; i < 5; i++) {
+        make_id(50000 + i, id);
+        read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i));
+    }
+    /* Once the floor is back within reach, writes work again. */
+    seaftier_tier_close(fx->tier);
+    fx->cfg.tier.min_free_space = 0;
+    fx->tier = open_tier(fx);
+    make_id(50100, id);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3, SEAFTIER_STATE_DIRTY, TRUE);
+}
+
 static void
 test_invalid_ids(void **state)
 {
@@ -1232,6 +1331,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_stores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_same_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_free_space_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nudge, setup, teardown),
