@@ -34,3 +34,23 @@ SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	SEAFTIER_SRCDIR='$(abs_top_srcdir)'; export SEAFTIER_SRCDIR; \
 	SEAFTIER_BUILDDIR='$(abs_top_builddir)'; export SEAFTIER_BUILDDIR;
+
+check_PROGRAMS += tests/integration/test_daemon tests/integration/test_daemon_sigterm \
+	tests/integration/test_admin
+TESTS += tests/integration/test_daemon tests/integration/test_daemon_sigterm \
+	tests/integration/test_admin
+DAEMON_TEST_SOURCES = tests/integration/daemon-testutil.c tests/integration/daemon-testutil.h \
+	tests/common/s3test.c
+tests_integration_test_daemon_SOURCES = tests/integration/test_daemon.c $(DAEMON_TEST_SOURCES)
+tests_integration_test_daemon_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_daemon_LDADD = $(TEST_LIBS)
+tests_integration_test_daemon_sigterm_SOURCES = tests/integration/test_daemon_sigterm.c \
+	$(DAEMON_TEST_SOURCES)
+tests_integration_test_daemon_sigterm_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_daemon_sigterm_LDADD = $(TEST_LIBS)
+tests_integration_test_admin_SOURCES = tests/integration/test_admin.c $(DAEMON_TEST_SOURCES)
+tests_integration_test_admin_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_admin_LDADD = $(TEST_LIBS)
+# The tests run the programs they check.
+tests/integration/test_daemon.log tests/integration/test_daemon_sigterm.log \
+tests/integration/test_admin.log: daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)

@@ -97,8 +97,12 @@ prober_main(gpointer data)
             if (state == SEAFTIER_BACKEND_OK || now < due[t])
                 continue;
             const SeaftierS3Config *cfg = &d->env->cfg->s3[t];
-            char *msg = NULL;
-            SeaftierProbeResult r = seaftier_probe_bucket(d->env->s3[t], cfg, &msg);
+            char *problem = NULL;
+            const char *advice = NULL;
+            SeaftierProbeResult r = seaftier_probe_bucket(d->env->s3[t], cfg, &problem, &advice);
+            char *msg = problem ? g_strdup_printf("%s; what to do: %s", problem,
+                                                  advice ? advice : "see the error") : NULL;
+            g_free(problem);
             switch (r) {
             case SEAFTIER_PROBE_OK:
                 seaftier_info("[%s] bucket %s passed the write probe%s", cfg->section, cfg->bucket,

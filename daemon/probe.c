@@ -51,17 +51,22 @@ seaftier_probe_advice(const GError *error, const SeaftierS3Config *cfg, const ch
 
 static SeaftierProbeResult
 probe_failed(const GError *err, const SeaftierS3Config *cfg, const char *op, const char *key,
-             char **message)
+             char **message, const char **advice)
 {
-    *message = g_strdup_printf("probe %s of %s in bucket %s failed: %s — %s", op, key, cfg->bucket,
-                               err->message, seaftier_probe_advice(err, cfg, op));
+    *message = g_strdup_printf("probe %s of %s in bucket %s failed: %s", op, key, cfg->bucket,
+                               err->message);
+    if (advice)
+        *advice = seaftier_probe_advice(err, cfg, op);
     return seaftier_s3_error_is_transient(err) ? SEAFTIER_PROBE_TRANSIENT : SEAFTIER_PROBE_REFUSED;
 }
 
 SeaftierProbeResult
-seaftier_probe_bucket(SeaftierS3 *s3, const SeaftierS3Config *cfg, char **message)
+seaftier_probe_bucket(SeaftierS3 *s3, const SeaftierS3Config *cfg, char **message,
+                      const char **advice)
 {
     *message = NULL;
+    if (advice)
+        *advice = NULL;
     char host[64] = "";
     if (gethostname(host, sizeof host - 1) != 0)
         g_strlcpy(host, "host", sizeof host);
@@ -80,22 +85,24 @@ seaftier_probe_bucket(SeaftierS3 *s3, const SeaftierS3Config *cfg, char **messag
     void *back = NULL;
     gsize back_len = 0;
     if (!seaftier_s3_put(s3, key, body, sizeof body, g_get_real_time() / G_USEC_PER_SEC, &err)) {
-        res = probe_failed(err, cfg, "PUT", key, message);
+        res = probe_failed(err, cfg, "PUT", key, message, advice);
         goto out;
     }
     if (!seaftier_s3_get(s3, key, &back, &back_len, &err)) {
-        res = probe_failed(err, cfg, "GET", key, message);
+        res = probe_failed(err, cfg, "GET", key, message, advice);
     } else if (back_len != sizeof body || memcmp(back, body, sizeof body) != 0) {
         *message = g_strdup_printf("probe GET of %s in bucket %s returned other bytes than were "
                                    "written (%zu bytes instead of %zu): the server or a proxy "
                                    "alters objects", key, cfg->bucket, back_len, sizeof body);
+        if (advice)
+            *advice = "check proxies between seaftier and the server, and the server itself";
         res = SEAFTIER_PROBE_REFUSED;
     }
     g_free(back);
     GError *derr = NULL;
     if (!seaftier_s3_delete(s3, key, &derr)) {
         if (res == SEAFTIER_PROBE_OK)
-            res = probe_failed(derr, cfg, "DELETE", key, message);
+            res = probe_failed(derr, cfg, "DELETE", key, message, advice);
         g_error_free(derr);
     }
 out:

@@ -27,9 +27,10 @@ typedef enum {
 #define SEAFTIER_PROBE_PREFIX ".seaftier-probe/"
 
 /* Probes the bucket of `s3` (configured by `cfg`). On anything but OK,
- * *message says what failed and what to do (never a secret). */
+ * *message (g_free) says what failed and *advice (static) what to do; never
+ * a secret. `advice` may be NULL. */
 SeaftierProbeResult seaftier_probe_bucket(SeaftierS3 *s3, const SeaftierS3Config *cfg,
-                                          char **message);
+                                          char **message, const char **advice);
 
 /* What an operator should do about an S3 error on `cfg`'s bucket during
  * `op` ("PUT", "GET", "DELETE", "HEAD", "list"). A static string. */

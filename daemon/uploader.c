@@ -72,6 +72,24 @@ upload_one(gpointer data, gpointer user_data)
     gsize len = 0;
     GError *err = NULL;
 
+    /* The row was read before the claim: another upload may have finished
+     * it in between (the batch was stale), or it was re-written. Only what
+     * is dirty now is uploaded, each time once. */
+    SeaftierTierEntry now_row;
+    if (!seaftier_tier_lookup(up->tier, e->type, e->repo_id, e->obj_id, &now_row, &err) ||
+        now_row.state != SEAFTIER_STATE_DIRTY) {
+        if (err) {
+            seaftier_warning("upload %s %s/%s: cannot read its index row: %s", tname, e->repo_id,
+                             e->obj_id, err->message);
+            g_clear_error(&err);
+            finish_job(up, job, FALSE, "cannot read the index row");
+            return;
+        }
+        finish_job(up, job, TRUE, NULL);
+        return;
+    }
+    job->entry = now_row;
+
     if (!seaftier_tier_read(up->tier, e->type, e->repo_id, e->obj_id, &buf, &len, &err)) {
         if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND) ||
             g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {

@@ -254,19 +254,22 @@ admin_cmd_check(int argc, char **argv)
                 finding(&c, "error", err->message, NULL);
                 g_clear_error(&err);
             } else {
-                SeaftierProbeResult r = seaftier_probe_bucket(s3, cfg, &probe_msg);
+                const char *advice = NULL;
+                SeaftierProbeResult r = seaftier_probe_bucket(s3, cfg, &probe_msg, &advice);
                 probe_ok = r == SEAFTIER_PROBE_OK;
                 if (probe_ok) {
                     if (!c.json)
                         printf("  probe: PUT/GET/DELETE%s ok\n", cfg->sse_c_key ? " with SSE-C" : "");
                 } else {
-                    finding(&c, "error", probe_msg,
-                            r == SEAFTIER_PROBE_TRANSIENT ? "the server could not be reached or failed; "
-                            "seaftierd keeps the data dirty and retries" :
-                            "seaftierd will refuse to upload to this bucket until this is fixed");
+                    char *adv = g_strdup_printf("%s (%s)", advice ? advice : "see the error",
+                                                r == SEAFTIER_PROBE_TRANSIENT
+                                                ? "seaftierd keeps the data dirty and retries"
+                                                : "seaftierd refuses to upload to this bucket until then");
+                    finding(&c, "error", probe_msg, adv);
+                    g_free(adv);
                 }
-                /* Only worth sampling when the bucket answers at all. */
-                if (probe_ok || r == SEAFTIER_PROBE_REFUSED)
+                /* Existing data is only worth sampling when the bucket takes us. */
+                if (probe_ok)
                     check_existing(&c, cfg, s3, &sample);
                 seaftier_s3_free(s3);
             }

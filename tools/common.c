@@ -32,9 +32,7 @@ admin_parse(int *argc, char ***argv, const char *name, const char *params, const
     if (!with_json)
         memset(&plain[2], 0, sizeof plain[2]);
 
-    char *title = g_strdup_printf("%s%s%s", name, params ? " " : "", params ? params : "");
-    GOptionContext *ctx = g_option_context_new(title);
-    g_free(title);
+    GOptionContext *ctx = g_option_context_new(params ? params : "");
     g_option_context_set_summary(ctx, summary);
     g_option_context_add_main_entries(ctx, plain, NULL);
     if (entries)

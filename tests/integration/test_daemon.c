@@ -1,0 +1,293 @@
+/*
+ * tests/integration/test_daemon.c — seaftierd and the library in separate
+ * processes against the real test S3 server (Ceph RGW):
+ *  - objects written through the Seafile backends (this process) are
+ *    uploaded by the daemon (another process): each is in S3 with the right
+ *    bytes, SSE-C encrypted (read back with the key, refused without it),
+ *    and its row ends clean;
+ *  - a nudge starts an upload within milliseconds (not the 1 s timer);
+ *  - deletes through the backends are carried to S3 and forgotten;
+ *  - metrics, status and ping answer on the control socket, and on HTTP;
+ *  - a bucket that fails the write probe gets no uploads: its objects stay
+ *    dirty with no attempts, the other buckets go on;
+ *  - SIGTERM exits promptly with status 0.
+ */
+#include "config.h"
+
+#include "daemon-testutil.h"
+#include "../common/s3test.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#define N_PER_TYPE 40
+
+typedef struct {
+    SeaftierObjType type;
+    char repo[37];
+    char id[41];
+    guint8 *data;
+    gsize len;
+} Obj;
+
+static void
+check_in_s3(DT *dt, const Obj *o, gboolean sse_c)
+{
+    char *key = g_strconcat(o->repo, "/", o->id, NULL);
+    void *back = NULL;
+    gsize len = 0;
+    GError *err = NULL;
+    DT_CHECK_MSG(seaftier_s3_get(dt->s3[o->type], key, &back, &len, &err), "GET %s: %s", key,
+                 err ? err->message : "");
+    DT_CHECK_MSG(len == o->len && memcmp(back, o->data, len) == 0, "%s: bytes differ", key);
+    g_free(back);
+    if (sse_c) {
+        /* Without the key the server must refuse to hand the object out. */
+        DT_CHECK_MSG(!seaftier_s3_get(dt->plain[o->type], key, &back, &len, &err),
+                     "%s readable without the SSE-C key", key);
+        DT_CHECK_MSG(g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_MISMATCH) ||
+                     g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INVALID_REQUEST) ||
+                     g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_ACCESS_DENIED),
+                     "%s without key: unexpected error %s", key, err->message);
+        g_clear_error(&err);
+        SeaftierS3ObjectInfo info;
+        DT_CHECK(seaftier_s3_head(dt->s3[o->type], key, &info, &err));
+        DT_CHECK_MSG(info.sse_c, "%s: HEAD does not report SSE-C", key);
+        DT_CHECK_MSG(info.ctime > 0, "%s: no x-amz-meta-ctime", key);
+    }
+    SeaftierTierEntry e;
+    DT_CHECK(seaftier_tier_lookup(dt->tier, o->type, o->repo, o->id, &e, &err));
+    DT_CHECK_MSG(e.state == SEAFTIER_STATE_CLEAN, "%s is %s, not clean", key, seaftier_state_name(e.state));
+    g_free(key);
+}
+
+static void
+test_upload_delete(void)
+{
+    DT *dt = dt_setup("dmn", TRUE, "upload_concurrency = 6\n");
+    dt_start_daemon(dt, "--metrics-port", "0", NULL);
+
+    /* Nudge latency: each object alone, the daemon idle in between. */
+    char repo[37];
+    dt_random_repo(repo);
+    gint64 total_us = 0;
+    const int singles = 5;
+    for (int i = 0; i < singles; i++) {
+        char id[41];
+        dt_random_obj(id);
+        guint8 *data = dt_random_bytes(1000);
+        g_usleep(150000);
+        gint64 t0 = g_get_monotonic_time();
+        dt_write(dt, SEAFTIER_TYPE_COMMITS, repo, id, data, 1000);
+        DT_CHECK(dt_wait_settled(dt, FALSE, 10));
+        total_us += g_get_monotonic_time() - t0;
+        g_free(data);
+    }
+    g_printerr("mean write → clean latency: %.1f ms\n", total_us / 1000.0 / singles);
+    /* The fallback timer fires once a second (mean 500 ms); a nudge is ms. */
+    DT_CHECK_MSG(total_us / singles < 250000, "uploads are not started by the nudge (mean %.0f ms)",
+                 total_us / 1000.0 / singles);
+
+    /* Many objects of every type, several repos, sizes up to 1 MiB. */
+    GPtrArray *objs = g_ptr_array_new();
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        for (int i = 0; i < N_PER_TYPE; i++) {
+            Obj *o = g_new0(Obj, 1);
+            o->type = t;
+            if (i % 10 == 0)
+                dt_random_repo(repo);
+            memcpy(o->repo, repo, sizeof repo);
+            dt_random_obj(o->id);
+            o->len = t == SEAFTIER_TYPE_BLOCKS ? (gsize)g_random_int_range(1, 1 << 20) :
+                     (gsize)g_random_int_range(1, 8192);
+            o->data = dt_random_bytes(o->len);
+            dt_write(dt, t, o->repo, o->id, o->data, o->len);
+            g_ptr_array_add(objs, o);
+        }
+    }
+    DT_CHECK_MSG(dt_wait_settled(dt, FALSE, 60), "still %" G_GUINT64_FORMAT " dirty after 60 s",
+                 dt_count(dt, SEAFTIER_STATE_DIRTY));
+    for (guint i = 0; i < objs->len; i++)
+        check_in_s3(dt, g_ptr_array_index(objs, i), TRUE);
+    double ok = dt_metric(dt, "seaftier_uploads_ok_total", NULL);
+    DT_CHECK_MSG(ok >= objs->len + singles, "uploads_ok_total %.0f < %u", ok, objs->len + singles);
+    DT_CHECK(dt_metric(dt, "seaftier_dirty_objects", NULL) == 0);
+
+    /* status is JSON with the three backends probed ok. */
+    char *status = dt_request(dt, "status");
+    DT_CHECK(status && dt_json(status, "all(d[\"backends\"][t][\"state\"] == \"ok\" for t in "
+                                       "(\"commits\",\"fs\",\"blocks\")) and d[\"uploads_ok\"] >= 100"));
+    g_free(status);
+
+    /* Deletes: half of the objects, through the backends. */
+    for (guint i = 0; i < objs->len; i += 2) {
+        Obj *o = g_ptr_array_index(objs, i);
+        dt_delete(dt, o->type, o->repo, o->id);
+    }
+    DT_CHECK_MSG(dt_wait_settled(dt, TRUE, 30), "still %" G_GUINT64_FORMAT " pending deletes",
+                 dt_count(dt, SEAFTIER_STATE_DELETED));
+    for (guint i = 0; i < objs->len; i++) {
+        Obj *o = g_ptr_array_index(objs, i);
+        char *key = g_strconcat(o->repo, "/", o->id, NULL);
+        GError *err = NULL;
+        gboolean there = seaftier_s3_head(dt->s3[o->type], key, NULL, &err);
+        if (i % 2 == 0) {
+            DT_CHECK_MSG(!there && g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND),
+                         "%s still in S3 after delete", key);
+            SeaftierTierEntry e;
+            GError *lerr = NULL;
+            DT_CHECK_MSG(!seaftier_tier_lookup(dt->tier, o->type, o->repo, o->id, &e, &lerr) && !lerr,
+                         "%s: deleted row not forgotten", key);
+        } else {
+            DT_CHECK_MSG(there, "%s missing from S3", key);
+        }
+        g_clear_error(&err);
+        g_free(key);
+    }
+    DT_CHECK(dt_metric(dt, "seaftier_deletes_ok_total", NULL) >= objs->len / 2);
+
+    /* A delete of an object that was never uploaded costs no S3 call. */
+    dt_stop_daemon(dt, SIGTERM, 10);
+    {
+        char id[41];
+        dt_random_obj(id);
+        dt_write(dt, SEAFTIER_TYPE_FS, repo, id, "x", 1);
+        dt_delete(dt, SEAFTIER_TYPE_FS, repo, id);
+        DT_CHECK(dt_count(dt, SEAFTIER_STATE_DELETED) == 0);
+    }
+
+    /* SIGTERM when idle: exit 0 within a few seconds (ASan also checks leaks). */
+    dt_start_daemon(dt, NULL);
+    gint64 t0 = g_get_monotonic_time();
+    int st = dt_stop_daemon(dt, SIGTERM, 10);
+    DT_CHECK_MSG(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit status %d", st);
+    DT_CHECK((g_get_monotonic_time() - t0) < 5 * G_USEC_PER_SEC);
+
+    for (guint i = 0; i < objs->len; i++) {
+        Obj *o = g_ptr_array_index(objs, i);
+        g_free(o->data);
+        g_free(o);
+    }
+    g_ptr_array_free(objs, TRUE);
+    dt_teardown(dt);
+}
+
+/* The HTTP endpoint answers GET /metrics on loopback. */
+static void
+test_http_metrics(void)
+{
+    DT *dt = dt_setup("dmh", FALSE, NULL);
+    /* Find a free port by binding 0, then hand it to the daemon. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof a;
+    DT_CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
+    DT_CHECK(getsockname(s, (struct sockaddr *)&a, &alen) == 0);
+    int port = ntohs(a.sin_port);
+    close(s);
+    char *port_s = g_strdup_printf("%d", port);
+    dt_start_daemon(dt, "--metrics-port", port_s, NULL);
+    char *cmd = g_strdup_printf("curl -s -f http://127.0.0.1:%d/metrics", port);
+    char *out = NULL;
+    int status = 0;
+    DT_CHECK(g_spawn_command_line_sync(cmd, &out, NULL, &status, NULL));
+    DT_CHECK_MSG(status == 0 && strstr(out, "# TYPE seaftier_uploads_ok_total counter") &&
+                 strstr(out, "seaftier_tier_objects{type=\"blocks\",state=\"dirty\"}"),
+                 "GET /metrics: %s", out);
+    g_free(out);
+    g_free(cmd);
+    cmd = g_strdup_printf("curl -s -o /dev/null -w %%{http_code} http://127.0.0.1:%d/other", port);
+    DT_CHECK(g_spawn_command_line_sync(cmd, &out, NULL, &status, NULL));
+    DT_CHECK_MSG(strcmp(out, "404") == 0, "GET /other: %s", out);
+    g_free(out);
+    g_free(cmd);
+    g_free(port_s);
+    dt_teardown(dt);
+}
+
+/* A bucket that fails the start-up probe gets no uploads at all. */
+static void
+test_refused_bucket(void)
+{
+    char *dir = s3test_tmpdir("seaftier-dmr");
+    S3TestVariant v = { .v4 = TRUE, .path_style = TRUE, .https = TRUE, .sse_c = TRUE };
+    char *conf = s3test_write_seafile_conf(dir, "dmr", &v, NULL);
+    /* Point [block_backend] at a bucket that does not exist. */
+    GKeyFile *kf = g_key_file_new();
+    DT_CHECK(g_key_file_load_from_file(kf, conf, G_KEY_FILE_KEEP_COMMENTS, NULL));
+    char *missing = g_strdup_printf("seaftier-missing-%d-%08x", (int)getpid(), g_random_int());
+    g_key_file_set_string(kf, "block_backend", "bucket", missing);
+    DT_CHECK(g_key_file_save_to_file(kf, conf, NULL));
+    g_key_file_free(kf);
+    g_free(conf);
+    DT *dt = dt_setup_conf(dir, TRUE);
+    dt_start_daemon(dt, NULL);
+
+    char repo[37], bid[41], cid[41];
+    dt_random_repo(repo);
+    dt_random_obj(bid);
+    dt_random_obj(cid);
+    dt_write(dt, SEAFTIER_TYPE_BLOCKS, repo, bid, "block", 5);
+    dt_write(dt, SEAFTIER_TYPE_COMMITS, repo, cid, "commit", 6);
+    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    SeaftierTierEntry e;
+    while (g_get_monotonic_time() < deadline) {
+        DT_CHECK(seaftier_tier_lookup(dt->tier, SEAFTIER_TYPE_COMMITS, repo, cid, &e, NULL));
+        if (e.state == SEAFTIER_STATE_CLEAN)
+            break;
+        g_usleep(50000);
+    }
+    DT_CHECK_MSG(e.state == SEAFTIER_STATE_CLEAN, "the commit was not uploaded");
+    char *status = NULL;
+    deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    do {
+        g_free(status);
+        g_usleep(100000);
+        status = dt_request(dt, "status");
+    } while (g_get_monotonic_time() < deadline &&
+             !dt_json(status, "d[\"backends\"][\"blocks\"][\"state\"] == \"refused\""));
+    DT_CHECK(dt_json(status, "d[\"backends\"][\"blocks\"][\"state\"] == \"refused\" and "
+                             "\"does not exist\" in d[\"backends\"][\"blocks\"][\"message\"] and "
+                             "d[\"backends\"][\"commits\"][\"state\"] == \"ok\""));
+    g_free(status);
+    g_usleep(1500000);   /* a few scheduler ticks */
+    DT_CHECK(seaftier_tier_lookup(dt->tier, SEAFTIER_TYPE_BLOCKS, repo, bid, &e, NULL));
+    DT_CHECK_MSG(e.state == SEAFTIER_STATE_DIRTY && e.attempts == 0,
+                 "block state %s, %d attempts: the refused bucket was written to",
+                 seaftier_state_name(e.state), e.attempts);
+    DT_CHECK(dt_metric(dt, "seaftier_backend_up", NULL) == -1);
+    char *labels = g_strdup_printf("type=\"blocks\",bucket=\"%s\",state=\"refused\"", missing);
+    DT_CHECK(dt_metric(dt, "seaftier_backend_up", labels) == 0);
+    g_free(labels);
+    /* The log says loudly why nothing is uploaded, without secrets. */
+    char *log = NULL;
+    char *lp = g_build_filename(dt->dir, "seaftierd.log", NULL);
+    DT_CHECK(g_file_get_contents(lp, &log, NULL, NULL));
+    DT_CHECK(strstr(log, "NOT uploading blocks objects") != NULL);
+    DT_CHECK(strstr(log, s3test_sse_c_key()) == NULL && strstr(log, dt->cfg->s3[0].key) == NULL);
+    g_free(log);
+    g_free(lp);
+    int st = dt_stop_daemon(dt, SIGTERM, 10);
+    DT_CHECK_MSG(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit status %d", st);
+    g_free(missing);
+    dt_teardown(dt);
+}
+
+int
+main(void)
+{
+    g_printerr("== upload, nudge, delete\n");
+    test_upload_delete();
+    g_printerr("== HTTP metrics\n");
+    test_http_metrics();
+    g_printerr("== refused bucket\n");
+    test_refused_bucket();
+    g_printerr("all daemon tests passed\n");
+    return 0;
+}
