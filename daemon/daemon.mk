@@ -54,3 +54,4 @@ tests_integration_test_admin_LDADD = $(TEST_LIBS)
 # The tests run the programs they check.
 tests/integration/test_daemon.log tests/integration/test_daemon_sigterm.log \
 tests/integration/test_admin.log: daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
+
