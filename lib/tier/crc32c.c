@@ -10,7 +10,7 @@
 
 #include <string.h>
 #if defined(__x86_64__)
-#include <nmmintrin.h>
+#include <immintrin.h>
 #endif
 
 #define POLY 0x82f63b78u   /* CRC-32C, reflected */
@@ -86,6 +86,35 @@ shift(guint32 zeros[4][256], guint32 crc)
            zeros[2][(crc >> 16) & 0xff] ^ zeros[3][crc >> 24];
 }
 
+#if defined(__x86_64__)
+static guint32
+xn_mod_p(int n)
+{
+    guint64 r = 1;
+    for (int i = 0; i < n; i++) {
+        r <<= 1;
+        if (r & (G_GUINT64_CONSTANT(1) << 32))
+            r ^= G_GUINT64_CONSTANT(0x11EDC6F41);   /* CRC-32C, normal form */
+    }
+    guint32 v = (guint32)r, rev = 0;
+    for (int i = 0; i < 32; i++)
+        if (v & (1u << i))
+            rev |= 1u << (31 - i);
+    return rev;
+}
+
+static guint32 k_fold128[2], k_fold512[2], k_fold2048[2];
+static gboolean pclmul_ok, vpclmul_ok;
+
+static void
+fold_constants(guint32 k[2], int bits)
+{
+    k[0] = xn_mod_p(bits + 31);
+    k[1] = xn_mod_p(bits - 33);
+}
+
+#endif
+
 static gpointer
 init_tables(gpointer unused)
 {
@@ -106,7 +135,17 @@ init_tables(gpointer unused)
     zeros_table(zeros_short, SHORT_BLOCK);
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    hw_ok = __builtin_cpu_supports("sse4.2") && g_getenv("SEAFTIER_NO_SSE42") == NULL;
+    /* SEAFTIER_CRC32C=table|sse4.2|pclmul limits the choice (tests, diagnosis). */
+    const char *force = g_getenv("SEAFTIER_CRC32C");
+    gboolean table_only = force && strcmp(force, "table") == 0;
+    gboolean no_fold = force && (table_only || strcmp(force, "sse4.2") == 0);
+    hw_ok = !table_only && __builtin_cpu_supports("sse4.2");
+    pclmul_ok = hw_ok && !no_fold && __builtin_cpu_supports("pclmul");
+    vpclmul_ok = pclmul_ok && !(force && strcmp(force, "pclmul") == 0) &&
+                 __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq");
+    fold_constants(k_fold128, 128);
+    fold_constants(k_fold512, 512);
+    fold_constants(k_fold2048, 2048);
 #endif
     return NULL;
 }
@@ -206,6 +245,169 @@ crc32c_hw(guint32 crc, const void *buf, gsize len)
 }
 #endif
 
+/* ---- carry-less multiplication (PCLMULQDQ / VPCLMULQDQ) ----
+ *
+ * For big buffers the crc32 instruction (8 bytes per cycle at best) is
+ * slower than copying the data; folding 128-bit lanes with carry-less
+ * multiplies runs on another execution unit and, with AVX-512 VPCLMULQDQ,
+ * four lanes per instruction. A lane at bit distance D before its successor
+ * folds as clmul(lo, x^(D+31) mod P) ^ clmul(hi, x^(D-33) mod P) in the
+ * bit-reflected domain (exponents checked against the table-driven CRC by
+ * the unit tests); the last lane is reduced to 32 bits with two crc32
+ * instructions. */
+#if defined(__x86_64__)
+#define FOLD_ATTR __attribute__((target("sse4.2,pclmul")))
+#define FOLD512_ATTR __attribute__((target("sse4.2,pclmul,avx512f,vpclmulqdq")))
+
+FOLD_ATTR static inline __m128i
+fold128(__m128i x, __m128i k, __m128i next)
+{
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
+                                       _mm_clmulepi64_si128(x, k, 0x11)), next);
+}
+
+/* Finishes from one 128-bit lane: remaining 16-byte blocks, reduction,
+ * then the tail bytes. */
+FOLD_ATTR static guint32
+fold_finish(__m128i x, const unsigned char *next, gsize len)
+{
+    __m128i k = _mm_setr_epi32((int)k_fold128[0], 0, (int)k_fold128[1], 0);
+    while (len >= 16) {
+        x = fold128(x, k, _mm_loadu_si128((const __m128i *)next));
+        next += 16;
+        len -= 16;
+    }
+    guint64 c = _mm_crc32_u64(0, (guint64)_mm_cvtsi128_si64(x));
+    c = _mm_crc32_u64(c, (guint64)_mm_extract_epi64(x, 1));
+    while (len >= 8) {
+        c = _mm_crc32_u64(c, load64(next));
+        next += 8;
+        len -= 8;
+    }
+    while (len--)
+        c = _mm_crc32_u8((guint32)c, *next++);
+    return (guint32)c ^ 0xffffffffu;
+}
+
+/* len >= 64 */
+FOLD_ATTR static guint32
+crc32c_pclmul(guint32 crc, const void *buf, gsize len)
+{
+    const unsigned char *next = buf;
+    __m128i x0 = _mm_loadu_si128((const __m128i *)next);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(next + 16));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(next + 32));
+    __m128i x3 = _mm_loadu_si128((const __m128i *)(next + 48));
+    x0 = _mm_xor_si128(x0, _mm_cvtsi32_si128((int)(crc ^ 0xffffffffu)));
+    next += 64;
+    len -= 64;
+    __m128i k = _mm_setr_epi32((int)k_fold512[0], 0, (int)k_fold512[1], 0);
+    while (len >= 64) {
+        x0 = fold128(x0, k, _mm_loadu_si128((const __m128i *)next));
+        x1 = fold128(x1, k, _mm_loadu_si128((const __m128i *)(next + 16)));
+        x2 = fold128(x2, k, _mm_loadu_si128((const __m128i *)(next + 32)));
+        x3 = fold128(x3, k, _mm_loadu_si128((const __m128i *)(next + 48)));
+        next += 64;
+        len -= 64;
+    }
+    k = _mm_setr_epi32((int)k_fold128[0], 0, (int)k_fold128[1], 0);
+    x0 = fold128(x0, k, x1);
+    x0 = fold128(x0, k, x2);
+    x0 = fold128(x0, k, x3);
+    return fold_finish(x0, next, len);
+}
+
+FOLD512_ATTR static inline __m512i
+fold512(__m512i x, __m512i k, __m512i next)
+{
+    return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
+                                     _mm512_clmulepi64_epi128(x, k, 0x11), next, 0x96);
+}
+
+/* len >= 256 */
+FOLD512_ATTR static guint32
+crc32c_vpclmul(guint32 crc, const void *buf, gsize len)
+{
+    const unsigned char *next = buf;
+    __m512i x0 = _mm512_loadu_si512(next);
+    __m512i x1 = _mm512_loadu_si512(next + 64);
+    __m512i x2 = _mm512_loadu_si512(next + 128);
+    __m512i x3 = _mm512_loadu_si512(next + 192);
+    x0 = _mm512_xor_si512(x0, _mm512_castsi128_si512(_mm_cvtsi32_si128((int)(crc ^ 0xffffffffu))));
+    next += 256;
+    len -= 256;
+    __m512i k = _mm512_broadcast_i32x4(_mm_setr_epi32((int)k_fold2048[0], 0,
+                                                      (int)k_fold2048[1], 0));
+    while (len >= 256) {
+        x0 = fold512(x0, k, _mm512_loadu_si512(next));
+        x1 = fold512(x1, k, _mm512_loadu_si512(next + 64));
+        x2 = fold512(x2, k, _mm512_loadu_si512(next + 128));
+        x3 = fold512(x3, k, _mm512_loadu_si512(next + 192));
+        next += 256;
+        len -= 256;
+    }
+    k = _mm512_broadcast_i32x4(_mm_setr_epi32((int)k_fold512[0], 0, (int)k_fold512[1], 0));
+    x0 = fold512(x0, k, x1);
+    x0 = fold512(x0, k, x2);
+    x0 = fold512(x0, k, x3);
+    __m128i k128 = _mm_setr_epi32((int)k_fold128[0], 0, (int)k_fold128[1], 0);
+    __m128i a = _mm512_extracti32x4_epi32(x0, 0);
+    a = fold128(a, k128, _mm512_extracti32x4_epi32(x0, 1));
+    a = fold128(a, k128, _mm512_extracti32x4_epi32(x0, 2));
+    a = fold128(a, k128, _mm512_extracti32x4_epi32(x0, 3));
+    return fold_finish(a, next, len);
+}
+#endif
+
+/* Below this the plain crc32 instruction wins (setup and reduction cost). */
+#define FOLD_MIN 1024
+
+gboolean
+seaftier_crc32c_impl(SeaftierCrc32cImpl impl, guint32 crc, const void *buf, gsize len,
+                     guint32 *out)
+{
+    ensure_init();
+    switch (impl) {
+    case SEAFTIER_CRC32C_TABLE:
+        *out = seaftier_crc32c_sw(crc, buf, len);
+        return TRUE;
+#if defined(__x86_64__)
+    case SEAFTIER_CRC32C_SSE42:
+        if (!hw_ok)
+            return FALSE;
+        *out = crc32c_hw(crc, buf, len);
+        return TRUE;
+    case SEAFTIER_CRC32C_PCLMUL:
+        if (!pclmul_ok)
+            return FALSE;
+        *out = len >= 64 ? crc32c_pclmul(crc, buf, len) : crc32c_hw(crc, buf, len);
+        return TRUE;
+    case SEAFTIER_CRC32C_VPCLMUL:
+        if (!vpclmul_ok)
+            return FALSE;
+        *out = len >= 256 ? crc32c_vpclmul(crc, buf, len) : crc32c_hw(crc, buf, len);
+        return TRUE;
+#endif
+    default:
+        return FALSE;
+    }
+}
+
+const char *
+seaftier_crc32c_impl_name(void)
+{
+    ensure_init();
+#if defined(__x86_64__)
+    if (vpclmul_ok)
+        return "vpclmulqdq+sse4.2";
+    if (pclmul_ok)
+        return "pclmulqdq+sse4.2";
+    if (hw_ok)
+        return "sse4.2";
+#endif
+    return "table";
+}
+
 gboolean
 seaftier_crc32c_hw_available(void)
 {
@@ -218,6 +420,12 @@ seaftier_crc32c(guint32 crc, const void *buf, gsize len)
 {
     ensure_init();
 #if defined(__x86_64__)
+    if (len >= FOLD_MIN) {
+        if (vpclmul_ok)
+            return crc32c_vpclmul(crc, buf, len);
+        if (pclmul_ok)
+            return crc32c_pclmul(crc, buf, len);
+    }
     if (hw_ok)
         return crc32c_hw(crc, buf, len);
 #endif

@@ -42,13 +42,23 @@ test_crc32c_hw_matches_sw(void **state)
     GRand *r = g_rand_new_with_seed(42);
     for (gsize i = 0; i < max + 8; i++)
         buf[i] = (unsigned char)g_rand_int(r);
-    static const gsize lens[] = { 0, 1, 7, 8, 9, 255, 256, 767, 768, 769, 1000, 4096,
-                                  24575, 24576, 24577, 49152 + 1000 };
+    static const gsize lens[] = { 0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 79, 255, 256, 257, 300,
+                                  511, 512, 513, 767, 768, 769, 1000, 1023, 1024, 1025, 4096,
+                                  4111, 24575, 24576, 24577, 49152 + 1000 };
+    static const SeaftierCrc32cImpl impls[] = { SEAFTIER_CRC32C_SSE42, SEAFTIER_CRC32C_PCLMUL,
+                                                SEAFTIER_CRC32C_VPCLMUL };
     for (gsize li = 0; li < G_N_ELEMENTS(lens); li++)
         for (gsize off = 0; off < 8; off++) {
             guint32 a = seaftier_crc32c(0, buf + off, lens[li]);
             guint32 b = seaftier_crc32c_sw(0, buf + off, lens[li]);
             assert_int_equal(a, b);
+            /* Every implementation this CPU has, including the folding
+             * ones on lengths that leave every kind of remainder. */
+            for (gsize k = 0; k < G_N_ELEMENTS(impls); k++) {
+                guint32 c = 0;
+                if (seaftier_crc32c_impl(impls[k], 0x12345678u, buf + off, lens[li], &c))
+                    assert_int_equal(c, seaftier_crc32c_sw(0x12345678u, buf + off, lens[li]));
+            }
             /* Continuation equals one pass. */
             gsize half = lens[li] / 3;
             guint32 c = seaftier_crc32c(seaftier_crc32c(0, buf + off, half), buf + off + half,
@@ -57,6 +67,15 @@ test_crc32c_hw_matches_sw(void **state)
         }
     g_rand_free(r);
     g_free(buf);
+    /* A CPU that offers the instructions gets them used (unless the
+     * SEAFTIER_CRC32C override restricts the choice). */
+    guint32 v;
+    gboolean forced = g_getenv("SEAFTIER_CRC32C") != NULL;
+    if (!forced && __builtin_cpu_supports("sse4.2"))
+        assert_true(seaftier_crc32c_impl(SEAFTIER_CRC32C_SSE42, 0, "x", 1, &v));
+    if (!forced && __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul"))
+        assert_true(seaftier_crc32c_impl(SEAFTIER_CRC32C_PCLMUL, 0, "x", 1, &v));
+    assert_non_null(seaftier_crc32c_impl_name());
 }
 
 static void
