@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Writers wait this long for another process's transaction before failing. */
@@ -108,7 +107,7 @@ conn_free(TierConn *conn)
 }
 
 static TierConn *
-conn_open(SeaftierTier *tier, gboolean fresh, GError **error)
+conn_open(SeaftierTier *tier, GError **error)
 {
     TierConn *conn = g_new0(TierConn, 1);
     conn->sync_full = -1;
@@ -125,13 +124,12 @@ conn_open(SeaftierTier *tier, gboolean fresh, GError **error)
     conn->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
     sqlite3_extended_result_codes(conn->db, 1);
     sqlite3_busy_timeout(conn->db, BUSY_TIMEOUT_MS);
-    /* auto_vacuum only takes effect before the first table exists, and must
-     * precede journal_mode=WAL, which writes the database header; so it is
-     * set only on a new, empty index (on an existing one it would wait for
-     * the write lock for nothing). Freed pages can then be returned to the
-     * file system when the disk reaches its floor (evict.c). */
-    if ((fresh && !seaftier_tier_exec(conn, "PRAGMA auto_vacuum=INCREMENTAL", error)) ||
-        !seaftier_tier_exec(conn, "PRAGMA journal_mode=WAL", error) ||
+    /* No auto_vacuum: its pointer-map page is one more WAL frame in every
+     * commit (measured ~20% fewer durable stores/s with it). Pages freed by
+     * deletes and evictions stay in the index's free list and are reused by
+     * the next inline objects, so the file does not keep growing; disk space
+     * at the free-space floor comes back from evicted object files. */
+    if (!seaftier_tier_exec(conn, "PRAGMA journal_mode=WAL", error) ||
         !seaftier_tier_exec(conn, "PRAGMA foreign_keys=OFF", error)) {
         conn_free(conn);
         return NULL;
@@ -147,7 +145,7 @@ seaftier_tier_conn_get(SeaftierTier *tier, GError **error)
     if (tier->pool->len)
         conn = g_ptr_array_steal_index_fast(tier->pool, tier->pool->len - 1);
     g_mutex_unlock(&tier->pool_lock);
-    return conn ? conn : conn_open(tier, FALSE, error);
+    return conn ? conn : conn_open(tier, error);
 }
 
 void
@@ -314,18 +312,17 @@ seaftier_tier_entry_from_stmt(sqlite3_stmt *stmt, int col, SeaftierTierEntry *e)
 gboolean
 seaftier_tier_db_init(SeaftierTier *tier, GError **error)
 {
+    /* Created here so that it is 0600 (SQLite gives -wal and -shm the
+     * same mode). */
     int fd = open(tier->db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd < 0) {
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
                     "cannot create tier index %s: %s", tier->db_path, g_strerror(errno));
-        if (fd >= 0)
-            close(fd);
         return FALSE;
     }
     close(fd);
 
-    TierConn *conn = conn_open(tier, st.st_size == 0, error);
+    TierConn *conn = conn_open(tier, error);
     if (!conn)
         return FALSE;
     gboolean ok = FALSE;

@@ -124,19 +124,6 @@ pick_victims(TierConn *conn, const char *sql, const char *repo_id, guint64 need,
     return TRUE;
 }
 
-/* Gives pages freed inside the index back to the file system (only done when
- * the disk is at its floor: otherwise new objects reuse them). */
-static void
-shrink_index(SeaftierTier *tier, TierConn *conn)
-{
-    GError *err = NULL;
-    if (!seaftier_tier_exec(conn, "PRAGMA incremental_vacuum", &err) ||
-        !seaftier_tier_exec(conn, "PRAGMA wal_checkpoint(PASSIVE)", &err)) {
-        seaftier_debug("shrinking tier index %s: %s", tier->db_path, err->message);
-        g_clear_error(&err);
-    }
-}
-
 gboolean
 seaftier_tier_evict(SeaftierTier *tier, guint64 *evicted_objects, guint64 *evicted_bytes,
                     GError **error)
@@ -190,8 +177,6 @@ seaftier_tier_evict(SeaftierTier *tier, guint64 *evicted_objects, guint64 *evict
         bytes += chunk_bytes;
         objects += victims->len;
         TIER_STORE(&tier->used_cached, (gint64)(used - MIN(used, chunk_bytes)));
-        if (at_floor)
-            shrink_index(tier, conn);
         seaftier_tier_conn_put(tier, conn);
         if (victims->len == 0)
             break;
