@@ -157,8 +157,12 @@ seaftier_tier_conn_put(SeaftierTier *tier, TierConn *conn)
     if (!sqlite3_get_autocommit(conn->db))
         seaftier_tier_rollback(conn);
     g_mutex_lock(&tier->pool_lock);
-    g_ptr_array_add(tier->pool, conn);
+    gboolean keep = tier->pool->len < POOL_MAX_IDLE;
+    if (keep)
+        g_ptr_array_add(tier->pool, conn);
     g_mutex_unlock(&tier->pool_lock);
+    if (!keep)
+        conn_free(conn);    /* a burst of threads is over: don't hoard page caches */
 }
 
 void

@@ -273,20 +273,26 @@ seaftier_tier_evict_one(SeaftierTier *tier, SeaftierObjType type, const char *re
     return TRUE;
 }
 
+/* The background thread of this process: evictions after stores crossed
+ * the high watermark, and access-time flushes, so that neither a store nor
+ * a read ever waits for them. Started on first need, joined at close. */
 static gpointer
-evict_main(gpointer data)
+background_main(gpointer data)
 {
     SeaftierTier *tier = data;
     g_mutex_lock(&tier->evict_lock);
     for (;;) {
-        while (!tier->evict_requested && !tier->closing)
+        while (!tier->evict_requested && !tier->atime_requested && !tier->closing)
             g_cond_wait(&tier->evict_cond, &tier->evict_lock);
         if (tier->closing)
             break;
-        tier->evict_requested = FALSE;
+        gboolean evict = tier->evict_requested, atime = tier->atime_requested;
+        tier->evict_requested = tier->atime_requested = FALSE;
         g_mutex_unlock(&tier->evict_lock);
+        if (atime && !evict)
+            seaftier_tier_atime_flush(tier);
         GError *err = NULL;
-        if (!seaftier_tier_evict(tier, NULL, NULL, &err)) {
+        if (evict && !seaftier_tier_evict(tier, NULL, NULL, &err)) {   /* flushes atimes first */
             seaftier_warning("background eviction in %s failed: %s", tier->dir, err->message);
             g_error_free(err);
         }
@@ -297,6 +303,20 @@ evict_main(gpointer data)
 }
 
 void
+seaftier_tier_background_request(SeaftierTier *tier, gboolean evict, gboolean atime)
+{
+    g_mutex_lock(&tier->evict_lock);
+    if (!tier->closing) {
+        tier->evict_requested |= evict;
+        tier->atime_requested |= atime;
+        if (!tier->evict_thread)
+            tier->evict_thread = g_thread_new("seaftier-bg", background_main, tier);
+        g_cond_signal(&tier->evict_cond);
+    }
+    g_mutex_unlock(&tier->evict_lock);
+}
+
+void
 seaftier_tier_maybe_evict(SeaftierTier *tier)
 {
     guint64 used = (guint64)TIER_LOAD(&tier->used_cached);
@@ -304,20 +324,12 @@ seaftier_tier_maybe_evict(SeaftierTier *tier)
                     used > tier->max_size / 100 * (guint64)tier->high_watermark;
     gboolean at_floor = tier->min_free_space &&
                         seaftier_tier_fs_free(tier, FALSE) < tier->min_free_space;
-    if (!over && !at_floor)
-        return;
-    g_mutex_lock(&tier->evict_lock);
-    if (!tier->closing) {
-        tier->evict_requested = TRUE;
-        if (!tier->evict_thread)
-            tier->evict_thread = g_thread_new("seaftier-evict", evict_main, tier);
-        g_cond_signal(&tier->evict_cond);
-    }
-    g_mutex_unlock(&tier->evict_lock);
+    if (over || at_floor)
+        seaftier_tier_background_request(tier, TRUE, FALSE);
 }
 
 void
-seaftier_tier_evictor_stop(SeaftierTier *tier)
+seaftier_tier_background_stop(SeaftierTier *tier)
 {
     g_mutex_lock(&tier->evict_lock);
     tier->closing = TRUE;

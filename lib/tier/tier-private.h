@@ -40,6 +40,10 @@
 /* Pending access times are flushed after this many or this long. */
 #define ATIME_FLUSH_COUNT 1024
 #define ATIME_FLUSH_US (5 * G_USEC_PER_SEC)
+/* Beyond this many pending (a flush keeps failing), new ones are dropped. */
+#define ATIME_PENDING_MAX 65536
+/* Idle SQLite connections kept per tier; more are closed when returned. */
+#define POOL_MAX_IDLE 16
 
 typedef struct TierConn {
     sqlite3 *db;
@@ -88,12 +92,13 @@ struct SeaftierTier {
     gint64 used_cached;          /* clean+dirty stored bytes after our last commit, atomic */
     gint64 fs_free_cached;       /* bytes, atomic */
     gint64 fs_free_checked;      /* monotonic us of that figure, atomic */
-    /* The background evictor: one thread, started on first need, joined
-     * at close (a pool's idle threads would outlive the tier). */
+    /* The background thread (evict.c): one thread, started on first need,
+     * joined at close (a pool's idle threads would outlive the tier). */
     GMutex evict_lock;
     GCond evict_cond;
     GThread *evict_thread;
     gboolean evict_requested;    /* under evict_lock */
+    gboolean atime_requested;    /* under evict_lock */
     gboolean closing;            /* under evict_lock */
 
     /* The WAL checkpointer (checkpoint.c), same pattern. */
@@ -234,6 +239,8 @@ void seaftier_tier_checkpoint_stop(SeaftierTier *tier);
 /* Wakes the background evictor when the tier is above its high watermark
  * or the disk below its floor (cheap: cached figures). */
 void seaftier_tier_maybe_evict(SeaftierTier *tier);
-void seaftier_tier_evictor_stop(SeaftierTier *tier);
+/* Asks the background thread for an eviction and/or an access-time flush. */
+void seaftier_tier_background_request(SeaftierTier *tier, gboolean evict, gboolean atime);
+void seaftier_tier_background_stop(SeaftierTier *tier);
 
 #endif

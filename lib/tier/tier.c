@@ -131,7 +131,7 @@ seaftier_tier_close(SeaftierTier *tier)
 {
     if (!tier)
         return;
-    seaftier_tier_evictor_stop(tier);
+    seaftier_tier_background_stop(tier);
     seaftier_tier_checkpoint_stop(tier);
     if (tier->pool && tier->epoch)
         seaftier_tier_atime_flush(tier);
@@ -217,14 +217,21 @@ seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime)
     if (now - row_atime < ATIME_GRANULARITY_S || rowid <= 0)
         return;
     g_mutex_lock(&tier->atime_lock);
-    gint64 *key = g_new(gint64, 1);
-    *key = rowid;
-    g_hash_table_replace(tier->atime_pending, key, GSIZE_TO_POINTER((gsize)now));
-    gboolean flush = g_hash_table_size(tier->atime_pending) >= ATIME_FLUSH_COUNT ||
+    guint n = g_hash_table_size(tier->atime_pending);
+    if (n < ATIME_PENDING_MAX) {
+        gint64 *key = g_new(gint64, 1);
+        *key = rowid;
+        g_hash_table_replace(tier->atime_pending, key, GSIZE_TO_POINTER((gsize)now));
+        n++;
+    }
+    /* Flushed by the background thread: a read never waits for a write. */
+    gboolean flush = n % ATIME_FLUSH_COUNT == 0 ||
                      g_get_monotonic_time() - tier->atime_last_flush >= ATIME_FLUSH_US;
+    if (flush)
+        tier->atime_last_flush = g_get_monotonic_time();
     g_mutex_unlock(&tier->atime_lock);
     if (flush)
-        seaftier_tier_atime_flush(tier);
+        seaftier_tier_background_request(tier, FALSE, TRUE);
 }
 
 /* ---- loading and checking data ---- */

@@ -358,6 +358,43 @@ test_restore_is_noop(void **state)
 }
 
 static void
+test_atime_lazy(void **state)
+{
+    Fx *fx = *state;
+    char id[41];
+    char q[200];
+    make_id(77, id);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3, SEAFTIER_STATE_CLEAN, FALSE);
+    g_snprintf(q, sizeof(q), "UPDATE objects SET atime = 1000 WHERE obj_id = '%s'", id);
+    sql(fx, q);
+    reopen(fx);
+    g_snprintf(q, sizeof(q), "SELECT atime FROM objects WHERE obj_id = '%s'", id);
+    /* Hits (disk, then RAM) do not write the index... */
+    for (int i = 0; i < 100; i++)
+        read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3);
+    assert_int_equal(sql_int(fx, q), 1000);
+    /* ...the access is recorded later, in one batch (here: at close). */
+    reopen(fx);
+    assert_true(sql_int(fx, q) >= now_s() - 5);
+    /* 1024 pending accesses are flushed by the background thread. */
+    for (int i = 0; i < 1100; i++) {
+        make_id(10000 + i, id);
+        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i), SEAFTIER_STATE_CLEAN, FALSE);
+    }
+    sql(fx, "UPDATE objects SET atime = 1000");
+    reopen(fx);
+    for (int i = 0; i < 1100; i++) {
+        make_id(10000 + i, id);
+        read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i));
+    }
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (sql_int(fx, "SELECT COUNT(*) FROM objects WHERE atime > 1000") < 1024 &&
+           g_get_monotonic_time() < deadline)
+        g_usleep(10000);
+    assert_true(sql_int(fx, "SELECT COUNT(*) FROM objects WHERE atime > 1000") >= 1024);
+}
+
+static void
 test_delete_semantics(void **state)
 {
     Fx *fx = *state;
@@ -1318,6 +1355,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_is_noop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_atime_lazy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_semantics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dirty_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_clean_races, setup, teardown),
