@@ -55,3 +55,11 @@ tests_integration_test_admin_LDADD = $(TEST_LIBS)
 tests/integration/test_daemon.log tests/integration/test_daemon_sigterm.log \
 tests/integration/test_admin.log: daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
 
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_daemon_core
+TESTS += tests/unit/test_daemon_core
+tests_unit_test_daemon_core_SOURCES = tests/unit/test_daemon_core.c
+tests_unit_test_daemon_core_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_daemon_core_LDADD = daemon/libseaftierd-core.la $(TEST_LIBS)
+endif

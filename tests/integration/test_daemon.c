@@ -271,9 +271,101 @@ test_refused_bucket(void)
     dt_teardown(dt);
 }
 
+/* TRUE while `pid` runs (a zombie counts as gone: the daemon is not our
+ * child, and PID 1 in a container may be slow to reap it). */
+static gboolean
+process_alive(GPid pid)
+{
+    if (kill(pid, 0) != 0)
+        return FALSE;
+    char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    char *text = NULL;
+    gboolean alive = TRUE;
+    if (g_file_get_contents(path, &text, NULL, NULL)) {
+        const char *p = strrchr(text, ')');
+        alive = !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+    }
+    g_free(text);
+    g_free(path);
+    return alive;
+}
+
+/* Background mode: the parent returns once the daemon is ready, the pid
+ * file names it, SIGHUP reopens the log, a second daemon on the same tier is
+ * refused with a message, and SIGTERM removes the pid file. */
+static void
+test_background(void)
+{
+    DT *dt = dt_setup("dmb", FALSE, NULL);
+    char *pidfile = g_build_filename(dt->dir, "seaftierd.pid", NULL);
+    char *logfile = g_build_filename(dt->dir, "bg.log", NULL);
+    char *daemon = g_build_filename(SEAFTIER_BUILDDIR, "daemon", "seaftierd", NULL);
+    char *argv[] = { daemon, "-c", dt->dir, "--pid-file", pidfile, "--log-file", logfile, NULL };
+    int status = 0;
+    char *out = NULL, *err = NULL;
+    DT_CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL));
+    DT_CHECK_MSG(g_spawn_check_wait_status(status, NULL), "background start failed: %s", err);
+    g_free(out);
+    g_free(err);
+    char *text = NULL;
+    DT_CHECK(g_file_get_contents(pidfile, &text, NULL, NULL));
+    GPid pid = (GPid)atoi(text);
+    g_free(text);
+    DT_CHECK(pid > 1 && kill(pid, 0) == 0);
+    char *pong = dt_request(dt, "ping");
+    char *expect = g_strdup_printf("pong %d\n", (int)pid);
+    DT_CHECK_MSG(pong && strcmp(pong, expect) == 0, "ping answered %s", pong ? pong : "nothing");
+    g_free(pong);
+    g_free(expect);
+
+    /* A second daemon on the same tier: the parent reports why and exits 1. */
+    char *log2 = g_build_filename(dt->dir, "second.log", NULL);
+    char *argv2[] = { daemon, "-c", dt->dir, "--log-file", log2, NULL };
+    DT_CHECK(g_spawn_sync(NULL, argv2, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL));
+    DT_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+                 strstr(err, "another seaftierd already serves this tier"),
+                 "second daemon: status %d, stderr %s", status, err);
+    g_free(out);
+    g_free(err);
+    g_free(log2);
+
+    /* SIGHUP after rotation: a new log file appears. */
+    char *rotated = g_strconcat(logfile, ".1", NULL);
+    DT_CHECK(rename(logfile, rotated) == 0);
+    kill(pid, SIGHUP);
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (!g_file_test(logfile, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+        g_usleep(20000);
+    DT_CHECK_MSG(g_file_test(logfile, G_FILE_TEST_EXISTS), "SIGHUP did not reopen the log");
+    g_free(rotated);
+
+    /* A broken configuration fails in the foreground, exit 2. */
+    char *bad = g_build_filename(dt->dir, "nowhere", NULL);
+    char *argv3[] = { daemon, "-c", bad, NULL };
+    DT_CHECK(g_spawn_sync(NULL, argv3, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL));
+    DT_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 2 && strstr(err, "seafile.conf"),
+                 "bad config dir: status %d, stderr %s", status, err);
+    g_free(out);
+    g_free(err);
+    g_free(bad);
+
+    kill(pid, SIGTERM);
+    deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (process_alive(pid) && g_get_monotonic_time() < deadline)
+        g_usleep(20000);
+    DT_CHECK_MSG(!process_alive(pid), "the background daemon did not exit on SIGTERM");
+    DT_CHECK_MSG(!g_file_test(pidfile, G_FILE_TEST_EXISTS), "pid file left behind");
+    g_free(daemon);
+    g_free(pidfile);
+    g_free(logfile);
+    dt_teardown(dt);
+}
+
 int
 main(void)
 {
+    g_printerr("== background mode, pid file, SIGHUP\n");
+    test_background();
     g_printerr("== upload, nudge, delete\n");
     test_upload_delete();
     g_printerr("== HTTP metrics\n");
