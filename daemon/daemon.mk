@@ -7,6 +7,7 @@ noinst_LTLIBRARIES += daemon/libseaftierd-core.la
 daemon_libseaftierd_core_la_SOURCES = \
 	daemon/env.c daemon/env.h \
 	daemon/inflight.c daemon/inflight.h \
+	daemon/workers.c daemon/workers.h \
 	daemon/uploader.c daemon/uploader.h \
 	daemon/flush-job.c daemon/flush-job.h \
 	daemon/deleter.c daemon/deleter.h \

@@ -3,6 +3,7 @@
 
 #include "uploader.h"
 #include "env.h"
+#include "workers.h"
 
 #include <seaftier/log.h>
 
@@ -11,7 +12,7 @@ struct SeaftierUploader {
     SeaftierS3 *s3[SEAFTIER_N_TYPES];
     SeaftierInflight *inflight;
     SeaftierMetrics *metrics;
-    GThreadPool *pool;
+    SeaftierWorkers *workers;
     guint concurrency;
 
     GMutex lock;
@@ -173,7 +174,7 @@ seaftier_uploader_new(SeaftierTier *tier, SeaftierS3 *const s3[SEAFTIER_N_TYPES]
     up->concurrency = (guint)MAX(concurrency, 1);
     g_mutex_init(&up->lock);
     g_cond_init(&up->changed);
-    up->pool = g_thread_pool_new(upload_one, up, (gint)up->concurrency, FALSE, NULL);
+    up->workers = seaftier_workers_new("seaftier-upload", upload_one, up, (int)up->concurrency);
     return up;
 }
 
@@ -182,7 +183,7 @@ seaftier_uploader_free(SeaftierUploader *up)
 {
     if (!up)
         return;
-    g_thread_pool_free(up->pool, FALSE, TRUE);
+    seaftier_workers_free(up->workers);
     g_cond_clear(&up->changed);
     g_mutex_clear(&up->lock);
     g_free(up);
@@ -223,7 +224,7 @@ seaftier_uploader_submit(SeaftierUploader *up, const SeaftierTierEntry *entry, g
     job->entry = *entry;
     job->done = done;
     job->user_data = user_data;
-    g_thread_pool_push(up->pool, job, NULL);
+    seaftier_workers_push(up->workers, job);
     return SEAFTIER_SUBMIT_OK;
 }
 

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "admin.h"
+#include "../daemon/workers.h"
 
 #include <stdio.h>
 
@@ -145,11 +146,11 @@ admin_cmd_verify(int argc, char **argv)
             rc = ADMIN_EXIT_PROBLEMS;
             goto out;
         }
-        GThreadPool *pool = g_thread_pool_new(head_one, &v, MAX(env->cfg->tier.upload_concurrency, 1),
-                                              FALSE, NULL);
+        SeaftierWorkers *pool = seaftier_workers_new("seaftier-verify", head_one, &v,
+                                                     MAX(env->cfg->tier.upload_concurrency, 1));
         for (guint i = 0; i < clean->len; i++)
-            g_thread_pool_push(pool, g_ptr_array_index(clean, i), NULL);
-        g_thread_pool_free(pool, FALSE, TRUE);
+            seaftier_workers_push(pool, g_ptr_array_index(clean, i));
+        seaftier_workers_free(pool);
         g_ptr_array_free(clean, TRUE);
     }
     if (common.json) {

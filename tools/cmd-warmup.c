@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "admin.h"
+#include "../daemon/workers.h"
 #include "progress.h"
 
 #include <errno.h>
@@ -179,11 +180,11 @@ admin_cmd_warmup(int argc, char **argv)
     for (guint i = 0; i < items->len; i++)
         w.total_bytes += g_array_index(items, WarmItem, i).size;
     w.started_us = g_get_monotonic_time();
-    GThreadPool *pool = g_thread_pool_new(warm_one, &w, MAX(env->cfg->tier.upload_concurrency, 1),
-                                          FALSE, NULL);
+    SeaftierWorkers *pool = seaftier_workers_new("seaftier-warmup", warm_one, &w,
+                                                 MAX(env->cfg->tier.upload_concurrency, 1));
     for (guint i = 0; i < items->len; i++)
-        g_thread_pool_push(pool, &g_array_index(items, WarmItem, i), NULL);
-    g_thread_pool_free(pool, FALSE, TRUE);
+        seaftier_workers_push(pool, &g_array_index(items, WarmItem, i));
+    seaftier_workers_free(pool);
     admin_progress_update(&w.bar, w.done, w.total, w.done_bytes, w.total_bytes, w.failed,
                           (g_get_monotonic_time() - w.started_us) / 1000, TRUE);
     g_mutex_clear(&w.lock);
