@@ -170,6 +170,64 @@ test_upload_delete(void)
     dt_teardown(dt);
 }
 
+/* Deletes and re-writes racing with the uploads: every object ends in the
+ * state its last operation asks for, in the tier and in S3 (the in-flight
+ * exclusion keeps a DELETE from being overtaken by an older PUT). */
+static void
+test_races(void)
+{
+    DT *dt = dt_setup("dmx", FALSE, "upload_concurrency = 8\n");
+    enum { N_RACE = 600 };
+    Obj *objs = g_new0(Obj, N_RACE);
+    char repo[37];
+    dt_random_repo(repo);
+    for (int i = 0; i < N_RACE; i++) {
+        objs[i].type = (SeaftierObjType)(i % SEAFTIER_N_TYPES);
+        memcpy(objs[i].repo, repo, sizeof repo);
+        dt_random_obj(objs[i].id);
+        objs[i].len = 2048 + (gsize)i;
+        objs[i].data = dt_random_bytes(objs[i].len);
+        dt_write(dt, objs[i].type, objs[i].repo, objs[i].id, objs[i].data, objs[i].len);
+    }
+    dt_start_daemon(dt, NULL);
+    /* While the daemon works through the backlog: delete every third
+     * object, and write every ninth again right after its delete. */
+    for (int i = 0; i < N_RACE; i += 3) {
+        dt_delete(dt, objs[i].type, objs[i].repo, objs[i].id);
+        if (i % 9 == 0)
+            dt_write(dt, objs[i].type, objs[i].repo, objs[i].id, objs[i].data, objs[i].len);
+        g_usleep(2000);
+    }
+    DT_CHECK_MSG(dt_wait_settled(dt, TRUE, 90), "not settled: %" G_GUINT64_FORMAT " dirty, %"
+                 G_GUINT64_FORMAT " deleted", dt_count(dt, SEAFTIER_STATE_DIRTY),
+                 dt_count(dt, SEAFTIER_STATE_DELETED));
+    for (int i = 0; i < N_RACE; i++) {
+        gboolean gone = i % 3 == 0 && i % 9 != 0;
+        char *key = g_strconcat(objs[i].repo, "/", objs[i].id, NULL);
+        GError *err = NULL;
+        SeaftierTierEntry e;
+        gboolean row = seaftier_tier_lookup(dt->tier, objs[i].type, objs[i].repo, objs[i].id, &e, NULL);
+        if (gone) {
+            DT_CHECK_MSG(!seaftier_s3_head(dt->s3[objs[i].type], key, NULL, &err) &&
+                         g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND),
+                         "%s was deleted but S3 still has it", key);
+            DT_CHECK_MSG(!row, "%s: deleted, but the tier still has a %s row", key,
+                         seaftier_state_name(e.state));
+            g_clear_error(&err);
+        } else {
+            DT_CHECK_MSG(row && e.state == SEAFTIER_STATE_CLEAN, "%s: not clean", key);
+            check_in_s3(dt, &objs[i], FALSE);
+        }
+        g_free(key);
+    }
+    int st = dt_stop_daemon(dt, SIGTERM, 10);
+    DT_CHECK_MSG(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit status %d", st);
+    for (int i = 0; i < N_RACE; i++)
+        g_free(objs[i].data);
+    g_free(objs);
+    dt_teardown(dt);
+}
+
 /* The HTTP endpoint answers GET /metrics on loopback. */
 static void
 test_http_metrics(void)
@@ -368,6 +426,8 @@ main(void)
     test_background();
     g_printerr("== upload, nudge, delete\n");
     test_upload_delete();
+    g_printerr("== deletes and re-writes racing with uploads\n");
+    test_races();
     g_printerr("== HTTP metrics\n");
     test_http_metrics();
     g_printerr("== refused bucket\n");
