@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "daemon.h"
+#include "probe.h"
 
 #include <seaftier/log.h>
 
@@ -96,6 +97,22 @@ upload_finished(void *data)
     seaftier_housekeeping_wake(d);
 }
 
+static void
+bucket_failed(SeaftierObjType type, const GError *error, void *data)
+{
+    SeaftierDaemon *d = data;
+    if (seaftier_metrics_get_backend(d->metrics, type, NULL) != SEAFTIER_BACKEND_OK)
+        return;
+    const SeaftierS3Config *cfg = &d->env->cfg->s3[type];
+    char *msg = g_strdup_printf("an upload failed for the whole bucket: %s; what to do: %s",
+                                error->message, seaftier_probe_advice(error, cfg, "PUT"));
+    seaftier_error("[%s] bucket %s: %s; pausing %s uploads until the bucket passes its probe again",
+                   cfg->section, cfg->bucket, msg, seaftier_type_name(type));
+    seaftier_metrics_set_backend(d->metrics, type, SEAFTIER_BACKEND_REFUSED, msg);
+    g_free(msg);
+    seaftier_housekeeping_reprobe(d);
+}
+
 static gboolean
 on_tick(gpointer data)
 {
@@ -124,6 +141,7 @@ gboolean
 seaftier_scheduler_start(SeaftierDaemon *d, GError **error)
 {
     seaftier_uploader_set_hook(d->uploader, upload_finished, d);
+    seaftier_uploader_set_bucket_hook(d->uploader, bucket_failed, d);
 
     char *path = seaftier_tier_nudge_path(d->env->tier);
     struct sockaddr_un addr = { .sun_family = AF_UNIX };

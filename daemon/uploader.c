@@ -22,6 +22,8 @@ struct SeaftierUploader {
 
     void (*hook)(void *);
     void *hook_data;
+    SeaftierBucketFailedFunc bucket_hook;
+    void *bucket_hook_data;
 };
 
 typedef struct {
@@ -141,8 +143,13 @@ upload_one(gpointer data, gpointer user_data)
     }
 
     gboolean transient = seaftier_s3_error_is_transient(err);
+    gboolean bucket_wide = g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NO_SUCH_BUCKET) ||
+                           g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SIGNATURE) ||
+                           g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_ACCESS_DENIED);
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
     gint64 retry_at = seaftier_upload_retry_at(e->attempts, transient, now);
+    if (bucket_wide && up->bucket_hook)
+        up->bucket_hook(e->type, err, up->bucket_hook_data);
     char *msg = g_strdup(err->message);
     g_clear_error(&err);
     if (transient)
@@ -194,6 +201,14 @@ seaftier_uploader_set_hook(SeaftierUploader *up, void (*hook)(void *), void *use
 {
     up->hook = hook;
     up->hook_data = user_data;
+}
+
+void
+seaftier_uploader_set_bucket_hook(SeaftierUploader *up, SeaftierBucketFailedFunc hook,
+                                  void *user_data)
+{
+    up->bucket_hook = hook;
+    up->bucket_hook_data = user_data;
 }
 
 SeaftierSubmitResult

@@ -43,6 +43,15 @@ void seaftier_uploader_free(SeaftierUploader *up);
 /* A hook called (from the worker) after every attempt, whoever submitted it. */
 void seaftier_uploader_set_hook(SeaftierUploader *up, void (*hook)(void *), void *user_data);
 
+/* A hook called (from the worker) when a PUT fails in a way that concerns
+ * the whole bucket rather than one object (NoSuchBucket, a wrong secret
+ * key, access denied): seaftierd stops writing to that bucket until its
+ * probe passes again, instead of failing every object in turn. */
+typedef void (*SeaftierBucketFailedFunc)(SeaftierObjType type, const GError *error,
+                                         void *user_data);
+void seaftier_uploader_set_bucket_hook(SeaftierUploader *up, SeaftierBucketFailedFunc hook,
+                                       void *user_data);
+
 typedef enum {
     SEAFTIER_SUBMIT_OK,          /* queued; `done` will be called */
     SEAFTIER_SUBMIT_KEY_BUSY,    /* a request for this key is in flight */

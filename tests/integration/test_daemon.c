@@ -323,6 +323,46 @@ test_refused_bucket(void)
     DT_CHECK(strstr(log, s3test_sse_c_key()) == NULL && strstr(log, dt->cfg->s3[0].key) == NULL);
     g_free(log);
     g_free(lp);
+
+    /* The commits bucket disappears while the daemon runs: the first failed
+     * upload pauses the bucket (no failure per object piling up) until its
+     * probe passes again. */
+    const S3TestServer *srv = s3test_server();
+    char *cmd = g_strdup_printf("env AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=us-east-1 "
+                                "AWS_CONFIG_FILE=/dev/null aws s3 rb --force --endpoint-url %s --ca-bundle %s s3://%s",
+                                srv->access_key, srv->secret_key, srv->https_endpoint, srv->ca_file,
+                                dt->cfg->s3[SEAFTIER_TYPE_COMMITS].bucket);
+    char *aws_out = NULL, *aws_err = NULL;
+    int aws_status = 0;
+    DT_CHECK(g_spawn_command_line_sync(cmd, &aws_out, &aws_err, &aws_status, NULL));
+    DT_CHECK_MSG(g_spawn_check_wait_status(aws_status, NULL), "aws s3 rb: %s%s", aws_out, aws_err);
+    g_free(cmd);
+    g_free(aws_out);
+    g_free(aws_err);
+    char c2[41], c3[41];
+    dt_random_obj(c2);
+    dt_random_obj(c3);
+    dt_write(dt, SEAFTIER_TYPE_COMMITS, repo, c2, "second", 6);
+    deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    status = NULL;
+    do {
+        g_free(status);
+        g_usleep(100000);
+        status = dt_request(dt, "status");
+    } while (g_get_monotonic_time() < deadline &&
+             !dt_json(status, "d[\"backends\"][\"commits\"][\"state\"] == \"refused\""));
+    DT_CHECK(dt_json(status, "d[\"backends\"][\"commits\"][\"state\"] == \"refused\" and "
+                             "\"does not exist\" in d[\"backends\"][\"commits\"][\"message\"]"));
+    g_free(status);
+    dt_write(dt, SEAFTIER_TYPE_COMMITS, repo, c3, "third", 5);
+    g_usleep(1500000);
+    DT_CHECK(seaftier_tier_lookup(dt->tier, SEAFTIER_TYPE_COMMITS, repo, c2, &e, NULL));
+    DT_CHECK_MSG(e.state == SEAFTIER_STATE_DIRTY && e.attempts == 1, "c2: %s, %d attempts",
+                 seaftier_state_name(e.state), e.attempts);
+    DT_CHECK(seaftier_tier_lookup(dt->tier, SEAFTIER_TYPE_COMMITS, repo, c3, &e, NULL));
+    DT_CHECK_MSG(e.state == SEAFTIER_STATE_DIRTY && e.attempts == 0, "c3: %s, %d attempts",
+                 seaftier_state_name(e.state), e.attempts);
+
     int st = dt_stop_daemon(dt, SIGTERM, 10);
     DT_CHECK_MSG(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit status %d", st);
     g_free(missing);
