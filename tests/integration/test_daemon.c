@@ -228,6 +228,67 @@ test_races(void)
     dt_teardown(dt);
 }
 
+/* A tier much smaller than what is written: the daemon uploads and evicts
+ * (alongside the library's own eviction) until the tier is under its
+ * watermark, and every object still reads back right (from S3 if evicted). */
+static void
+test_eviction(void)
+{
+    DT *dt = dt_setup("dme", FALSE, "max_size = 1M\nhigh_watermark = 80\nlow_watermark = 50\n"
+                                    "min_free_space = 0\ncompression = false\n");
+    dt_start_daemon(dt, NULL);
+    enum { N_EV = 48 };
+    Obj *objs = g_new0(Obj, N_EV);
+    char repo[37];
+    dt_random_repo(repo);
+    for (int i = 0; i < N_EV; i++) {
+        objs[i].type = SEAFTIER_TYPE_BLOCKS;
+        memcpy(objs[i].repo, repo, sizeof repo);
+        dt_random_obj(objs[i].id);
+        objs[i].len = 64 * 1024;
+        objs[i].data = dt_random_bytes(objs[i].len);
+        dt_write(dt, objs[i].type, objs[i].repo, objs[i].id, objs[i].data, objs[i].len);
+    }
+    DT_CHECK(dt_wait_settled(dt, FALSE, 60));
+    SeaftierTierStats st;
+    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    do {
+        g_usleep(100000);
+        DT_CHECK(seaftier_tier_stats(dt->tier, &st, NULL));
+    } while (st.used_bytes > st.max_size / 100 * 80 && g_get_monotonic_time() < deadline);
+    DT_CHECK_MSG(st.used_bytes <= st.max_size / 100 * 80, "tier uses %" G_GUINT64_FORMAT " of %"
+                 G_GUINT64_FORMAT " bytes after uploads", st.used_bytes, st.max_size);
+    DT_CHECK(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_CLEAN] < N_EV);
+    for (int i = 0; i < N_EV; i++) {
+        /* In S3 with the right bytes, and readable through the backend
+         * (from the tier, or fetched again when evicted). */
+        char *key = g_strconcat(objs[i].repo, "/", objs[i].id, NULL);
+        void *back = NULL;
+        gsize len = 0;
+        DT_CHECK_MSG(seaftier_s3_get(dt->s3[SEAFTIER_TYPE_BLOCKS], key, &back, &len, NULL), "%s", key);
+        DT_CHECK(len == objs[i].len && memcmp(back, objs[i].data, len) == 0);
+        g_free(back);
+        g_free(key);
+        BHandle *h = dt->block->open_block(dt->block, objs[i].repo, 1, objs[i].id, BLOCK_READ);
+        DT_CHECK(h);
+        guint8 *buf = g_malloc(objs[i].len + 1);
+        gsize got = 0;
+        int n;
+        while ((n = dt->block->read_block(dt->block, h, buf + got, (int)(objs[i].len + 1 - got))) > 0)
+            got += (gsize)n;
+        DT_CHECK(n == 0 && got == objs[i].len && memcmp(buf, objs[i].data, got) == 0);
+        dt->block->close_block(dt->block, h);
+        dt->block->block_handle_free(dt->block, h);
+        g_free(buf);
+    }
+    int st_exit = dt_stop_daemon(dt, SIGTERM, 10);
+    DT_CHECK_MSG(st_exit != -1 && WIFEXITED(st_exit) && WEXITSTATUS(st_exit) == 0, "exit status %d", st_exit);
+    for (int i = 0; i < N_EV; i++)
+        g_free(objs[i].data);
+    g_free(objs);
+    dt_teardown(dt);
+}
+
 /* The HTTP endpoint answers GET /metrics on loopback. */
 static void
 test_http_metrics(void)
@@ -468,6 +529,8 @@ main(void)
     test_upload_delete();
     g_printerr("== deletes and re-writes racing with uploads\n");
     test_races();
+    g_printerr("== eviction under a small tier\n");
+    test_eviction();
     g_printerr("== HTTP metrics\n");
     test_http_metrics();
     g_printerr("== refused bucket\n");
