@@ -244,13 +244,22 @@ store_dirty(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id
 
 /* Dirty data fills the tier: wake seaftierd (it uploads, making objects
  * clean and evictable), evict what is clean, and retry with growing pauses
- * for up to sh->full_wait_ms. FALSE with the last error when still full. */
+ * for up to sh->full_wait_ms. FALSE with the last error when still full.
+ * Once a wait has ended in a direct upload, the writes of the next
+ * SEAFTIER_BACKEND_BYPASS_S seconds skip the wait (the uploader is not
+ * keeping up, or not running): they would all end the same way, each after
+ * a full wait. The first full write after that window waits again. */
 static gboolean
 store_with_backpressure(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
                         const char *obj_id, const void *data, gsize len, gboolean need_sync,
                         GError **error)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)g_atomic_int_get(&sh->full_wait_ms) * 1000;
+    gint64 now = g_get_monotonic_time();
+    gint64 wait_us = (gint64)g_atomic_int_get(&sh->full_wait_ms) * 1000;
+    if (now - (gint64)g_atomic_int_get(&sh->bypass_since_s) * G_USEC_PER_SEC <
+        (gint64)SEAFTIER_BACKEND_BYPASS_S * G_USEC_PER_SEC)
+        wait_us = 0;
+    gint64 deadline = now + wait_us;
     gulong pause_us = 10000;
     for (;;) {
         seaftier_tier_nudge(sh->tier);
@@ -260,12 +269,35 @@ store_with_backpressure(SeaftierBackendShared *sh, SeaftierObjType type, const c
             return TRUE;
         if (!g_error_matches(*error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL))
             return FALSE;
-        gint64 now = g_get_monotonic_time();
-        if (now >= deadline)
+        now = g_get_monotonic_time();
+        if (now >= deadline) {
+            if (wait_us > 0)
+                g_atomic_int_set(&sh->bypass_since_s, (gint)(now / G_USEC_PER_SEC));
             return FALSE;
+        }
         g_usleep(MIN(pause_us, (gulong)(deadline - now)));
         pause_us = MIN(pause_us * 2, 500000);
     }
+}
+
+/* One warning per SEAFTIER_BACKEND_BYPASS_S seconds, with the number of
+ * direct uploads since the last one: a full tier must show in the log
+ * without flooding it. */
+static void
+report_direct(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
+              const char *obj_id, const char *why)
+{
+    gint now_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
+    int n = g_atomic_int_add(&sh->direct_unreported, 1) + 1;
+    gint last = g_atomic_int_get(&sh->direct_logged_s);
+    if (now_s - last < SEAFTIER_BACKEND_BYPASS_S && last != 0)
+        return;
+    if (!g_atomic_int_compare_and_exchange(&sh->direct_logged_s, last, now_s))
+        return;
+    g_atomic_int_add(&sh->direct_unreported, -n);
+    seaftier_warning("write %s %s/%s: %s; uploading it directly to S3 (write-through) "
+                     "[%d such write(s) in the last %d s; is seaftierd running?]",
+                     type_name(type), repo_id, obj_id, why, n, SEAFTIER_BACKEND_BYPASS_S);
 }
 
 static gboolean write_locked(SeaftierBackendShared *sh, SeaftierObjType type,
@@ -313,8 +345,7 @@ write_locked(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_i
      * full after the wait, or failing), S3 can. */
     char *why = g_strdup_printf("the tier could not store it (%s)",
                                 err ? err->message : "unknown error");
-    seaftier_warning("write %s %s/%s: %s; uploading it directly", type_name(type), repo_id,
-                     obj_id, why);
+    report_direct(sh, type, repo_id, obj_id, why);
     g_clear_error(&err);
     gboolean ok = put_direct(sh, type, repo_id, obj_id, data, len, why);
     g_free(why);

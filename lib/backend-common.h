@@ -36,6 +36,9 @@ struct SeaftierBackendShared {
     GMutex fetch_lock;
     GHashTable *inflight;               /* "type/repo/obj" -> in-flight fetch */
     gint full_wait_ms;                  /* backpressure budget when the tier is full */
+    gint bypass_since_s;                /* monotonic s of the last wait that ended full */
+    gint direct_logged_s;               /* monotonic s of the last "uploading directly" log */
+    gint direct_unreported;             /* direct uploads since that log line */
     /* Writes of an id hold its stripe shared, deletes exclusive: a delete's
      * two steps (see seaftier_be_delete) never interleave with a write of
      * the same object in this process. */
@@ -45,6 +48,9 @@ struct SeaftierBackendShared {
 /* Default time a write waits for room (nudging seaftierd and evicting) when
  * dirty data fills the tier, before it falls back to a direct PUT. */
 #define SEAFTIER_BACKEND_FULL_WAIT_MS 5000
+/* After a wait ended full, how long later writes go to S3 without waiting;
+ * also the period of the warning about it. */
+#define SEAFTIER_BACKEND_BYPASS_S 10
 
 /* Returns the shared state for the tier configured by `config` (loading the
  * configuration, opening the tier and creating the S3 clients on first

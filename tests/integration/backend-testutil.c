@@ -90,11 +90,48 @@ beenv_close(BeEnv *env)
     env->blocks = NULL;
 }
 
+typedef struct {
+    GPtrArray *keys;
+} AllKeys;
+
+static gboolean
+collect_key(const SeaftierS3ListEntry *entry, void *user_data)
+{
+    g_ptr_array_add(((AllKeys *)user_data)->keys, g_strdup(entry->key));
+    return TRUE;
+}
+
+/* Empties the env's three buckets: the test server keeps everything in RAM
+ * (memstore), and a full OSD stalls every test that shares it. */
+static void
+empty_buckets(BeEnv *env)
+{
+    if (!env->commits)
+        beenv_open(env);
+    SeaftierBackendShared *sh = beenv_shared(env);
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        AllKeys all = { g_ptr_array_new_with_free_func(g_free) };
+        GError *err = NULL;
+        if (!seaftier_s3_list(sh->s3[t], "", 0, collect_key, &all, &err) ||
+            (all.keys->len > 0 &&
+             !seaftier_s3_delete_many(sh->s3[t], (const char *const *)all.keys->pdata,
+                                      all.keys->len, NULL, &err))) {
+            /* Not a test failure: the server may be the thing under test
+             * (unreachable hosts); the bucket just stays. */
+            fprintf(stderr, "# could not empty bucket %s: %s\n", seaftier_s3_bucket(sh->s3[t]),
+                    err ? err->message : "?");
+            g_clear_error(&err);
+        }
+        g_ptr_array_free(all.keys, TRUE);
+    }
+}
+
 void
 beenv_free(BeEnv *env)
 {
     if (!env)
         return;
+    empty_buckets(env);
     beenv_close(env);
     g_key_file_free(env->kf);
     s3test_rm_rf(env->dir);
