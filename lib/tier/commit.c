@@ -143,6 +143,33 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
     }
     sqlite3_stmt *stmt;
 
+    gboolean repair = found && e->kind == COMMIT_STORE && e->repair_generation &&
+                      row.state == SEAFTIER_STATE_DIRTY && row.generation == e->repair_generation;
+    if (repair) {
+        /* The same bytes again (content addressing) for a dirty row whose
+         * file vanished: the row takes the new copy and stays dirty. */
+        stmt = seaftier_tier_stmt(conn,
+            "UPDATE objects SET size = ?5, stored_size = ?6, codec = ?7, checksum = ?8,"
+            " location = ?9, generation = ?11, synced = ?12 WHERE id = ?1", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int64(stmt, 1, row.rowid);
+        sqlite3_bind_int64(stmt, 5, (gint64)e->size);
+        sqlite3_bind_int64(stmt, 6, (gint64)e->stored_size);
+        sqlite3_bind_int(stmt, 7, e->codec);
+        sqlite3_bind_int64(stmt, 8, e->checksum);
+        sqlite3_bind_int(stmt, 9, e->location);
+        sqlite3_bind_int64(stmt, 11, e->generation);
+        sqlite3_bind_int(stmt, 12, full ? 1 : 0);
+        if (!step_done(conn, stmt, "repairing an object", error))
+            return FALSE;
+        e->rowid = row.rowid;
+        if (e->location == LOC_INLINE && !put_blob(conn, e, error))
+            return FALSE;
+        e->applied = TRUE;
+        u->dirty = u->dirty - MIN(u->dirty, row.stored_size) + e->stored_size;
+        return TRUE;
+    }
     if (e->kind == COMMIT_SYNC || (found && row.state != SEAFTIER_STATE_DELETED)) {
         /* Already present: a durable store only needs the row's commit to be
          * on stable storage, which this FULL transaction guarantees. */

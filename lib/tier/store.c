@@ -14,7 +14,9 @@
 #include "tier/codec.h"
 #include "tier/crc32c.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static gboolean
 check_floor(SeaftierTier *tier, GError **error)
@@ -53,6 +55,17 @@ warn_full(SeaftierTier *tier, const char *message)
         __atomic_compare_exchange_n(&tier->last_full_warning, &last, now, FALSE,
                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         seaftier_warning("%s (writes wait for uploads or go write-through)", message);
+}
+
+static gboolean
+file_present(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
+             gint64 generation)
+{
+    char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, generation);
+    struct stat st;
+    gboolean present = stat(path, &st) == 0 || errno != ENOENT;
+    g_free(path);
+    return present;
 }
 
 /* A durable store of an id already present as an unsynced dirty row: its
@@ -126,7 +139,15 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
         g_propagate_error(error, err);
         return FALSE;
     }
-    if (found && row.state != SEAFTIER_STATE_DELETED) {
+    gint64 repair = 0;
+    if (found && row.state == SEAFTIER_STATE_DIRTY && row.location == LOC_FILE &&
+        !file_present(tier, type, repo_id, obj_id, row.generation)) {
+        /* Only a crash (or an operator) removes a dirty object's file; the
+         * writer hands us the very same bytes again: take them. */
+        seaftier_warning("dirty %s/%s/%s had lost its file; restored from a new write",
+                         seaftier_tier_type_dir(type), repo_id, obj_id);
+        repair = row.generation;
+    } else if (found && row.state != SEAFTIER_STATE_DELETED) {
         if (!durable || row.state == SEAFTIER_STATE_CLEAN || row.synced) {
             seaftier_tier_commit_abandon(tier);
             return TRUE;
@@ -159,6 +180,7 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
     e.blob = encoded ? encoded : data;
     e.generation = seaftier_tier_new_generation();
     e.location = len <= tier->inline_max ? LOC_INLINE : LOC_FILE;
+    e.repair_generation = repair;
 
     char *path = NULL, *dir = NULL;
     gboolean ok = TRUE;

@@ -193,6 +193,7 @@ typedef struct {
     gint64 generation;
     const void *blob;        /* inline payload */
     const char *file_dir;    /* directory to fsync before commit (durable file stores) */
+    gint64 repair_generation; /* replace this DIRTY version, whose file is missing */
     /* results */
     gboolean done;
     gboolean applied;        /* the row now holds this version */

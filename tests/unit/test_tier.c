@@ -915,6 +915,15 @@ test_corruption(void **state)
     assert_null(find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, cf));
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, &e));     /* dirty kept */
     read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000);
+    /* A dirty object whose file is gone is repaired by a new write of it. */
+    f = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, ok_id);
+    g_unlink(f);
+    g_free(f);
+    read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, SEAFTIER_TIER_ERROR_CORRUPT);
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
+    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000);
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, &e));
+    assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
     /* Once dropped, a fresh fill works again. */
     store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
     read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000);
