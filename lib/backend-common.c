@@ -194,8 +194,11 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
     }
     /* A DELETED row: seaftierd would delete the copy we just uploaded.
      * Storing it DIRTY replaces the row (new generation), so even a remote
-     * delete already in flight is followed by a re-upload. Durable because
-     * losing this row on a crash would bring the pending delete back. */
+     * delete already in flight is followed by a re-upload — which is why
+     * the row stays dirty although our PUT succeeded: marking it clean here
+     * could let that in-flight DELETE leave a clean row with nothing in S3.
+     * Durable because losing this row on a crash would bring the pending
+     * delete back. */
     if (!seaftier_tier_store(sh->tier, type, repo_id, obj_id, data, len, SEAFTIER_STATE_DIRTY,
                              TRUE, &err)) {
         seaftier_error("write %s %s: uploaded, but a pending delete of the same object could "
@@ -204,9 +207,6 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
         g_error_free(err);
         return FALSE;
     }
-    if (seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, NULL) &&
-        entry.state == SEAFTIER_STATE_DIRTY)
-        seaftier_tier_mark_clean(sh->tier, &entry, NULL);
     seaftier_tier_nudge(sh->tier);
     return TRUE;
 }
