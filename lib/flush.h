@@ -2,11 +2,13 @@
  * lib/flush.h — carry the tier's pending work to S3 from the calling
  * process: upload DIRTY objects and carry out pending remote deletes.
  *
- * This is what `seaftier-admin flush` does when no daemon runs, and what
- * tests use to get objects into S3 without seaftierd. It follows the same
- * protocol as the daemon, so both may run at once: an object is marked
- * clean only after S3 confirmed its PUT (and only if its row is unchanged),
- * a DELETED row is forgotten only after S3 confirmed the delete.
+ * For tools and tests that run without seaftierd: the same protocol as the
+ * daemon's uploader — an object is marked clean only after S3 confirmed its
+ * PUT (and only if its row is unchanged), a DELETED row is forgotten only
+ * after S3 confirmed the delete — but without the daemon's in-flight key
+ * set. Within one call PUTs and DELETEs never overlap (dirty objects, then
+ * deletes); do not run it on a tier whose seaftierd is running, where a
+ * DELETE from here could overtake the daemon's PUT of a rewritten object.
  */
 #ifndef SEAFTIER_FLUSH_H
 #define SEAFTIER_FLUSH_H
