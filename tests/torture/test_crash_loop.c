@@ -64,7 +64,7 @@ writer_thread(gpointer data)
         SeaftierObjType type = ctx->index < 2 ? (SeaftierObjType)ctx->index : SEAFTIER_TYPE_BLOCKS;
         const char *repo = ctx->repos[g_rand_int_range(r, 0, N_REPOS)];
         gsize len = type == SEAFTIER_TYPE_BLOCKS
-                        ? (gsize)g_rand_int_range(r, 1000, g_rand_int_range(r, 0, 8) == 0 ? 300000 : 90000)
+                        ? (gsize)g_rand_int_range(r, 1000, g_rand_int_range(r, 0, 8) == 0 ? 200000 : 40000)
                         : (gsize)g_rand_int_range(r, 60, 9000);
         char id[41];
         guint8 *bytes = tt_make_object(r, len, g_rand_boolean(r), id);
@@ -330,6 +330,7 @@ main(int argc, char **argv)
     g_array_free(acks, TRUE);
     g_hash_table_destroy(seen);
     g_rand_free(r);
+    tt_empty_buckets(conf);
     if (!g_getenv("SEAFTIER_TORTURE_KEEP"))
         s3test_rm_rf(dir);
     g_free(self);

@@ -308,6 +308,7 @@ round_full(const char *top, const char *name, const char *tier_lines)
     seaftier_config_free(cfg);
     tt_backends_close(be);
     unmount_now();
+    tt_empty_buckets(conf);
     g_array_free(objs, TRUE);
     g_rand_free(r);
     g_free(daemon_log);

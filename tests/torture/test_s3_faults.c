@@ -423,6 +423,7 @@ main(void)
     seaftier_config_free(cfg);
     g_array_free(objs, TRUE);
     g_rand_free(r);
+    tt_empty_buckets(conf);
     if (!g_getenv("SEAFTIER_TORTURE_KEEP"))
         s3test_rm_rf(dir);
     g_free(db);

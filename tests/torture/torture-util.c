@@ -472,6 +472,34 @@ tt_now_ms(void)
     return (double)g_get_monotonic_time() / 1000.0;
 }
 
+static gboolean
+collect_key(const SeaftierS3ListEntry *e, void *user_data)
+{
+    g_ptr_array_add(user_data, g_strdup(e->key));
+    return TRUE;
+}
+
+void
+tt_empty_buckets(const char *conf_path)
+{
+    SeaftierConfig *cfg = tt_load_cfg(conf_path);
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        SeaftierS3 *s3 = tt_s3_direct(cfg, (SeaftierObjType)t);
+        GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+        GError *err = NULL;
+        if (!seaftier_s3_list(s3, NULL, 1000, collect_key, keys, &err) ||
+            (keys->len && !seaftier_s3_delete_many(s3, (const char *const *)keys->pdata, keys->len,
+                                                   NULL, &err))) {
+            g_printerr("warning: cannot empty bucket %s: %s\n", seaftier_s3_bucket(s3),
+                       err ? err->message : "?");
+            g_clear_error(&err);
+        }
+        g_ptr_array_free(keys, TRUE);
+        seaftier_s3_free(s3);
+    }
+    seaftier_config_free(cfg);
+}
+
 /* ---- the fault proxy ---- */
 
 TTProxy *

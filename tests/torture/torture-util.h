@@ -119,6 +119,10 @@ TTProxy *tt_proxy_start(const char *dir, ...) G_GNUC_NULL_TERMINATED;
 gint64 tt_proxy_stat(TTProxy *p, const char *name);
 void tt_proxy_stop(TTProxy *p);
 
+/* Deletes every object in the three buckets of `conf_path` (directly on
+ * RGW): the test server keeps its data in RAM, shared by every test. */
+void tt_empty_buckets(const char *conf_path);
+
 /* Contents of a file (NULL if unreadable). */
 char *tt_slurp(const char *path, gsize *len);
 /* Milliseconds of monotonic time. */

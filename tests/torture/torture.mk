@@ -9,7 +9,8 @@ TORTURE_UTIL_SOURCES = tests/torture/torture-util.c tests/torture/torture-util.h
 	tests/common/s3test.c tests/common/s3test.h
 
 TORTURE_TESTS = tests/torture/test_crash_loop tests/torture/test_s3_faults \
-	tests/torture/test_disk_full
+	tests/torture/test_disk_full tests/torture/test_hostile tests/torture/test_secrets \
+	tests/torture/test_load
 check_PROGRAMS += $(TORTURE_TESTS)
 TESTS += $(TORTURE_TESTS)
 
@@ -26,6 +27,21 @@ tests_torture_test_disk_full_SOURCES = tests/torture/test_disk_full.c $(TORTURE_
 tests_torture_test_disk_full_CFLAGS = $(TEST_CFLAGS)
 tests_torture_test_disk_full_LDADD = $(TEST_LIBS)
 EXTRA_tests_torture_test_disk_full_DEPENDENCIES = $(TORTURE_NEEDS)
+
+tests_torture_test_hostile_SOURCES = tests/torture/test_hostile.c $(TORTURE_UTIL_SOURCES)
+tests_torture_test_hostile_CFLAGS = $(TEST_CFLAGS)
+tests_torture_test_hostile_LDADD = $(TEST_LIBS)
+EXTRA_tests_torture_test_hostile_DEPENDENCIES = $(TORTURE_NEEDS)
+
+tests_torture_test_secrets_SOURCES = tests/torture/test_secrets.c $(TORTURE_UTIL_SOURCES)
+tests_torture_test_secrets_CFLAGS = $(TEST_CFLAGS)
+tests_torture_test_secrets_LDADD = $(TEST_LIBS)
+EXTRA_tests_torture_test_secrets_DEPENDENCIES = $(TORTURE_NEEDS)
+
+tests_torture_test_load_SOURCES = tests/torture/test_load.c $(TORTURE_UTIL_SOURCES)
+tests_torture_test_load_CFLAGS = $(TEST_CFLAGS)
+tests_torture_test_load_LDADD = $(TEST_LIBS)
+EXTRA_tests_torture_test_load_DEPENDENCIES = $(TORTURE_NEEDS)
 
 # The tests run the daemon and the admin tool: build them first.
 TORTURE_NEEDS = daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
