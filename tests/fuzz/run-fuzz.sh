@@ -22,6 +22,7 @@ top=$(cd "$here/../.." && pwd)
 # pkg-config modules. The seed corpus of NAME is tests/fuzz/corpus/NAME.
 TARGETS=(
   "xml | tests/fuzz/fuzz_xml.c lib/s3/xml.c | glib-2.0"
+  "config | tests/fuzz/fuzz_config.c lib/config.c lib/config-s3.c lib/config-tier.c lib/config-env.c lib/bucket-name.c lib/log.c | glib-2.0"
 )
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
