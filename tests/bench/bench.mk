@@ -4,7 +4,9 @@
 # never part of `make check`: `make bench` runs them through run-bench.sh,
 # which starts the peers (memcached, Redis, the test S3 server, awscli) on
 # loopback and prints the ratios against them. They need libmemcached and
-# hiredis (configure's HAVE_BENCH_PEERS).
+# hiredis (configure's HAVE_BENCH_PEERS). tests/bench/upload/ (the seaftier
+# side of the upload benchmark) belongs to the daemon's engineers; it times
+# tools/seaftier-admin.
 EXTRA_DIST += tests/bench/run-bench.sh tests/bench/RESULTS.md tests/bench/bench-util.h
 
 BENCH_COMMON = tests/bench/bench-util.c tests/bench/bench-util.h
@@ -13,7 +15,7 @@ BENCH_LIBS = lib/libseaftier.la $(DEPS_LIBS)
 
 if HAVE_BENCH_PEERS
 BENCH_PROGS = tests/bench/bench_conf tests/bench/bench_small tests/bench/bench_block \
-	tests/bench/bench_write tests/bench/bench_scale
+	tests/bench/bench_write tests/bench/bench_scale tests/bench/upload/bench_upload
 noinst_PROGRAMS += $(BENCH_PROGS)
 
 tests_bench_bench_conf_SOURCES = tests/bench/bench_conf.c tests/common/s3test.c
@@ -37,7 +39,11 @@ tests_bench_bench_scale_SOURCES = tests/bench/bench_scale.c $(BENCH_COMMON)
 tests_bench_bench_scale_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_bench_scale_LDADD = $(BENCH_LIBS)
 
-bench: $(BENCH_PROGS)
+tests_bench_upload_bench_upload_SOURCES = tests/bench/upload/bench_upload.c $(BENCH_COMMON)
+tests_bench_upload_bench_upload_CPPFLAGS = $(BENCH_CPPFLAGS)
+tests_bench_upload_bench_upload_LDADD = $(BENCH_LIBS)
+
+bench: $(BENCH_PROGS) tools/seaftier-admin
 	@BENCH_BUILDDIR='$(abs_top_builddir)' BENCH_SRCDIR='$(abs_top_srcdir)' \
 	BENCH_SAN_CFLAGS='$(SAN_CFLAGS)' \
 	$(SHELL) $(top_srcdir)/tests/bench/run-bench.sh

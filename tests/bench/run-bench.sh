@@ -1,0 +1,394 @@
+#!/usr/bin/env bash
+# run-bench.sh — `make bench`: seaftier against the peers it replaces or
+# competes with, measured in the same run on this machine, printed as ratios
+# against the targets of issues 3 and 4.
+#
+# Starts by itself, on loopback: memcached and redis-server (Debian
+# packages), the project's test S3 server (tests/s3server/ensure-rgw.sh; left
+# running if it was already up), and uses awscli for the upload peer. Stops
+# what it started and removes its scratch directory.
+#
+# Method (see ../../../shared/DESIGN.md, "Baselines"):
+#  - read latencies: one sample per GET, single thread; the client and the
+#    memcached/Redis server are pinned to the same vCPU (taskset), the
+#    peer's best case (~15 us instead of ~52 us across vCPUs); the other
+#    placement is printed for memcached as information.
+#  - `sync` before every timed phase; nothing is deleted before the end (file
+#    creation right after a mass delete is slow on this file system).
+#  - write and upload phases are not pinned (fsync- and network-bound, many
+#    threads, on both sides alike).
+#
+# Environment (defaults are the issues' figures):
+#   BENCH_CPU            vCPU for pinned phases (default: the last one)
+#   BENCH_SCALE_N        large index size (1000000); the small one is 10000
+#   BENCH_UPLOAD_SMALL   4 KiB objects to upload (10000)
+#   BENCH_UPLOAD_LARGE   4 MiB objects to upload (200)
+#   BENCH_WRITE_SECONDS  seconds per durable-write case (3)
+#   BENCH_SPLIT          1: also measure memcached on another vCPU (default 1)
+#   BENCH_STRICT         1: exit 1 when a target is missed (default 0)
+#   BENCH_KEEP           1: keep the scratch directory
+#   BENCH_RGW_DIR        the S3 server instance's directory (/tmp/seaftier-s3-bench);
+#                        stopped at the end unless it was running before
+#   plus the programs' own BENCH_SMALL_*, BENCH_BLOCK_*, BENCH_SCALE_READS.
+set -euo pipefail
+
+B=${BENCH_BUILDDIR:?run through make bench}
+S=${BENCH_SRCDIR:?run through make bench}
+BIN=$B/tests/bench
+NCPU=$(nproc)
+CPU=${BENCH_CPU:-$((NCPU - 1))}
+OTHER_CPU=$(( CPU == 0 ? (NCPU > 1 ? 1 : 0) : 0 ))
+SCALE_N=${BENCH_SCALE_N:-1000000}
+UP_SMALL=${BENCH_UPLOAD_SMALL:-10000}
+UP_LARGE=${BENCH_UPLOAD_LARGE:-200}
+WRITE_SECONDS=${BENCH_WRITE_SECONDS:-3}
+# The bench's own S3 server instance (not the one the tests share): its
+# memory store starts empty, other people's test traffic does not land in
+# the figures, and a wedged shared instance does not stall the bench.
+export SEAFTIER_RGW_DIR=${BENCH_RGW_DIR:-/tmp/seaftier-s3-bench}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/seaftier-bench-XXXXXX")
+results=$work/results.txt
+: >"$results"
+mkdir -p "$work/logs"
+pids=()
+buckets=()
+rgw_was_up=0
+[ -e "$SEAFTIER_RGW_DIR/.rgw-up" ] && rgw_was_up=1
+started=$(date +%s)
+
+say() { printf '%s\n' "$*" >&2; }
+
+cleanup() {
+  local rc=$?
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  # Empty and remove the buckets this run made (small objects live in RGW's
+  # head objects, so this frees the server's memory store at once).
+  if [ "${#buckets[@]}" -gt 0 ] && [ -n "${RGW_ENDPOINT:-}" ]; then
+    for b in "${buckets[@]}"; do
+      aws --endpoint-url "$RGW_ENDPOINT" s3 rb --force "s3://$b" >/dev/null 2>&1 || true
+    done
+  fi
+  [ "$rgw_was_up" = 1 ] || "$S/tests/s3server/ensure-rgw.sh" --stop || true
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then
+    say "scratch directory kept: $work"
+  else
+    rm -rf -- "$work"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  local p
+  while :; do
+    p=$(( 20000 + RANDOM % 30000 ))
+    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+  done
+}
+
+# run_phase NAME CMD...: runs a bench program, keeps its RESULT lines, and
+# shows its log when it fails.
+run_phase() {
+  local name=$1; shift
+  local t0=$(date +%s)
+  say "  $name ..."
+  if ! timeout 900 "$@" >"$work/logs/$name.out" 2>"$work/logs/$name.log"; then
+    say "bench: $name failed: $*"
+    tail -n 30 "$work/logs/$name.log" "$work/logs/$name.out" >&2 || true
+    exit 1
+  fi
+  grep '^RESULT ' "$work/logs/$name.out" | cut -d' ' -f2- >>"$results" || true
+  say "    ($(( $(date +%s) - t0 )) s)"
+}
+
+# A command prefix (not a function: timeout and & must exec the program
+# itself, so that $! is the peer's own pid).
+PIN=(taskset -c "$CPU")
+
+# new_conf VAR DIR PREFIX: a seafile.conf with three fresh buckets, its path
+# in VAR; the buckets are recorded for the cleanup (no subshell, hence VAR).
+new_conf() {
+  local var=$1 dir=$2 prefix=$3 conf
+  mkdir -p "$dir"
+  conf=$("$BIN/bench_conf" "$dir" "$prefix" 2>>"$work/logs/conf.log") || {
+    say "bench: cannot write a seafile.conf (S3 server?):"; cat "$work/logs/conf.log" >&2; exit 1; }
+  while read -r b; do buckets+=("$b"); done < <(sed -n 's/^bucket = //p' "$conf")
+  printf -v "$var" '%s' "$conf"
+}
+
+val() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "nan" }' "$results"; }
+
+wait_tcp() {
+  local i
+  for i in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  say "bench: nothing listens on 127.0.0.1:$1"; exit 1
+}
+
+# ---------------------------------------------------------------- the machine
+say "seaftier bench: scratch $work, pinned phases on vCPU $CPU"
+{
+  echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine: $NCPU vCPU, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+       "$(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)," \
+       "kernel $(uname -r), $(df -PT "$work" | awk 'NR == 2 { print $2 }') file system"
+  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
+  if [ -n "${BENCH_SAN_CFLAGS:-}" ]; then
+    echo "WARNING: built with sanitizers ($BENCH_SAN_CFLAGS): figures are not meaningful;"
+    echo "         configure a build without --enable-sanitizers for make bench."
+  fi
+} >"$work/header.txt"
+
+# ---------------------------------------------------------------- the peers
+say "starting the peers"
+MC_PORT=$(free_port)
+"${PIN[@]}" memcached -l 127.0.0.1 -p "$MC_PORT" -U 0 -t 1 -m 256 -c 64 \
+  $( [ "$(id -u)" = 0 ] && echo "-u root" ) >"$work/logs/memcached.log" 2>&1 &
+pids+=($!)
+RD_PORT=$(free_port)
+RD_SOCK=$work/redis.sock
+"${PIN[@]}" redis-server --port "$RD_PORT" --bind 127.0.0.1 --unixsocket "$RD_SOCK" \
+  --unixsocketperm 700 --save '' --appendonly no --daemonize no --dir "$work" \
+  --logfile "$work/logs/redis.log" >"$work/logs/redis.out" 2>&1 &
+pids+=($!)
+wait_tcp "$MC_PORT"
+wait_tcp "$RD_PORT"
+
+rgw_env=$("$S/tests/s3server/ensure-rgw.sh" 2>"$work/logs/rgw.log") || {
+  say "bench: the test S3 server could not be started:"; cat "$work/logs/rgw.log" >&2; exit 1; }
+RGW_ENDPOINT=$(sed -n 's/^RGW_ENDPOINT=//p' <<<"$rgw_env")
+export AWS_ACCESS_KEY_ID=$(sed -n 's/^RGW_ACCESS_KEY=//p' <<<"$rgw_env")
+export AWS_SECRET_ACCESS_KEY=$(sed -n 's/^RGW_SECRET_KEY=//p' <<<"$rgw_env")
+unset rgw_env
+export AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=$work/aws-config
+export AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials
+: >"$AWS_SHARED_CREDENTIALS_FILE"
+# awscli gets as many requests in flight as seaftier's upload_concurrency (16).
+cat >"$AWS_CONFIG_FILE" <<EOF
+[default]
+s3 =
+    max_concurrent_requests = 16
+    addressing_style = path
+EOF
+
+# ---------------------------------------------------------------- small reads
+say "hit reads of 1 KiB and 4 KiB objects"
+sync
+run_phase small-memcached "${PIN[@]}" "$BIN/bench_small" memcached 127.0.0.1 "$MC_PORT"
+sync
+run_phase small-redis-tcp "${PIN[@]}" "$BIN/bench_small" redis-tcp 127.0.0.1 "$RD_PORT"
+sync
+run_phase small-redis-unix "${PIN[@]}" "$BIN/bench_small" redis-unix "$RD_SOCK"
+if [ "${BENCH_SPLIT:-1}" = 1 ] && [ "$NCPU" -gt 1 ]; then
+  sync
+  run_phase small-memcached-split taskset -c "$OTHER_CPU" "$BIN/bench_small" memcached 127.0.0.1 \
+    "$MC_PORT" memcached_split
+fi
+run_phase small-fs "${PIN[@]}" "$BIN/bench_small" fs "$work/fs-small"
+new_conf conf_small "$work/small" sb-small
+run_phase small-tier "${PIN[@]}" "$BIN/bench_small" tier "$conf_small"
+
+# ---------------------------------------------------------------- blocks
+say "hit reads of 1 MiB and 8 MiB blocks"
+new_conf conf_block "$work/block" sb-block
+run_phase block "${PIN[@]}" "$BIN/bench_block" "$conf_block" "$work/fs-block"
+
+# ---------------------------------------------------------------- durable writes
+say "durable 4 KiB writes"
+new_conf conf_write "$work/write" sb-write
+for t in 1 8; do
+  sync
+  run_phase "write-fs-t$t" "$BIN/bench_write" fs "$work/fs-write" "$t" "$WRITE_SECONDS"
+  sync
+  run_phase "write-tier-t$t" "$BIN/bench_write" tier "$conf_write" "$t" "$WRITE_SECONDS"
+done
+
+# ---------------------------------------------------------------- index scale
+say "index scale: 10000 vs $SCALE_N objects"
+new_conf conf_s1 "$work/scale-small" sb-s1
+new_conf conf_s2 "$work/scale-large" sb-s2
+run_phase scale-build-small "$BIN/bench_scale" build "$conf_s1" 10000 16
+run_phase scale-build-large "$BIN/bench_scale" build "$conf_s2" "$SCALE_N" 16
+sync
+run_phase scale-read-small "${PIN[@]}" "$BIN/bench_scale" read "$conf_s1" 10000 small
+run_phase scale-read-large "${PIN[@]}" "$BIN/bench_scale" read "$conf_s2" "$SCALE_N" large
+
+# ---------------------------------------------------------------- upload
+# The seaftier side (tests/bench/upload/, the daemon's engineers') writes the
+# objects dirty into a tier and the same bytes as files, then times
+# `seaftier-admin flush`.
+say "upload: $UP_SMALL x 4 KiB and $UP_LARGE x 4 MiB, seaftier-admin flush vs aws s3 cp --recursive"
+new_conf conf_up "$work/upload" sb-up
+run_phase upload-prepare "$BIN/upload/bench_upload" prepare "$conf_up" "$work/upload-src" "$UP_SMALL" "$UP_LARGE"
+aws_bucket=sb-aws-$$-$RANDOM
+aws --endpoint-url "$RGW_ENDPOINT" s3 mb "s3://$aws_bucket" >"$work/logs/aws-mb.log" 2>&1 || {
+  say "bench: aws s3 mb failed:"; cat "$work/logs/aws-mb.log" >&2; exit 1; }
+buckets+=("$aws_bucket")
+
+aws_upload() {   # KIND COUNT BYTES_EACH
+  local kind=$1 n=$2 each=$3 t0 t1 listed secs
+  sync
+  say "  aws-$kind ..."
+  t0=$(date +%s%N)
+  aws --endpoint-url "$RGW_ENDPOINT" s3 cp --recursive --only-show-errors \
+    "$work/upload-src/$kind" "s3://$aws_bucket/$kind/" >"$work/logs/aws-$kind.log" 2>&1 || {
+    say "bench: aws s3 cp failed:"; tail -n 20 "$work/logs/aws-$kind.log" >&2; exit 1; }
+  t1=$(date +%s%N)
+  listed=$(aws --endpoint-url "$RGW_ENDPOINT" s3 ls --recursive "s3://$aws_bucket/$kind/" | wc -l)
+  [ "$listed" = "$n" ] || { say "bench: awscli uploaded $listed of $n $kind objects"; exit 1; }
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", (b - a) / 1e9 }')
+  awk -v s="$secs" -v n="$n" -v e="$each" -v k="$kind" 'BEGIN {
+    printf "upload.aws.%s.objps %.6g obj/s\n", k, n / s
+    printf "upload.aws.%s.MBps %.6g MB/s\n", k, n * e / s / 1e6
+    printf "upload.aws.%s.seconds %.6g s\n", k, s }' >>"$results"
+  say "    (${secs%.*} s)"
+}
+sync
+run_phase upload-tier-small "$BIN/upload/bench_upload" flush "$conf_up" small
+aws_upload small "$UP_SMALL" 4096
+sync
+run_phase upload-tier-large "$BIN/upload/bench_upload" flush "$conf_up" large
+aws_upload large "$UP_LARGE" 4194304
+
+# ---------------------------------------------------------------- the report
+misses=0 checks=0
+rows=$work/rows.txt
+: >"$rows"
+# check WHAT MEASURED PEER OP TARGET: ratio = measured / peer, compared with OP.
+check() {
+  local what=$1 a=$2 b=$3 op=$4 target=$5 line
+  line=$(awk -v w="$what" -v a="$a" -v b="$b" -v op="$op" -v t="$target" 'BEGIN {
+    if (a == "nan" || b == "nan" || b + 0 == 0) { printf "%-52s %10s %6s %-6s MISS\n", w, "n/a", op, t; exit }
+    r = a / b; ok = (op == "<=") ? (r <= t) : (r >= t)
+    printf "%-52s %10.3g %6s %-6s %s\n", w, r, op, t, ok ? "PASS" : "MISS" }')
+  echo "$line" >>"$rows"
+  checks=$((checks + 1))
+  case $line in *MISS) misses=$((misses + 1)) ;; esac
+}
+
+# check_abs WHAT VALUE OP TARGET: an absolute figure, not a ratio.
+check_abs() {
+  local line
+  line=$(awk -v w="$1" -v a="$2" -v op="$3" -v t="$4" 'BEGIN {
+    if (a == "nan") { printf "%-52s %10s %6s %-6s MISS\n", w, "n/a", op, t; exit }
+    ok = (op == "<=") ? (a + 0 <= t + 0) : (a + 0 >= t + 0)
+    printf "%-52s %10.3g %6s %-6s %s\n", w, a, op, t, ok ? "PASS" : "MISS" }')
+  echo "$line" >>"$rows"
+  checks=$((checks + 1))
+  case $line in *MISS) misses=$((misses + 1)) ;; esac
+}
+
+for sz in 1k 4k; do
+  check "RAM-tier hit $sz p50 / memcached p50" "$(val small.tier_ram.$sz.p50_us)" \
+    "$(val small.memcached.$sz.p50_us)" "<=" 0.05
+done
+for sz in 1k 4k; do
+  check "disk-tier hit $sz p50 (RAM tier off) / memcached p50" "$(val small.tier_disk.$sz.p50_us)" \
+    "$(val small.memcached.$sz.p50_us)" "<=" 0.3
+done
+for sz in 1m 8m; do
+  check "block $sz incompressible: tier / fs layout MB/s" "$(val block.tier.$sz.rand.p50_MBps)" \
+    "$(val block.fs.$sz.rand.p50_MBps)" ">=" 0.5
+  check "block $sz compressible: tier / fs layout MB/s" "$(val block.tier.$sz.text.p50_MBps)" \
+    "$(val block.fs.$sz.text.p50_MBps)" ">=" 0.2
+  for k in rand text; do
+    check "block $sz $k: tier / S3 GET MB/s" "$(val block.tier.$sz.$k.p50_MBps)" \
+      "$(val block.s3.$sz.$k.p50_MBps)" ">=" 10
+  done
+done
+check "durable 4 KiB writes, 8 threads: tier / fs layout" "$(val write.tier.t8.objps)" \
+  "$(val write.fs.t8.objps)" ">=" 10
+check "durable 4 KiB writes, 1 thread: tier / fs layout" "$(val write.tier.t1.objps)" \
+  "$(val write.fs.t1.objps)" ">=" 2
+check "index scale: hit p99 at $SCALE_N / at 10000 objects" "$(val scale.large.p99_us)" \
+  "$(val scale.small.p99_us)" "<=" 2
+# RSS: with the RAM tier off, growing the index 100-fold may cost SQLite's
+# bounded page caches, not memory per object: at most 16 MiB more.
+check_abs "index scale: RSS growth 10000 -> $SCALE_N objects, MiB" \
+  "$(awk -v a="$(val scale.large.rss_bytes)" -v b="$(val scale.small.rss_bytes)" \
+     'BEGIN { if (a == "nan" || b == "nan") print "nan"; else printf "%.3f", (a - b) / 1048576 }')" "<=" 16
+check "upload 4 KiB: tier / awscli objects/s" "$(val upload.tier.small.objps)" \
+  "$(val upload.aws.small.objps)" ">=" 2
+check "upload 4 MiB: tier / awscli MB/s" "$(val upload.tier.large.MBps)" \
+  "$(val upload.aws.large.MBps)" ">=" 1
+
+fig() {  # LABEL KEY-PREFIX
+  printf '  %-34s %10s %10s\n' "$1" "$(val "$2.p50_us")" "$(val "$2.p99_us")"
+}
+{
+  echo "==================== seaftier make bench ===================="
+  cat "$work/header.txt"
+  echo "pinned phases: client and peer on vCPU $CPU (taskset)"
+  echo
+  echo "Hit reads, small objects, single thread (microseconds)"
+  printf '  %-34s %10s %10s\n' "store" "p50" "p99"
+  for sz in 1k 4k; do
+    fig "memcached $sz (libmemcached, TCP)" small.memcached.$sz
+    fig "redis $sz (hiredis, TCP)" small.redis_tcp.$sz
+    fig "redis $sz (hiredis, unix socket)" small.redis_unix.$sz
+    [ "$(val small.memcached_split.$sz.p50_us)" = nan ] ||
+      fig "memcached $sz, peer on vCPU $OTHER_CPU" small.memcached_split.$sz
+    fig "fs layout $sz (open/read/close)" small.fs.$sz
+    fig "seaftier RAM-tier hit $sz" small.tier_ram.$sz
+    fig "seaftier disk-tier hit $sz" small.tier_disk.$sz
+  done
+  echo
+  echo "Hit reads, blocks (MB/s at the median read; p99 read time in ms)"
+  printf '  %-34s %10s %10s %10s\n' "block" "fs layout" "seaftier" "S3 GET"
+  for sz in 1m 8m; do
+    for k in rand text; do
+      printf '  %-34s %10.0f %10.0f %10.0f\n' "$sz $k MB/s" "$(val block.fs.$sz.$k.p50_MBps)" \
+        "$(val block.tier.$sz.$k.p50_MBps)" "$(val block.s3.$sz.$k.p50_MBps)"
+      printf '  %-34s %10.2f %10.2f %10.2f\n' "$sz $k p99 ms" "$(val block.fs.$sz.$k.p99_ms)" \
+        "$(val block.tier.$sz.$k.p99_ms)" "$(val block.s3.$sz.$k.p99_ms)"
+    done
+  done
+  echo
+  echo "Durable 4 KiB writes (objects/s; per-write p50/p99 in microseconds)"
+  printf '  %-34s %10s %10s %10s\n' "writer" "obj/s" "p50" "p99"
+  for t in 1 8; do
+    for s in fs tier; do
+      printf '  %-34s %10.0f %10.0f %10.0f\n' "$s, $t thread(s)" "$(val write.$s.t$t.objps)" \
+        "$(val write.$s.t$t.p50_us)" "$(val write.$s.t$t.p99_us)"
+    done
+  done
+  echo
+  echo "Index scale (disk-tier hits, RAM tier off; microseconds, bytes)"
+  printf '  %-34s %10s %10s %10s %12s\n' "objects indexed" "p50" "p99" "RSS MiB" "index B/obj"
+  for s in small large; do
+    n=10000; [ $s = large ] && n=$SCALE_N
+    awk -v l="$n" -v a="$(val scale.$s.p50_us)" -v b="$(val scale.$s.p99_us)" \
+      -v r="$(val scale.$s.rss_bytes)" -v i="$(val scale.$s.index_bytes_per_obj)" \
+      'BEGIN { printf "  %-34s %10s %10s %10.1f %12.0f\n", l, a, b, r / 1048576, i }'
+  done
+  echo
+  echo "Upload to the test S3 server, process start to exit (seaftier: seaftier-admin flush"
+  echo "--no-daemon, the uploader seaftierd runs, 16 PUTs in flight; awscli: aws s3 cp"
+  echo "--recursive, max_concurrent_requests 16)"
+  printf '  %-34s %10s %10s %10s\n' "uploader" "obj/s" "MB/s" "seconds"
+  for k in small large; do
+    for s in tier aws; do
+      printf '  %-34s %10.1f %10.1f %10.1f\n' "$s, $([ $k = small ] && echo "$UP_SMALL x 4 KiB" || echo "$UP_LARGE x 4 MiB")" \
+        "$(val upload.$s.$k.objps)" "$(val upload.$s.$k.MBps)" "$(val upload.$s.$k.seconds)"
+    done
+  done
+  echo
+  echo "Targets (ratio = seaftier / peer, measured in this run)"
+  printf '%-52s %10s %6s %-6s %s\n' "target" "ratio" "" "goal" "result"
+  cat "$rows"
+  echo
+  echo "$((checks - misses)) of $checks targets met; total time $(( $(date +%s) - started )) s"
+} | tee "$B/tests/bench/bench-output.txt"
+
+[ "${BENCH_STRICT:-0}" = 1 ] && [ "$misses" -gt 0 ] && exit 1
+exit 0
