@@ -29,8 +29,21 @@
  *    uploads it; in [tier] mode = write_through they PUT to S3 first.
  *  - reads are served from the tier, else fetched from S3 (concurrent misses
  *    of one object share one GET) and kept as a clean copy.
+ *  - when dirty data fills the tier, a write waits (up to 5 s, waking
+ *    seaftierd and evicting clean objects), then uploads the object itself
+ *    before acknowledging it (logged, rate-limited); it fails only when S3
+ *    refuses too. Acknowledged writes are never dropped.
+ *  - exists() answers from the index, else with a HEAD; when S3 cannot
+ *    answer it says "absent" (logged as an error): Seafile then sends and
+ *    writes the data again, which is harmless, while a wrong "present"
+ *    would let it skip data that is missing.
  *  - delete/remove_block remove the local copy at once and leave a pending
  *    remote delete for seaftierd; a deleted object is never re-fetched.
+ *    remove_store deletes in S3 itself (DeleteObjects, 1000 keys a request)
+ *    and calls the progress callback as objects go.
+ *  - foreach lists the union of S3 (ListObjectsV2 on "<repo_id>/") and the
+ *    tier's live rows, each id once, without deleted ones; it fails (-1)
+ *    rather than return a partial list when S3 cannot be listed.
  *
  * All backends of one process that use the same tier directory share one
  * tier and one set of S3 clients (reference counted).
