@@ -579,9 +579,7 @@ check_corruption(const char *top)
             flip_byte(file, (long)st.st_size / 2);
             g_free(file);
         } else if (strcmp(v[i].how, "inline byte") == 0) {
-            sql = g_strdup_printf("UPDATE blobs SET data = substr(data, 1, length(data) / 2) || "
-                                  "x'00' || substr(data, length(data) / 2 + 2) WHERE id = "
-                                  "(SELECT id FROM objects WHERE obj_id = '%s')", v[i].id);
+            TT_CHECK_MSG(tt_sql_flip_blob_byte(db, v[i].id), "%s has no inline blob", v[i].id);
         } else if (strcmp(v[i].how, "row checksum") == 0) {
             sql = g_strdup_printf("UPDATE objects SET checksum = (checksum + 1) %% 4294967296 "
                                   "WHERE obj_id = '%s'", v[i].id);

@@ -431,6 +431,41 @@ tt_sql_exec(const char *db_path, const char *sql)
     sqlite3_close(db);
 }
 
+gboolean
+tt_sql_flip_blob_byte(const char *db_path, const char *obj_id)
+{
+    sqlite3 *db = open_db(db_path);
+    sqlite3_stmt *st = NULL;
+    TT_CHECK(sqlite3_prepare_v2(db, "SELECT b.id, b.data FROM blobs b JOIN objects o ON o.id = b.id "
+                                    "WHERE o.obj_id = ?1", -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, obj_id, -1, SQLITE_STATIC);
+    gboolean found = sqlite3_step(st) == SQLITE_ROW;
+    gint64 id = 0;
+    GBytes *copy = NULL;
+    if (found) {
+        id = sqlite3_column_int64(st, 0);
+        copy = g_bytes_new(sqlite3_column_blob(st, 1), (gsize)sqlite3_column_bytes(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (found && g_bytes_get_size(copy) > 0) {
+        gsize len = 0;
+        guint8 *data = g_bytes_unref_to_data(copy, &len);
+        data[len / 2] ^= 0x5a;
+        TT_CHECK(sqlite3_prepare_v2(db, "UPDATE blobs SET data = ?1 WHERE id = ?2", -1, &st, NULL) ==
+                 SQLITE_OK);
+        sqlite3_bind_blob(st, 1, data, (int)len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+        TT_CHECK_MSG(sqlite3_step(st) == SQLITE_DONE, "%s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        g_free(data);
+    } else if (copy) {
+        g_bytes_unref(copy);
+        found = FALSE;
+    }
+    sqlite3_close(db);
+    return found;
+}
+
 gint64
 tt_dirty_count(const char *tier_dir)
 {

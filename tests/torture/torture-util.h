@@ -100,6 +100,10 @@ gint64 tt_sql_int(const char *db_path, const char *sql);
 /* Runs one statement on the index (for tests that damage it). */
 void tt_sql_exec(const char *db_path, const char *sql);
 
+/* Flips one byte in the middle of the inline blob of `obj_id` (for tests
+ * that damage the index). FALSE when the object has no inline blob. */
+gboolean tt_sql_flip_blob_byte(const char *db_path, const char *obj_id);
+
 /* Dirty objects left in the tier (index query). */
 gint64 tt_dirty_count(const char *tier_dir);
 /* Waits until no dirty (and, with deletes, no deleted) row is left. */
