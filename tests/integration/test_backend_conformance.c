@@ -29,7 +29,7 @@ typedef struct {
     BeEnv *env;
 } Group;
 
-static Group plain = { "bcp", { TRUE, FALSE, FALSE, FALSE }, NULL };
+static Group plain = { "bcp", { FALSE, FALSE, FALSE, FALSE }, NULL };
 static Group secure = { "bcs", { TRUE, TRUE, TRUE, TRUE }, NULL };
 
 static Group *current;
@@ -1010,7 +1010,7 @@ main(void)
     };
     int failed = 0;
     current = &plain;
-    failed += cmocka_run_group_tests_name("backend conformance (V4, http, virtual-host)", tests,
+    failed += cmocka_run_group_tests_name("backend conformance (V2, http, virtual-host)", tests,
                                           group_setup, group_teardown);
     current = &secure;
     failed += cmocka_run_group_tests_name("backend conformance (V4, https, path-style, SSE-C)",
