@@ -32,21 +32,30 @@ seaftier_state_from_name(const char *name, SeaftierState *state)
     return FALSE;
 }
 
+/* Character classes for the id checks (they run on every read, RAM hits
+ * included): 1 lowercase hex, 2 uppercase hex. NUL is 0, so a short string
+ * stops the loops. */
+static const guint8 hex_class[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
+};
+
 gboolean
 seaftier_valid_repo_id(const char *repo_id)
 {
     if (!repo_id)
         return FALSE;
+    const unsigned char *p = (const unsigned char *)repo_id;
     for (int i = 0; i < 36; i++) {
-        char c = repo_id[i];
         if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
+            if (p[i] != '-')
                 return FALSE;
-        } else if (!g_ascii_isxdigit(c)) {
-            return FALSE;   /* also stops at the terminating NUL */
+        } else if (!hex_class[p[i]]) {
+            return FALSE;
         }
     }
-    return repo_id[36] == '\0';
+    return p[36] == '\0';
 }
 
 gboolean
@@ -54,12 +63,11 @@ seaftier_valid_obj_id(const char *obj_id)
 {
     if (!obj_id)
         return FALSE;
-    for (int i = 0; i < 40; i++) {
-        char c = obj_id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+    const unsigned char *p = (const unsigned char *)obj_id;
+    for (int i = 0; i < 40; i++)
+        if (hex_class[p[i]] != 1)
             return FALSE;
-    }
-    return obj_id[40] == '\0';
+    return p[40] == '\0';
 }
 
 /* Messages quote at most a bounded, escaped prefix of a bad id: it may be
