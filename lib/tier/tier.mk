@@ -15,6 +15,7 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/evict.c \
 	lib/tier/verify.c \
 	lib/tier/nudge.c
+EXTRA_DIST += lib/tier/README.md
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_tier_parts tests/unit/test_tier
