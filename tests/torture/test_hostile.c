@@ -656,12 +656,14 @@ main(void)
     check_bad_ids(top);
     check_hostile_xml(top);
     check_corruption(top);
+    int rc = 0;
     if (violations->len) {
         g_printerr("%u contract violations (see above)\n", violations->len);
-        return 1;
+        rc = 1;
     }
     if (!g_getenv("SEAFTIER_TORTURE_KEEP"))
         s3test_rm_rf(top);
     g_free(top);
-    return 0;
+    g_ptr_array_free(violations, TRUE);
+    return rc;
 }

@@ -1,8 +1,14 @@
 # build fragment for tests/torture (issue 5), included by Makefile.am.
 #
-# Torture tests: crash loops, S3 faults through a fault-injecting proxy,
-# disk full, hostile input, secrets, load. Each prints its figures; each is
-# bounded in time (SEAFTIER_TORTURE_SCALE shrinks them, e.g. under ASan).
+# Torture tests (issue 5): crash loop, S3 faults through a fault-injecting
+# proxy (faultproxy.py), disk full on a tmpfs (needs root), hostile input,
+# secrets under debug logging, load. Each prints its figures and is bounded
+# in time. Environment:
+#   SEAFTIER_TORTURE_SCALE   multiplies durations/counts (default 1, 0.5 under ASan)
+#   SEAFTIER_TORTURE_CYCLES  crash-loop cycles (default 50)
+#   SEAFTIER_FAULT_RATE      share of requests the proxy breaks (default 0.2)
+#   SEAFTIER_TORTURE_KEEP    keep the scratch directories
+#   SEAFTIER_TORTURE_VERBOSE show every seaftier-admin output (secrets test)
 EXTRA_DIST += tests/torture/faultproxy.py
 
 TORTURE_UTIL_SOURCES = tests/torture/torture-util.c tests/torture/torture-util.h \
