@@ -4,10 +4,9 @@
  *
  * Why CRC32C and not the lz4 frame's XXH32: in hardware it runs at or above
  * memory speed, while the lz4 content checksum was measured at 1–1.7 GB/s
- * here. Chosen at run time: carry-less multiply folding (AVX-512
- * VPCLMULQDQ, else PCLMULQDQ) for buffers of 1 KiB and more, the SSE4.2
- * crc32 instruction (three interleaved streams) below that, and a
- * slicing-by-8 table without SSE4.2. All give identical results.
+ * here. Chosen at run time: AVX-512 VPCLMULQDQ carry-less folding for
+ * buffers of 1 KiB and more, the SSE4.2 crc32 instruction (three
+ * interleaved streams) otherwise, and a slicing-by-8 table without SSE4.2. All give identical results.
  */
 #ifndef SEAFTIER_TIER_CRC32C_H
 #define SEAFTIER_TIER_CRC32C_H
@@ -27,7 +26,6 @@ gboolean seaftier_crc32c_hw_available(void);
 typedef enum {
     SEAFTIER_CRC32C_TABLE,      /* slicing-by-8 */
     SEAFTIER_CRC32C_SSE42,      /* crc32 instruction, three streams */
-    SEAFTIER_CRC32C_PCLMUL,     /* 128-bit carry-less folding (+ SSE4.2) */
     SEAFTIER_CRC32C_VPCLMUL,    /* AVX-512 carry-less folding (+ SSE4.2) */
 } SeaftierCrc32cImpl;
 /* Computes with one implementation; FALSE when this CPU lacks it. */
