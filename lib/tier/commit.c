@@ -274,6 +274,7 @@ run_batch(SeaftierTier *tier, GPtrArray *batch)
         g_error_free(err);
         return;
     }
+    conn->defer_checkpoint = TRUE;     /* done by the leader, see commit_entry */
     Usage u;
     gint64 now = seaftier_tier_now();
     gboolean ok = seaftier_tier_begin(conn, full, &err) && read_usage(conn, &u, &err);
@@ -291,6 +292,10 @@ run_batch(SeaftierTier *tier, GPtrArray *batch)
     } else {
         TIER_STORE(&tier->used_cached, (gint64)(u.dirty + u.clean));
     }
+    conn->defer_checkpoint = FALSE;
+    /* A WAL far past its threshold is checkpointed before the batch is
+     * released, while no other batch of this process can commit. */
+    seaftier_tier_checkpoint_maybe(tier, conn, TRUE);
     seaftier_tier_conn_put(tier, conn);
 }
 
@@ -327,6 +332,11 @@ seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **
         g_ptr_array_free(batch, TRUE);
         q->leader_active = FALSE;
         g_cond_broadcast(&q->done);
+        /* The routine checkpoint: after the batch is released, paid by
+         * this caller alone while the next batch commits. */
+        g_mutex_unlock(&q->lock);
+        seaftier_tier_checkpoint_maybe(tier, NULL, FALSE);
+        g_mutex_lock(&q->lock);
     }
     g_mutex_unlock(&q->lock);
     if (entry->error) {

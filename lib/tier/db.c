@@ -111,6 +111,7 @@ conn_open(SeaftierTier *tier, GError **error)
 {
     TierConn *conn = g_new0(TierConn, 1);
     conn->sync_full = -1;
+    conn->tier = tier;
     int rc = sqlite3_open_v2(tier->db_path, &conn->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -260,6 +261,8 @@ seaftier_tier_commit(TierConn *conn, GError **error)
         seaftier_tier_rollback(conn);
         return FALSE;
     }
+    if (!conn->defer_checkpoint)
+        seaftier_tier_checkpoint_maybe(conn->tier, conn, FALSE);
     return TRUE;
 }
 

@@ -46,9 +46,11 @@
 #define POOL_MAX_IDLE 16
 
 typedef struct TierConn {
+    struct SeaftierTier *tier;
     sqlite3 *db;
     GHashTable *stmts;      /* SQL literal (by address) -> sqlite3_stmt*, prepared once */
     int sync_full;          /* current PRAGMA synchronous: 1 FULL, 0 NORMAL, -1 unknown */
+    gboolean defer_checkpoint;  /* a group-commit leader checkpoints later itself */
 } TierConn;
 
 typedef struct TierCommitQueue {
@@ -101,12 +103,9 @@ struct SeaftierTier {
     gboolean atime_requested;    /* under evict_lock */
     gboolean closing;            /* under evict_lock */
 
-    /* The WAL checkpointer (checkpoint.c), same pattern. */
-    GMutex ckpt_lock;
-    GCond ckpt_cond;
-    GThread *ckpt_thread;
-    gboolean ckpt_requested, ckpt_stop;
-    gint64 ckpt_pages;           /* WAL size at the last wake-up, atomic */
+    /* WAL checkpoints (checkpoint.c) */
+    gint64 wal_pages;            /* WAL size after this process's last commit, atomic */
+    gint64 ckpt_pages;           /* WAL size at the last checkpoint started, atomic */
 
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
@@ -234,7 +233,10 @@ guint64 seaftier_tier_epoch(SeaftierTier *tier);
 
 /* checkpoint.c */
 void seaftier_tier_checkpoint_attach(SeaftierTier *tier, sqlite3 *db);
-void seaftier_tier_checkpoint_stop(SeaftierTier *tier);
+/* After a commit: checkpoints the WAL when it has grown by another 1000
+ * pages (or only when it is past 4000 pages if `urgent_only`). `conn` (no
+ * open transaction) or a pooled connection is used. */
+void seaftier_tier_checkpoint_maybe(SeaftierTier *tier, TierConn *conn, gboolean urgent_only);
 
 /* evict.c */
 /* Wakes the background evictor when the tier is above its high watermark

@@ -108,8 +108,6 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     g_mutex_init(&tier->atime_lock);
     g_mutex_init(&tier->evict_lock);
     g_cond_init(&tier->evict_cond);
-    g_mutex_init(&tier->ckpt_lock);
-    g_cond_init(&tier->ckpt_cond);
     tier->atime_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     tier->atime_last_flush = g_get_monotonic_time();
     seaftier_tier_commit_init(tier);
@@ -132,7 +130,6 @@ seaftier_tier_close(SeaftierTier *tier)
     if (!tier)
         return;
     seaftier_tier_background_stop(tier);
-    seaftier_tier_checkpoint_stop(tier);
     if (tier->pool && tier->epoch)
         seaftier_tier_atime_flush(tier);
     seaftier_tier_pool_free(tier);
@@ -147,8 +144,6 @@ seaftier_tier_close(SeaftierTier *tier)
     g_mutex_clear(&tier->pool_lock);
     g_mutex_clear(&tier->evict_lock);
     g_cond_clear(&tier->evict_cond);
-    g_mutex_clear(&tier->ckpt_lock);
-    g_cond_clear(&tier->ckpt_cond);
     g_free(tier->dir);
     g_free(tier->db_path);
     g_free(tier->objects_dir);

@@ -1204,6 +1204,150 @@ test_free_space_floor(void **state)
     store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3, SEAFTIER_STATE_DIRTY, TRUE);
 }
 
+/* Object i's bytes: its length and content follow from i alone, so any
+ * process can check any object. */
+static unsigned char *
+object_bytes(int i, gsize *len)
+{
+    *len = i % 5 == 0 ? 70000 + (gsize)i : 100 + (gsize)(i % 3000);
+    unsigned char *p = g_malloc(*len);
+    for (gsize k = 0; k < *len; k++)
+        p[k] = (unsigned char)(i * 31 + k * 7 + (k >> 9));
+    return p;
+}
+
+static void
+random_ops(Fx *fx, guint32 seed, double seconds)
+{
+    GError *err = NULL;
+    SeaftierTier *t = seaftier_tier_open(&fx->cfg, fx->dir, &err);
+    if (!t)
+        _exit(2);
+    GRand *r = g_rand_new_with_seed(seed);
+    gint64 end = g_get_monotonic_time() + (gint64)(seconds * G_USEC_PER_SEC);
+    while (g_get_monotonic_time() < end) {
+        int i = g_rand_int_range(r, 0, 200), op = g_rand_int_range(r, 0, 100);
+        char id[41];
+        make_id(90000 + i, id);
+        gsize len;
+        unsigned char *data = object_bytes(i, &len);
+        SeaftierObjType type = SEAFTIER_TYPE_BLOCKS;
+        if (op < 40) {
+            if (!seaftier_tier_store(t, type, REPO, id, data, len,
+                                     op < 25 ? SEAFTIER_STATE_DIRTY : SEAFTIER_STATE_CLEAN,
+                                     op % 2 == 0, &err)) {
+                if (!g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL))
+                    _exit(3);
+                g_clear_error(&err);
+            }
+        } else if (op < 70) {
+            void *got = NULL;
+            gsize got_len = 0;
+            if (seaftier_tier_read(t, type, REPO, id, &got, &got_len, &err)) {
+                if (got_len != len || memcmp(got, data, len) != 0)
+                    _exit(4);   /* wrong bytes served */
+                g_free(got);
+            } else {
+                if (!g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND) &&
+                    !g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED))
+                    _exit(5);   /* never CORRUPT without a crash */
+                g_clear_error(&err);
+            }
+        } else if (op < 80) {
+            if (!seaftier_tier_delete(t, type, REPO, id, &err))
+                _exit(6);
+        } else if (op < 85) {
+            if (!seaftier_tier_evict_one(t, type, REPO, id, &err))
+                g_clear_error(&err);
+        } else if (op < 95) {
+            GPtrArray *b = seaftier_tier_dirty_batch(t, -1, NULL, 5, G_MAXINT64, &err);
+            for (guint k = 0; b && k < b->len; k++)
+                if (!seaftier_tier_mark_clean(t, b->pdata[k], &err))
+                    _exit(7);
+            if (b)
+                g_ptr_array_free(b, TRUE);
+            b = seaftier_tier_deleted_batch(t, -1, 3, &err);
+            for (guint k = 0; b && k < b->len; k++)
+                if (!seaftier_tier_forget_deleted(t, b->pdata[k], &err))
+                    _exit(8);
+            if (b)
+                g_ptr_array_free(b, TRUE);
+        } else {
+            if (!seaftier_tier_evict(t, NULL, NULL, &err))
+                _exit(9);
+        }
+        g_free(data);
+    }
+    g_rand_free(r);
+    seaftier_tier_close(t);
+}
+
+static void
+test_processes_consistent(void **state)
+{
+    Fx *fx = *state;
+    seaftier_tier_close(fx->tier);
+    fx->cfg.tier.max_size = 2 * MIB;      /* eviction and FULL both happen */
+    fx->tier = open_tier(fx);
+    pid_t pids[3];
+    for (int p = 0; p < 3; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            random_ops(fx, 1000 + (guint32)p, 2.0);
+            _exit(0);
+        }
+    }
+    random_ops(fx, 7, 2.0);                 /* and this process, through its own handle */
+    for (int p = 0; p < 3; p++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    /* The usage counters match the rows exactly. */
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM (SELECT type, state, COUNT(*) n,"
+                                 " SUM(size) b, SUM(stored_size) sb FROM objects GROUP BY type, state) a"
+                                 " JOIN usage u USING (type, state)"
+                                 " WHERE u.objects != a.n OR u.bytes != a.b OR u.stored_bytes != a.sb"), 0);
+    assert_int_equal(sql_int(fx, "SELECT COALESCE(SUM(objects), 0) FROM usage"),
+                     sql_int(fx, "SELECT COUNT(*) FROM objects"));
+    /* Inline rows have their blob, nothing else has one. */
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM objects o LEFT JOIN blobs b ON b.id = o.id"
+                                 " WHERE o.state != 2 AND o.location = 0 AND b.id IS NULL"), 0);
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM blobs b LEFT JOIN objects o ON o.id = b.id"
+                                 " WHERE o.id IS NULL OR o.state = 2 OR o.location != 0"), 0);
+    /* Exactly one file per file-backed row, none left over. */
+    char *objects = g_build_filename(fx->dir, "objects", NULL);
+    assert_int_equal(count_files(objects),
+                     sql_int(fx, "SELECT COUNT(*) FROM objects WHERE state != 2 AND location = 1"));
+    g_free(objects);
+    char *tmp = g_build_filename(fx->dir, "tmp", NULL);
+    assert_int_equal(count_files(tmp), 0);
+    g_free(tmp);
+    /* Every object still here reads back right, and verify finds nothing. */
+    guint64 checked = 0, problems = 0;
+    GError *err = NULL;
+    assert_true(seaftier_tier_verify(fx->tier, NULL, NULL, &checked, &problems, &err));
+    assert_int_equal(problems, 0);
+    for (int i = 0; i < 200; i++) {
+        char id[41];
+        make_id(90000 + i, id);
+        SeaftierTierEntry e;
+        if (!lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &e) ||
+            e.state == SEAFTIER_STATE_DELETED)
+            continue;
+        gsize len;
+        unsigned char *data = object_bytes(i, &len);
+        read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
+        g_free(data);
+    }
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_true(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY] +
+                st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_CLEAN] > 0);
+}
+
 static void
 test_invalid_ids(void **state)
 {
@@ -1383,6 +1527,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_same_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_space_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_processes_consistent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nudge, setup, teardown),
