@@ -67,6 +67,10 @@ for t in build-ci/tests/unit/test_*; do
   fi
 done
 
+# A fresh S3 server for the second build: the first one's objects stay in
+# the memstore OSD's RAM otherwise.
+[ "$rgw_was_up" = 1 ] || "$top/tests/s3server/ensure-rgw.sh" --stop
+
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   build_and_check build-asan "asan+ubsan" --enable-sanitizers CC=gcc
 

@@ -29,6 +29,18 @@ exec 9>"$LOCK"
 flock 9
 was_up=0
 [ -s "$DIR/env" ] && [ -e "$DIR/.rgw-up" ] && was_up=1
+# A memstore OSD keeps every object in RAM and stops taking writes when its
+# device is full (and radosgw-admin then hangs): a full or unresponsive
+# cluster is rebuilt from scratch rather than reused.
+if [ "$was_up" = 1 ]; then
+  health=$(timeout 15 ceph -c "$DIR/ceph.conf" --connect-timeout 10 health 2>/dev/null) || health="unresponsive"
+  case $health in
+    *full*|unresponsive)
+      echo "ensure-rgw: the S3 server in $DIR is $(tr '\n' ' ' <<<"$health")- rebuilding it" >&2
+      "$here/rgw-down.sh" -d "$DIR" -q -r 9>&- || true
+      was_up=0 ;;
+  esac
+fi
 # Virtual-host buckets are <bucket>.s3.localhost: curl resolves any *.localhost
 # name to loopback, and a certificate wildcard needs two labels after the
 # "*" (OpenSSL refuses *.localhost).
