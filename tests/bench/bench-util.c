@@ -258,18 +258,20 @@ bench_fs_read(const char *root, const char *repo, const char *id, void **data, g
 }
 
 void
-bench_rss(guint64 *rss, guint64 *hwm)
+bench_rss(BenchRss *out)
 {
     char *text = NULL;
-    *rss = *hwm = 0;
+    memset(out, 0, sizeof *out);
     if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
         bench_die("cannot read /proc/self/status");
     for (char *l = text; l && *l;) {
         char *nl = strchr(l, '\n');
         if (g_str_has_prefix(l, "VmRSS:"))
-            *rss = g_ascii_strtoull(l + 6, NULL, 10) * 1024;
-        else if (g_str_has_prefix(l, "VmHWM:"))
-            *hwm = g_ascii_strtoull(l + 6, NULL, 10) * 1024;
+            out->rss = g_ascii_strtoull(l + 6, NULL, 10) * 1024;
+        else if (g_str_has_prefix(l, "RssAnon:"))
+            out->anon = g_ascii_strtoull(l + 8, NULL, 10) * 1024;
+        else if (g_str_has_prefix(l, "RssFile:"))
+            out->file = g_ascii_strtoull(l + 8, NULL, 10) * 1024;
         l = nl ? nl + 1 : NULL;
     }
     g_free(text);

@@ -83,8 +83,12 @@ gboolean bench_fs_read(const char *root, const char *repo, const char *id, void 
 
 /* ---- process ---- */
 
-/* VmRSS and VmHWM of this process in bytes. */
-void bench_rss(guint64 *rss, guint64 *hwm);
+/* Resident memory of this process in bytes: VmRSS, and its anonymous
+ * (heap, stacks) and file-backed (memory-mapped files) parts. */
+typedef struct {
+    guint64 rss, anon, file;
+} BenchRss;
+void bench_rss(BenchRss *out);
 /* sync(2), then a short pause so that writeback started by it settles. */
 void bench_sync(void);
 /* Total size in bytes of the regular files under `dir` whose name starts
