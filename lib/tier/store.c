@@ -186,8 +186,12 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
     gboolean ok = TRUE;
     if (e.location == LOC_FILE) {
         path = seaftier_tier_file_path(tier, type, repo_id, obj_id, e.generation);
+        /* Writing (and syncing) a file takes far longer than a leader would
+         * wait for it: not announced meanwhile. */
+        seaftier_tier_commit_abandon(tier);
         ok = seaftier_tier_file_write(tier, path, e.codec, e.checksum, e.size, e.blob,
                                       e.stored_size, durable, error);
+        seaftier_tier_commit_prepare(tier);
         dir = g_path_get_dirname(path);
         e.file_dir = dir;
     }
