@@ -284,7 +284,7 @@ main(int argc, char **argv)
                  "seaftierd did not drain %" G_GINT64_FORMAT " dirty objects (left %" G_GINT64_FORMAT
                  "): see %s", dirty_before, tt_dirty_count(tier_dir), daemon_log);
     double drain_ms = tt_now_ms() - t0;
-    int st = tt_kill_wait(daemon_pid, SIGTERM, 15);
+    int st = tt_daemon_term(daemon_pid, tier_dir);
     daemon_pid = 0;
     TT_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd SIGTERM exit status 0x%x", st);
 

@@ -256,7 +256,7 @@ round_full(const char *top, const char *name, const char *tier_lines)
     daemon_pid = tt_spawn_daemon(dir, daemon_log, NULL);
     TT_CHECK_MSG(tt_wait_drained(tier_dir, FALSE, 60), "seaftierd did not drain after space came back");
     double drain_ms = tt_now_ms() - t0;
-    int st = tt_kill_wait(daemon_pid, SIGTERM, 15);
+    int st = tt_daemon_term(daemon_pid, tier_dir);
     daemon_pid = 0;
     TT_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit status 0x%x", st);
     int local_after = 0;

@@ -228,7 +228,7 @@ main(void)
     g_free(out);
     TT_CHECK_MSG(tt_wait_drained(tier_dir, FALSE, 120), "seaftierd did not drain after the load: %"
                  G_GINT64_FORMAT " dirty", tt_dirty_count(tier_dir));
-    int st = tt_kill_wait(daemon_pid, SIGTERM, 15);
+    int st = tt_daemon_term(daemon_pid, tier_dir);
     daemon_pid = 0;
     TT_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit 0x%x", st);
 

@@ -298,7 +298,7 @@ main(void)
                  " dirty left, see %s", tt_dirty_count(cfg->tier.dir), daemon_log);
     double daemon_ms = tt_now_ms() - t0;
     clean_checks += check_clean_rows(tier, direct, "after the daemon uploaded");
-    int st = tt_kill_wait(daemon_pid, SIGTERM, 15);
+    int st = tt_daemon_term(daemon_pid, cfg->tier.dir);
     daemon_pid = 0;
     TT_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit status 0x%x", st);
 

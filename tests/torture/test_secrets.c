@@ -202,7 +202,7 @@ main(void)
         admin(dir, &runs, "--help", NULL);
         admin(dir, &runs, "inspect", "commits", "bad-repo", "bad-id", NULL);   /* usage error */
         if (with_daemon) {
-            int st = tt_kill_wait(daemon_pid, SIGTERM, 15);
+            int st = tt_daemon_term(daemon_pid, tier_dir);
             daemon_pid = 0;
             TT_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit 0x%x", st);
         }
@@ -223,7 +223,7 @@ main(void)
     be->obj[0]->delete(be->obj[0], repo, 1, ids[0]);
     daemon_pid = tt_spawn_daemon(dir, daemon_log, "--log-level", "debug", NULL);
     TT_CHECK_MSG(tt_wait_drained(tier_dir, TRUE, 60), "seaftierd did not carry the delete");
-    int st = tt_kill_wait(daemon_pid, SIGTERM, 15);
+    int st = tt_daemon_term(daemon_pid, tier_dir);
     daemon_pid = 0;
     TT_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit 0x%x", st);
     tt_backends_close(be);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -376,6 +378,48 @@ tt_kill_wait(GPid pid, int sig, int timeout_s)
         }
         g_usleep(5000);
     }
+}
+
+static gboolean
+ping_once(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path)
+        return FALSE;
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return FALSE;
+    gboolean ok = FALSE;
+    struct timeval tv = { .tv_sec = 2 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && write(fd, "ping\n", 5) == 5) {
+        char buf[64] = { 0 };
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        ok = n > 0 && g_str_has_prefix(buf, "pong");
+    }
+    close(fd);
+    return ok;
+}
+
+gboolean
+tt_daemon_ready(const char *tier_dir, int timeout_s)
+{
+    char *path = g_build_filename(tier_dir, "seaftierd.sock", NULL);
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+    gboolean ok;
+    while (!(ok = ping_once(path)) && g_get_monotonic_time() < deadline)
+        g_usleep(20000);
+    g_free(path);
+    return ok;
+}
+
+int
+tt_daemon_term(GPid pid, const char *tier_dir)
+{
+    TT_CHECK_MSG(tt_daemon_ready(tier_dir, 15), "seaftierd (pid %d) does not answer on %s/seaftierd.sock",
+                 (int)pid, tier_dir);
+    return tt_kill_wait(pid, SIGTERM, 15);
 }
 
 int

@@ -86,6 +86,14 @@ GPid tt_spawn_daemon(const char *conf_dir, const char *log_path, ...) G_GNUC_NUL
 /* Sends sig and reaps; returns the wait status. When sig is 0 only waits
  * (up to timeout_s, then SIGKILL; -1). */
 int tt_kill_wait(GPid pid, int sig, int timeout_s);
+/* TRUE when the seaftierd of `tier_dir` answers "ping" on its control
+ * socket (<tier_dir>/seaftierd.sock) within timeout_s: it is then past
+ * start-up, its signal handlers installed. */
+gboolean tt_daemon_ready(const char *tier_dir, int timeout_s);
+/* Stops a daemon the graceful way: waits until it is ready (a SIGTERM
+ * during start-up kills it with the default action), sends SIGTERM, reaps.
+ * Returns the wait status. */
+int tt_daemon_term(GPid pid, const char *tier_dir);
 /* Runs a command to completion, capturing output; returns the exit code
  * (or -1 on a signal). */
 int tt_run(char **argv, char **out, char **err);
