@@ -95,18 +95,23 @@ read_used(TierConn *conn, guint64 *clean, guint64 *dirty, GError **error)
     return TRUE;
 }
 
-/* Selects victims with `sql` (LIMIT EVICT_CHUNK; ?1 = repo_id when used) and
+/* Selects victims with `sql` (LIMIT EVICT_CHUNK; ?1 = repo_id, ?2 = type,
+ * ?3 = the last obj_id of the previous chunk, each when given) and
  * keeps them until `need` stored bytes are covered (all of them if need is
  * G_MAXUINT64). */
 static gboolean
-pick_victims(TierConn *conn, const char *sql, const char *repo_id, guint64 need, GArray *out,
-             GError **error)
+pick_victims(TierConn *conn, const char *sql, const char *repo_id, int type, const char *after,
+             guint64 need, GArray *out, GError **error)
 {
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn, sql, error);
     if (!stmt)
         return FALSE;
     if (repo_id)
         sqlite3_bind_text(stmt, 1, repo_id, -1, SQLITE_STATIC);
+    if (type >= 0)
+        sqlite3_bind_int(stmt, 2, type);
+    if (after)
+        sqlite3_bind_text(stmt, 3, after, -1, SQLITE_STATIC);
     guint64 sum = 0;
     int rc = SQLITE_DONE;
     while (sum < need && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -163,7 +168,8 @@ seaftier_tier_evict(SeaftierTier *tier, guint64 *evicted_objects, guint64 *evict
             need = MAX(need, tier->min_free_space - fs_free);
         g_array_set_size(victims, 0);
         ok = pick_victims(conn, "SELECT " VICTIM_COLS " FROM objects WHERE state = 0"
-                                " ORDER BY atime, id LIMIT 256", NULL, need, victims, error) &&
+                                " ORDER BY atime, id LIMIT 256", NULL, -1, NULL, need, victims,
+                            error) &&
              delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
         if (!ok) {
             seaftier_tier_rollback(conn);
@@ -198,31 +204,41 @@ seaftier_tier_evict_clean(SeaftierTier *tier, const char *repo_id, guint64 *evic
 {
     if (repo_id && !seaftier_tier_check_repo(repo_id, error))
         return FALSE;
+    /* Within a repo, each chunk seeks past the previous one in key order,
+     * so dirty rows are passed over once, not once per chunk; without a
+     * repo the partial LRU index holds clean rows only. */
     const char *sql = repo_id
-        ? "SELECT " VICTIM_COLS " FROM objects WHERE type IN (0, 1, 2) AND repo_id = ?1"
-          " AND state = 0 LIMIT 256"
+        ? "SELECT " VICTIM_COLS " FROM objects WHERE type = ?2 AND repo_id = ?1"
+          " AND obj_id > ?3 AND state = 0 ORDER BY obj_id LIMIT 256"
         : "SELECT " VICTIM_COLS " FROM objects WHERE state = 0 LIMIT 256";
     guint64 objects = 0;
     gboolean ok = TRUE;
     GArray *victims = g_array_new(FALSE, FALSE, sizeof(Victim));
-    do {
-        g_array_set_size(victims, 0);
-        TierConn *conn = seaftier_tier_conn_get(tier, error);
-        if (!conn) {
-            ok = FALSE;
-            break;
-        }
-        ok = seaftier_tier_begin(conn, TRUE, error) &&
-             pick_victims(conn, sql, repo_id, G_MAXUINT64, victims, error) &&
-             delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
-        if (!ok)
-            seaftier_tier_rollback(conn);
-        seaftier_tier_conn_put(tier, conn);
-        if (ok) {
-            forget_victims(tier, victims);
-            objects += victims->len;
-        }
-    } while (ok && victims->len == EVICT_CHUNK);
+    for (int type = repo_id ? 0 : -1; ok && type < (repo_id ? SEAFTIER_N_TYPES : 0); type++) {
+        char after[41] = "";
+        do {
+            g_array_set_size(victims, 0);
+            TierConn *conn = seaftier_tier_conn_get(tier, error);
+            if (!conn) {
+                ok = FALSE;
+                break;
+            }
+            ok = seaftier_tier_begin(conn, TRUE, error) &&
+                 pick_victims(conn, sql, repo_id, type, repo_id ? after : NULL, G_MAXUINT64,
+                              victims, error) &&
+                 delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
+            if (!ok)
+                seaftier_tier_rollback(conn);
+            seaftier_tier_conn_put(tier, conn);
+            if (ok) {
+                forget_victims(tier, victims);
+                objects += victims->len;
+                if (victims->len)
+                    memcpy(after, g_array_index(victims, Victim, victims->len - 1).obj_id,
+                           sizeof(after));
+            }
+        } while (ok && victims->len == EVICT_CHUNK);
+    }
     g_array_free(victims, TRUE);
     if (evicted_objects)
         *evicted_objects = objects;

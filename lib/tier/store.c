@@ -320,12 +320,15 @@ seaftier_tier_foreach(SeaftierTier *tier, SeaftierObjType type, const char *repo
     if (!seaftier_tier_check_type((int)type, error) ||
         (repo_id && !seaftier_tier_check_repo(repo_id, error)))
         return FALSE;
+    /* Each chunk seeks past the previous one: in key order (the unique
+     * index) within a repo, in rowid order otherwise. */
     const char *sql = repo_id
         ? "SELECT " TIER_ENTRY_COLS " FROM objects WHERE type = ?1 AND repo_id = ?2"
-          " AND ((1 << state) & ?3) != 0 AND id > ?4 ORDER BY id LIMIT 512"
+          " AND obj_id > ?5 AND ((1 << state) & ?3) != 0 ORDER BY obj_id LIMIT 512"
         : "SELECT " TIER_ENTRY_COLS " FROM objects WHERE type = ?1"
           " AND ((1 << state) & ?3) != 0 AND id > ?4 ORDER BY id LIMIT 512";
     gint64 last = 0;
+    char last_obj[41] = "";
     GArray *chunk = g_array_new(FALSE, FALSE, sizeof(SeaftierTierEntry));
     gboolean ok = TRUE, more = TRUE;
     /* Chunks of rows, with no statement open while `func` runs: it may
@@ -343,7 +346,10 @@ seaftier_tier_foreach(SeaftierTier *tier, SeaftierObjType type, const char *repo
         if (repo_id)
             sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(stmt, 3, state_mask);
-        sqlite3_bind_int64(stmt, 4, last);
+        if (repo_id)
+            sqlite3_bind_text(stmt, 5, last_obj, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(stmt, 4, last);
         int rc;
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
             SeaftierTierEntry e;
@@ -351,6 +357,9 @@ seaftier_tier_foreach(SeaftierTier *tier, SeaftierObjType type, const char *repo
             last = sqlite3_column_int64(stmt, 15);
             g_array_append_val(chunk, e);
         }
+        if (chunk->len)
+            memcpy(last_obj, g_array_index(chunk, SeaftierTierEntry, chunk->len - 1).obj_id,
+                   sizeof(last_obj));
         if (rc != SQLITE_DONE) {
             seaftier_tier_sql_error(error, conn, rc, "listing objects");
             ok = FALSE;

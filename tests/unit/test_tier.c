@@ -675,6 +675,10 @@ test_foreach(void **state)
     c = (CountCtx){ 0 };
     assert_true(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_FS, REPO2, 7, count_cb, &c, &err));
     assert_int_equal(c.n, 400);
+    c = (CountCtx){ 0 };        /* two chunks within one repo */
+    assert_true(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_FS, REPO, 7, count_cb, &c, &err));
+    assert_int_equal(c.n, 800);
+    assert_int_equal(c.mask_seen, (1u << SEAFTIER_STATE_DIRTY) | (1u << SEAFTIER_STATE_CLEAN));
     c = (CountCtx){ 0 };
     assert_true(seaftier_tier_foreach(fx->tier, SEAFTIER_TYPE_FS, REPO, 1u << SEAFTIER_STATE_DIRTY,
                                       count_cb, &c, &err));
@@ -815,6 +819,16 @@ test_evict_clean_and_one(void **state)
     make_id(900, id);       /* dirty: a no-op */
     assert_true(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &err));
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
+    /* A repo with more clean objects than one chunk, dirty ones among them. */
+    for (int i = 0; i < 700; i++) {
+        make_id(20000 + i, id);
+        store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS,
+                 "22222222-3333-4444-5555-666666666666", id, &i, sizeof(i),
+                 i % 7 ? SEAFTIER_STATE_CLEAN : SEAFTIER_STATE_DIRTY, FALSE);
+    }
+    assert_true(seaftier_tier_evict_clean(fx->tier, "22222222-3333-4444-5555-666666666666", &n,
+                                          &err));
+    assert_int_equal(n, 600);
     assert_true(seaftier_tier_evict_clean(fx->tier, NULL, &n, &err));
     assert_int_equal(n, 179);
     SeaftierTierStats st;
@@ -822,7 +836,9 @@ test_evict_clean_and_one(void **state)
     assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_CLEAN] +
                      st.objects[SEAFTIER_TYPE_COMMITS][SEAFTIER_STATE_CLEAN], 0);
     assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DIRTY] +
-                     st.objects[SEAFTIER_TYPE_COMMITS][SEAFTIER_STATE_DIRTY], 30);
+                     st.objects[SEAFTIER_TYPE_COMMITS][SEAFTIER_STATE_DIRTY] +
+                     st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 30 + 100);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_CLEAN], 0);
 }
 
 typedef struct {
