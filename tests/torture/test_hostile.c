@@ -10,6 +10,7 @@
  *  3. Truncated, garbage, empty and wrong-root XML answers (rewritten by the
  *     fault proxy): clear errors, no crash, for listings, multi-deletes,
  *     multipart initiation, error bodies, and the backends above them.
+ *     (Invalid ids are also tried on the tier's own entries.)
  *  4. A corrupted object file, a corrupted inline blob and corrupted index
  *     rows (checksum, size): detected, never served; a clean object is
  *     fetched again from S3, a dirty one is refused; `seaftier-admin
@@ -351,6 +352,45 @@ check_bad_ids(const char *top)
                      "a file appeared: %s", f);
     }
     TT_CHECK(!g_file_test("/etc/pas", G_FILE_TEST_EXISTS));
+
+    /* the tier's own entries check ids too (the daemon and the admin tool
+     * call them directly) */
+    SeaftierTier *tier = seaftier_obj_backend_shared(be->obj[0])->tier;
+    guint tier_calls = 0;
+    for (guint r = 0; r < repos->len; r++) {
+        const char *repo = g_ptr_array_index(repos, r);
+        for (guint o = 0; o < objs->len; o++) {
+            const char *obj = g_ptr_array_index(objs, o);
+            if ((repo == good_repo && obj == good_obj) || !obj)
+                continue;
+            GError *err = NULL;
+            void *d = NULL;
+            gsize l = 0;
+            SeaftierTierEntry e;
+            TT_CHECK_MSG(!seaftier_tier_store(tier, SEAFTIER_TYPE_FS, repo, obj, data, sizeof data,
+                                              SEAFTIER_STATE_DIRTY, TRUE, &err) &&
+                             g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID),
+                         "tier store %s/%s", repo, obj);
+            g_clear_error(&err);
+            TT_CHECK_MSG(!seaftier_tier_read(tier, SEAFTIER_TYPE_FS, repo, obj, &d, &l, &err) &&
+                             g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID),
+                         "tier read %s/%s", repo, obj);
+            g_clear_error(&err);
+            TT_CHECK_MSG(!seaftier_tier_delete(tier, SEAFTIER_TYPE_FS, repo, obj, &err),
+                         "tier delete %s/%s", repo, obj);
+            g_clear_error(&err);
+            TT_CHECK_MSG(!seaftier_tier_lookup(tier, SEAFTIER_TYPE_FS, repo, obj, &e, &err),
+                         "tier lookup %s/%s", repo, obj);
+            g_clear_error(&err);
+            TT_CHECK_MSG(!seaftier_tier_evict_one(tier, SEAFTIER_TYPE_FS, repo, obj, &err),
+                         "tier evict_one %s/%s", repo, obj);
+            g_clear_error(&err);
+            tier_calls += 5;
+        }
+    }
+    rows = tt_sql_int(db, "SELECT count(*) FROM objects");
+    TT_CHECK_MSG(rows == 0, "%" G_GINT64_FORMAT " index rows were created by invalid ids", rows);
+    calls += tier_calls;
     guint keys = 0;
     for (int t = 0; t < 3; t++) {
         SeaftierS3 *s3 = tt_s3_direct(cfg, (SeaftierObjType)t);
@@ -473,6 +513,29 @@ check_hostile_xml(const char *top)
         g_free(from);
         g_free(text);
         g_free(m_conf_dir);
+
+        /* multipart: the InitiateMultipartUpload answer is unreadable */
+        {
+            SeaftierS3Config mc = c;
+            mc.multipart_part_size = 5 * 1024 * 1024;
+            SeaftierS3 *ms3 = seaftier_s3_new(&mc, &err);
+            TT_CHECK(ms3 != NULL);
+            gsize big_len = mc.multipart_part_size + 1000;
+            guint8 *big = g_malloc0(big_len);
+            char *mkey = g_strdup_printf("%s/%040d", repo, 8);
+            ok = seaftier_s3_put(ms3, mkey, big, big_len, 0, &err);
+            TT_CHECK_MSG(!ok, "%s: a multipart PUT with an unreadable initiate answer succeeded", modes[m]);
+            TT_CHECK_MSG(err->domain == SEAFTIER_S3_ERROR && *err->message, "%s multipart", modes[m]);
+            printf("xml %-9s multipart: %s\n", modes[m], err->message);
+            if (!strstr(err->message, c.bucket))
+                violation("%s InitiateMultipartUpload answer: the error does not name the bucket: %s",
+                          modes[m], err->message);
+            g_clear_error(&err);
+            errors++;
+            g_free(mkey);
+            g_free(big);
+            seaftier_s3_free(ms3);
+        }
 
         /* PUT has no XML answer: unaffected */
         char *pkey = g_strdup_printf("%s/%040d", repo, 9);
