@@ -35,6 +35,8 @@ initiate(SeaftierS3 *s3, const char *key, gint64 ctime, GError **error)
         return NULL;
     char *id = s3_xml_parse_upload_id((const char *)resp.body->data, resp.body->len, error);
     s3_response_clear(&resp);
+    if (!id)
+        g_prefix_error(error, "CreateMultipartUpload %s/%s: ", s3->cfg.bucket, key);
     return id;
 }
 
@@ -77,6 +79,8 @@ complete(SeaftierS3 *s3, const char *key, const char *upload_id, GPtrArray *etag
     ok = s3_xml_check_root((const char *)resp.body->data, resp.body->len,
                            "CompleteMultipartUploadResult", error);
     s3_response_clear(&resp);
+    if (!ok)
+        g_prefix_error(error, "CompleteMultipartUpload %s/%s: ", s3->cfg.bucket, key);
     return ok;
 }
 

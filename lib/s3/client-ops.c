@@ -166,6 +166,8 @@ seaftier_s3_list_page(SeaftierS3 *s3, const char *prefix, const char *token, int
         return FALSE;
     gboolean ok = s3_xml_parse_list_v2((const char *)resp.body->data, resp.body->len, page, error);
     s3_response_clear(&resp);
+    if (!ok)
+        g_prefix_error(error, "ListObjectsV2 %s/%s: ", s3->cfg.bucket, prefix ? prefix : "");
     return ok;
 }
 
@@ -224,6 +226,8 @@ delete_batch(SeaftierS3 *s3, const char *const *keys, guint n, GPtrArray *failed
     ok = s3_xml_parse_delete_result((const char *)resp.body->data, resp.body->len, bad,
                                     &first_code, error);
     s3_response_clear(&resp);
+    if (!ok)
+        g_prefix_error(error, "DeleteObjects %s (%u keys from %s): ", s3->cfg.bucket, n, keys[0]);
     if (ok && bad->len > 0) {
         g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_OTHER,
                     "DeleteObjects %s: %u of %u keys failed (first: %s, %s)", s3->cfg.bucket,
@@ -290,6 +294,8 @@ seaftier_s3_copy(SeaftierS3 *s3, const char *src_key, const char *dst_key, GErro
     if (ok) {
         ok = s3_xml_check_root((const char *)resp.body->data, resp.body->len, "CopyObjectResult", &err);
         s3_response_clear(&resp);
+        if (!ok)
+            g_prefix_error(&err, "CopyObject %s/%s -> %s: ", s3->cfg.bucket, src_key, dst_key);
     }
     if (!ok && g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_IMPLEMENTED)) {
         /* Ceph 16 cannot copy SSE-C objects server-side */
