@@ -332,8 +332,9 @@ crc32c_vpclmul(guint32 crc, const void *buf, gsize len)
 }
 #endif
 
-/* Below this the plain crc32 instruction wins (setup and reduction cost). */
-#define FOLD_MIN 1024
+/* From here on folding wins (measured: 4 KiB 54 vs 17 GB/s; at 256 bytes one
+ * round of folds costs less than 32 dependent crc32 instructions). */
+#define FOLD_MIN 256
 
 gboolean
 seaftier_crc32c_impl(SeaftierCrc32cImpl impl, guint32 crc, const void *buf, gsize len,

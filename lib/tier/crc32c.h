@@ -5,7 +5,7 @@
  * Why CRC32C and not the lz4 frame's XXH32: in hardware it runs at or above
  * memory speed, while the lz4 content checksum was measured at 1–1.7 GB/s
  * here. Chosen at run time: AVX-512 VPCLMULQDQ carry-less folding for
- * buffers of 1 KiB and more, the SSE4.2 crc32 instruction (three
+ * buffers of 256 bytes and more, the SSE4.2 crc32 instruction (three
  * interleaved streams) otherwise, and a slicing-by-8 table without SSE4.2. All give identical results.
  */
 #ifndef SEAFTIER_TIER_CRC32C_H
