@@ -442,16 +442,10 @@ seaftier_be_delete(SeaftierBackendShared *sh, SeaftierObjType type, const char *
     GRWLock *lock = id_lock(sh, repo_id, obj_id);
     g_rw_lock_writer_lock(lock);
     GError *err = NULL;
-    SeaftierTierEntry entry;
-    gboolean had_row = seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, NULL);
+    /* The tier always leaves a pending remote delete (tier.h). The id lock
+     * still orders this delete against a write of the same id in flight
+     * (write-through PUT, then caching it), so neither undoes the other. */
     gboolean ok = seaftier_tier_delete(sh->tier, type, repo_id, obj_id, &err);
-    /* The tier forgets a dirty row it never uploaded. But S3 may hold the
-     * object all the same: the row may have been written again after its
-     * clean copy was evicted, or after a direct PUT with a full tier. A
-     * second delete, now of an object the tier does not know, records the
-     * remote delete (a DELETE of a missing key costs one cheap request). */
-    if (ok && had_row && entry.state == SEAFTIER_STATE_DIRTY && !entry.uploaded)
-        ok = seaftier_tier_delete(sh->tier, type, repo_id, obj_id, &err);
     g_rw_lock_writer_unlock(lock);
     if (!ok) {
         seaftier_error("delete %s %s/%s: %s", type_name(type), repo_id, obj_id, err->message);

@@ -254,12 +254,12 @@ seaftier_tier_delete(SeaftierTier *tier, SeaftierObjType type, const char *repo_
             sqlite3_bind_int64(stmt, 5, seaftier_tier_new_generation());
             sqlite3_bind_int(stmt, 6, full);
         }
-    } else if (ok && row.state == SEAFTIER_STATE_DIRTY && !row.uploaded) {
-        stmt = seaftier_tier_stmt(conn, "DELETE FROM objects WHERE id = ?1", &err);
-        if (stmt)
-            sqlite3_bind_int64(stmt, 1, row.rowid);
-        data_gone = TRUE;
     } else if (ok && row.state != SEAFTIER_STATE_DELETED) {
+        /* Even a dirty row never uploaded by this row's life may have a copy
+         * in S3 (an evicted clean copy written again, a direct PUT with a
+         * full tier, a rewrite over a pending delete): the tier never sees
+         * S3, so it can never prove the key absent, and always records the
+         * remote delete (a DELETE of a missing key is one cheap request). */
         stmt = seaftier_tier_stmt(conn,
             "UPDATE objects SET state = 2, stored_size = 0, location = 0, generation = ?2,"
             " uploaded = 1, attempts = 0, retry_at = 0, last_error = '', atime = ?3"

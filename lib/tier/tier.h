@@ -114,10 +114,16 @@ gboolean seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const cha
                              const char *obj_id, const void *data, gsize len,
                              SeaftierState state, gboolean durable, GError **error);
 
-/* Deletes an object locally at once. If a copy may be in S3 (it is clean,
- * was uploaded, or the tier does not know it), a DELETED row records the
- * pending remote delete; a dirty object that was never uploaded is simply
- * forgotten. */
+/* Deletes an object locally at once (data, file, RAM copy) and always
+ * leaves a DELETED row: the pending remote delete, which also makes reads
+ * answer DELETED instead of fetching the object back from S3.
+ * Rule: a row is forgotten only once S3 confirmed the delete
+ * (tier_forget_deleted). The tier never observes S3, so it can never prove
+ * that S3 holds no copy — not even for a dirty row whose `uploaded` is 0:
+ * the same content-addressed id may have been uploaded before (a clean copy
+ * evicted and written again, a write-through PUT with a full tier, a rewrite
+ * over a pending delete). Deleting an absent or already DELETED object
+ * records (or keeps) the remote delete; deleting twice is harmless. */
 gboolean seaftier_tier_delete(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                               const char *obj_id, GError **error);
 

@@ -414,11 +414,13 @@ test_delete_semantics(void **state)
     assert_non_null(file);
     read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1);     /* now in RAM too */
 
-    /* Dirty, never uploaded: simply forgotten, no remote delete. */
+    /* Dirty, never uploaded by this row: S3 may hold the id all the same,
+     * so the remote delete is recorded too. */
     assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, never, &err));
     SeaftierTierEntry e;
-    assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, never, &e));
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, never, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, never, &e));
+    assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
+    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, never, SEAFTIER_TIER_ERROR_DELETED);
 
     /* Clean: local data gone at once (RAM too), remote delete pending. */
     assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &err));
@@ -466,10 +468,48 @@ test_delete_semantics(void **state)
 
     SeaftierTierStats st;
     assert_true(seaftier_tier_stats(fx->tier, &st, NULL));
-    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DELETED], 1);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DELETED], 2);
     assert_int_equal(st.objects[SEAFTIER_TYPE_COMMITS][SEAFTIER_STATE_DELETED], 1);
     assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 1);
     assert_int_equal(st.stored_bytes[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DELETED], 0);
+}
+
+/* A clean copy (so S3 holds the id) evicted, then written again: the new
+ * dirty row was never uploaded, yet its delete must leave a remote delete,
+ * or the S3 copy would survive garbage collection and come back on a read. */
+static void
+test_delete_after_evict_rewrite(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char id[41];
+    make_id(20, id);
+    unsigned char *big = random_bytes(100000, 7);
+    for (int big_one = 0; big_one < 2; big_one++) {
+        SeaftierObjType type = big_one ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS;
+        const void *data = big_one ? (const void *)big : (const void *)"x";
+        gsize len = big_one ? 100000 : 1;
+        store_ok(fx->tier, type, REPO, id, data, len, SEAFTIER_STATE_CLEAN, FALSE);
+        assert_true(seaftier_tier_evict_one(fx->tier, type, REPO, id, &err));
+        SeaftierTierEntry e;
+        assert_false(lookup(fx->tier, type, REPO, id, &e));
+        store_ok(fx->tier, type, REPO, id, data, len, SEAFTIER_STATE_DIRTY, TRUE);
+        assert_true(lookup(fx->tier, type, REPO, id, &e));
+        assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
+        assert_false(e.uploaded);
+        assert_true(seaftier_tier_delete(fx->tier, type, REPO, id, &err));
+        assert_true(lookup(fx->tier, type, REPO, id, &e));
+        assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
+        assert_int_equal(e.stored_size, 0);
+        read_fails(fx->tier, type, REPO, id, SEAFTIER_TIER_ERROR_DELETED);
+        GPtrArray *del = seaftier_tier_deleted_batch(fx->tier, (int)type, 10, &err);
+        assert_non_null(del);
+        assert_int_equal(del->len, 1);
+        assert_string_equal(((SeaftierTierEntry *)del->pdata[0])->obj_id, id);
+        g_ptr_array_free(del, TRUE);
+    }
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM blobs"), 0);
+    g_free(big);
 }
 
 static guint
@@ -590,7 +630,8 @@ test_mark_clean_races(void **state)
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &inflight));
     assert_false(inflight.uploaded);
     assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &err));
-    assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &cur));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &cur));
+    assert_int_equal(cur.state, SEAFTIER_STATE_DELETED);
     assert_true(seaftier_tier_mark_clean(fx->tier, &inflight, &err));
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &cur));
     assert_int_equal(cur.state, SEAFTIER_STATE_DELETED);
@@ -1530,6 +1571,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_restore_is_noop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atime_lazy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_semantics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_after_evict_rewrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dirty_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_clean_races, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_batch, setup, teardown),
