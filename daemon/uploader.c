@@ -126,11 +126,25 @@ upload_one(gpointer data, gpointer user_data)
     if (ok) {
         GError *merr = NULL;
         if (!seaftier_tier_mark_clean(up->tier, e, &merr)) {
-            /* In S3 but still dirty here: the next pass uploads it again,
-             * which is harmless for content-addressed objects. */
+            /* In S3 but still dirty here: a later pass uploads it again,
+             * which is harmless for content-addressed objects. The tier has
+             * already evicted clean objects if its disk was full; what is
+             * left needs an operator, and a backoff keeps this from turning
+             * into a loop of re-uploads (recording it may fail likewise). */
+            gboolean full = g_error_matches(merr, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL);
             char *msg = g_strdup_printf("uploaded, but cannot mark it clean: %s", merr->message);
-            seaftier_error("upload %s %s/%s: %s", tname, e->repo_id, e->obj_id, msg);
+            seaftier_error("upload %s %s/%s: %s%s", tname, e->repo_id, e->obj_id, msg,
+                           full ? " — the tier's disk is full: free space on it or set "
+                                  "[tier] min_free_space; uploads retry with a backoff" : "");
             g_error_free(merr);
+            gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+            if (!seaftier_tier_record_failure(up->tier, e, msg,
+                                              seaftier_upload_retry_at(e->attempts, TRUE, now),
+                                              &merr)) {
+                seaftier_warning("upload %s %s/%s: cannot record the failure either: %s", tname,
+                                 e->repo_id, e->obj_id, merr->message);
+                g_clear_error(&merr);
+            }
             seaftier_metrics_upload_done(up->metrics, 0, FALSE, TRUE);
             finish_job(up, job, FALSE, msg);
             g_free(msg);

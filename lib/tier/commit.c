@@ -92,6 +92,7 @@ fits(SeaftierTier *tier, TierCommitEntry *e, const Usage *u)
         return TRUE;
     char *dirty = g_format_size_full(u->dirty, G_FORMAT_SIZE_IEC_UNITS);
     char *max = g_format_size_full(tier->max_size, G_FORMAT_SIZE_IEC_UNITS);
+    e->over_limit = TRUE;
     g_set_error(&e->error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL,
                 "tier %s is full: dirty data not yet uploaded (%s) plus %s %s/%s "
                 "(%" G_GUINT64_FORMAT " bytes) would exceed max_size %s",

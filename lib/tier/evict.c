@@ -199,6 +199,51 @@ seaftier_tier_evict(SeaftierTier *tier, guint64 *evicted_objects, guint64 *evict
 }
 
 gboolean
+seaftier_tier_evict_for_room(SeaftierTier *tier, guint64 need, guint64 *evicted_objects,
+                             guint64 *evicted_bytes, GError **error)
+{
+    guint64 objects = 0, bytes = 0;
+    gboolean ok = TRUE;
+    GArray *victims = g_array_new(FALSE, FALSE, sizeof(Victim));
+    while (ok && bytes < need) {
+        g_array_set_size(victims, 0);
+        TierConn *conn = seaftier_tier_conn_get(tier, error);
+        if (!conn) {
+            ok = FALSE;
+            break;
+        }
+        /* Deleting rows needs a few WAL frames itself: on a full disk this
+         * may fail too, which the caller reports. */
+        ok = seaftier_tier_begin(conn, TRUE, error) &&
+             pick_victims(conn, "SELECT " VICTIM_COLS " FROM objects WHERE state = 0"
+                                " ORDER BY atime, id LIMIT 256", NULL, -1, NULL, need - bytes,
+                          victims, error) &&
+             delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
+        if (!ok)
+            seaftier_tier_rollback(conn);
+        seaftier_tier_conn_put(tier, conn);
+        if (!ok || victims->len == 0)
+            break;
+        forget_victims(tier, victims);
+        for (guint i = 0; i < victims->len; i++)
+            bytes += g_array_index(victims, Victim, i).stored_size;
+        objects += victims->len;
+    }
+    g_array_free(victims, TRUE);
+    if (objects) {
+        TIER_STORE(&tier->fs_free_checked, 0);  /* the cached free space is stale now */
+        seaftier_warning("file system of tier %s is full: evicted %" G_GUINT64_FORMAT
+                         " clean objects (%" G_GUINT64_FORMAT " bytes) to make room", tier->dir,
+                         objects, bytes);
+    }
+    if (evicted_objects)
+        *evicted_objects = objects;
+    if (evicted_bytes)
+        *evicted_bytes = bytes;
+    return ok;
+}
+
+gboolean
 seaftier_tier_evict_clean(SeaftierTier *tier, const char *repo_id, guint64 *evicted_objects,
                           GError **error)
 {

@@ -103,13 +103,14 @@ sync_existing(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, con
     return seaftier_tier_commit_entry(tier, &e, error);
 }
 
-gboolean
-seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
-                    const char *obj_id, const void *data, gsize len, SeaftierState state,
-                    gboolean durable, GError **error)
+/* One attempt. *disk_full is set when it failed with FULL because the file
+ * system said so (ENOSPC, SQLITE_FULL), not because of max_size or the
+ * free-space floor (which evicted already): making room may help then. */
+static gboolean
+store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
+           const void *data, gsize len, SeaftierState state, gboolean durable,
+           gboolean *disk_full, GError **error)
 {
-    if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
-        return FALSE;
     if (state != SEAFTIER_STATE_CLEAN && state != SEAFTIER_STATE_DIRTY) {
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
                     "cannot store %s/%s/%s as %s", seaftier_tier_type_dir(type), repo_id, obj_id,
@@ -207,14 +208,49 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
     if (ok && !e.applied && !found)
         seaftier_debug("%s/%s/%s stored concurrently by another writer",
                        seaftier_tier_type_dir(type), repo_id, obj_id);
-    if (!ok && g_error_matches(error ? *error : NULL, SEAFTIER_TIER_ERROR,
-                               SEAFTIER_TIER_ERROR_FULL))
-        warn_full(tier, (*error)->message);
+    if (!ok && !e.over_limit && g_error_matches(error ? *error : NULL, SEAFTIER_TIER_ERROR,
+                                                SEAFTIER_TIER_ERROR_FULL))
+        *disk_full = TRUE;
     g_free(encoded);
     g_free(path);
     g_free(dir);
     if (ok)
         seaftier_tier_maybe_evict(tier);
+    return ok;
+}
+
+gboolean
+seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                    const char *obj_id, const void *data, gsize len, SeaftierState state,
+                    gboolean durable, GError **error)
+{
+    if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
+        return FALSE;
+    GError *err = NULL;
+    gboolean disk_full = FALSE;
+    gboolean ok = store_once(tier, type, repo_id, obj_id, data, len, state, durable, &disk_full,
+                             &err);
+    if (!ok && disk_full) {
+        /* No floor configured (or it is too small): the file system itself
+         * ran out. Clean objects can go (S3 has them): make room, retry once. */
+        guint64 objects = 0;
+        GError *everr = NULL;
+        if (!seaftier_tier_evict_for_room(tier, len + TIER_FULL_ROOM, &objects, NULL, &everr)) {
+            seaftier_warning("tier %s: no room for %s/%s/%s (%s), and evicting clean objects "
+                             "failed: %s", tier->dir, seaftier_tier_type_dir(type), repo_id,
+                             obj_id, err->message, everr->message);
+            g_error_free(everr);
+        } else if (objects) {
+            g_clear_error(&err);
+            disk_full = FALSE;
+            ok = store_once(tier, type, repo_id, obj_id, data, len, state, durable, &disk_full,
+                            &err);
+        }
+    }
+    if (!ok && g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL))
+        warn_full(tier, err->message);
+    if (!ok)
+        g_propagate_error(error, err);
     return ok;
 }
 

@@ -194,6 +194,7 @@ typedef struct {
     const char *file_dir;    /* directory to fsync before commit (durable file stores) */
     gint64 repair_generation; /* replace this DIRTY version, whose file is missing */
     /* results */
+    gboolean over_limit;     /* e->error is FULL because of max_size, not the disk */
     gboolean done;
     gboolean applied;        /* the row now holds this version */
     gint64 rowid;
@@ -242,6 +243,15 @@ void seaftier_tier_checkpoint_maybe(SeaftierTier *tier, TierConn *conn, gboolean
 /* Wakes the background evictor when the tier is above its high watermark
  * or the disk below its floor (cheap: cached figures). */
 void seaftier_tier_maybe_evict(SeaftierTier *tier);
+/* Room the tier makes, beyond the object itself, when the file system said
+ * ENOSPC / SQLITE_FULL: enough for the WAL frames of a few transactions. */
+#define TIER_FULL_ROOM (1024 * 1024)
+/* The disk is full (ENOSPC or SQLITE_FULL) although no floor or limit said
+ * so: evicts least-recently-used CLEAN objects until their stored bytes
+ * cover `need`, watermarks notwithstanding. *objects = 0 when nothing clean
+ * was left. Logs what it removed. */
+gboolean seaftier_tier_evict_for_room(SeaftierTier *tier, guint64 need, guint64 *objects,
+                                      guint64 *bytes, GError **error);
 /* Asks the background thread for an eviction and/or an access-time flush. */
 void seaftier_tier_background_request(SeaftierTier *tier, gboolean evict, gboolean atime);
 void seaftier_tier_background_stop(SeaftierTier *tier);

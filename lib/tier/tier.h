@@ -106,7 +106,10 @@ gboolean seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const ch
  * then, nothing already stored is touched, and a warning is logged (at most
  * every 10 s). The Seafile backends either wait for the uploader to make
  * room (backpressure) or upload the object themselves (write-through); a
- * clean fill that gets FULL is simply not cached. A successful store above
+ * clean fill that gets FULL is simply not cached. When the file system itself
+ * runs out (ENOSPC, SQLITE_FULL: no floor set, or other data filled it), the
+ * store evicts least-recently-used CLEAN objects (its size plus 1 MiB) and
+ * is retried once before failing with FULL. A successful store above
  * the high watermark wakes a background eviction thread of this process.
  * Objects up to cfg->tier.inline_max bytes live inside the index, larger ones
  * in their own file; compression is kept only when it saves >= 1/16. */
@@ -144,7 +147,10 @@ GPtrArray *seaftier_tier_dirty_batch(SeaftierTier *tier, int type, const char *r
 
 /* After S3 confirmed the PUT of `entry`: marks it CLEAN if the row is still
  * DIRTY with the same generation; if it has become DELETED meanwhile, notes
- * that the remote copy exists (uploaded) so the delete is carried to S3. */
+ * that the remote copy exists (uploaded) so the delete is carried to S3.
+ * If the index cannot grow (disk full), CLEAN objects are evicted to make
+ * room and the update is retried once; FULL (saying what to do) when no
+ * clean object was left or it still does not fit. */
 gboolean seaftier_tier_mark_clean(SeaftierTier *tier, const SeaftierTierEntry *entry,
                                   GError **error);
 

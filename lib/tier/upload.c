@@ -143,11 +143,9 @@ step_done(TierConn *conn, sqlite3_stmt *stmt, GError **error)
     return TRUE;
 }
 
-gboolean
-seaftier_tier_mark_clean(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
+static gboolean
+mark_clean_once(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
 {
-    if (!seaftier_tier_check_ids(entry->type, entry->repo_id, entry->obj_id, error))
-        return FALSE;
     TierConn *conn = seaftier_tier_conn_get(tier, error);
     if (!conn)
         return FALSE;
@@ -200,6 +198,44 @@ seaftier_tier_mark_clean(SeaftierTier *tier, const SeaftierTierEntry *entry, GEr
                                    seaftier_tier_type_dir(entry->type), entry->repo_id,
                                    entry->obj_id);
     return ok;
+}
+
+gboolean
+seaftier_tier_mark_clean(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
+{
+    if (!seaftier_tier_check_ids(entry->type, entry->repo_id, entry->obj_id, error))
+        return FALSE;
+    GError *err = NULL;
+    if (mark_clean_once(tier, entry, &err))
+        return TRUE;
+    if (!g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL)) {
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    /* The index cannot grow (ENOSPC, seen with min_free_space = 0): if this
+     * stayed so, the uploader would upload the same objects forever and
+     * nothing would ever become evictable. Clean objects can go at once. */
+    guint64 objects = 0;
+    GError *everr = NULL;
+    if (!seaftier_tier_evict_for_room(tier, TIER_FULL_ROOM, &objects, NULL, &everr)) {
+        g_propagate_prefixed_error(error, err, "the file system of tier %s is full and evicting "
+                                   "clean objects failed too (%s): ", tier->dir, everr->message);
+        g_error_free(everr);
+        return FALSE;
+    }
+    if (objects == 0) {
+        g_propagate_prefixed_error(error, err, "the file system of tier %s is full and no clean "
+                                   "object is left to evict (free space on it, or set "
+                                   "min_free_space): ", tier->dir);
+        return FALSE;
+    }
+    g_clear_error(&err);
+    if (mark_clean_once(tier, entry, &err))
+        return TRUE;
+    g_propagate_prefixed_error(error, err, "the file system of tier %s is full even after "
+                               "evicting %" G_GUINT64_FORMAT " clean objects: ", tier->dir,
+                               objects);
+    return FALSE;
 }
 
 gboolean

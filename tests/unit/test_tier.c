@@ -25,6 +25,7 @@
 
 #include "tier/codec.h"
 #include "tier/tier.h"
+#include "tier/tier-private.h"     /* the connection pool, to make SQLite run out of room */
 
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
 #define REPO2 "11111111-2222-3333-4444-555555555555"
@@ -1261,6 +1262,94 @@ test_free_space_floor(void **state)
     store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3, SEAFTIER_STATE_DIRTY, TRUE);
 }
 
+/* Makes the index unable to grow from now on, as a full file system does
+ * (SQLITE_FULL, "database or disk is full"), on every connection the tier
+ * has: a single-threaded test borrows the same ones back. */
+static void
+cap_index(Fx *fx)
+{
+    SeaftierTier *t = fx->tier;
+    GError *err = NULL;
+    /* Open a few, so that no operation needs an uncapped new one. */
+    TierConn *c[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = seaftier_tier_conn_get(t, &err);
+        assert_non_null(c[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        seaftier_tier_conn_put(t, c[i]);
+    g_mutex_lock(&t->pool_lock);
+    for (guint i = 0; i < t->pool->len; i++) {
+        TierConn *conn = g_ptr_array_index(t->pool, i);
+        assert_int_equal(sqlite3_exec(conn->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL),
+                         SQLITE_OK);
+    }
+    g_mutex_unlock(&t->pool_lock);
+}
+
+static void
+test_disk_full_evicts_clean(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char id[41];
+    unsigned char *data = random_bytes(3000, 9);
+    for (int i = 0; i < 200; i++) {
+        make_id(60000 + i, id);
+        data[0] = (unsigned char)i;
+        data[1] = (unsigned char)(i >> 8);
+        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000,
+                 i < 100 ? SEAFTIER_STATE_CLEAN : SEAFTIER_STATE_DIRTY, TRUE);
+    }
+    assert_int_equal(sql_int(fx, "PRAGMA freelist_count"), 0);
+    cap_index(fx);
+
+    /* No floor: SQLite itself says the disk is full. Clean objects go, the
+     * store is retried and succeeds. */
+    make_id(60500, id);
+    data[0] = 0xee;
+    assert_true(seaftier_tier_store(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000,
+                                    SEAFTIER_STATE_DIRTY, TRUE, &err));
+    assert_null(err);
+    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000);
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    guint64 clean_left = st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_CLEAN];
+    assert_true(clean_left < 100);
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DIRTY], 101);
+
+    /* The uploader marking objects clean needs room in the index too: it
+     * must not fail for good while clean objects could make room. */
+    GPtrArray *batch = seaftier_tier_dirty_batch(fx->tier, -1, NULL, 1000, now_s() + 10, &err);
+    assert_non_null(batch);
+    assert_int_equal(batch->len, 101);
+    for (guint i = 0; i < batch->len; i++) {
+        const SeaftierTierEntry *e = batch->pdata[i];
+        if (!seaftier_tier_mark_clean(fx->tier, e, &err))
+            fail_msg("mark_clean %u of %u: %s", i, batch->len, err->message);
+    }
+    g_ptr_array_free(batch, TRUE);
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DIRTY], 0);
+
+    /* Dirty data only and no room: FULL, saying so, nothing changed. */
+    for (int i = 0; i < 1000; i++) {
+        make_id(61000 + i, id);
+        data[0] = (unsigned char)i;
+        data[2] = 0x55;
+        if (!seaftier_tier_store(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000,
+                                 SEAFTIER_STATE_DIRTY, TRUE, &err))
+            break;
+    }
+    assert_non_null(err);
+    assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL));
+    assert_non_null(strstr(err->message, "full"));
+    g_clear_error(&err);
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_CLEAN], 0);
+    g_free(data);
+}
+
 /* Object i's bytes: its length and content follow from i alone, so any
  * process can check any object. */
 static unsigned char *
@@ -1585,6 +1674,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_same_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_space_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full_evicts_clean, setup, teardown),
         cmocka_unit_test_setup_teardown(test_processes_consistent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
