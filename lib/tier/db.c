@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Writers wait this long for another process's transaction before failing. */
@@ -330,18 +331,46 @@ seaftier_tier_entry_from_stmt(sqlite3_stmt *stmt, int col, SeaftierTierEntry *e)
     g_strlcpy(e->last_error, err ? (const char *)err : "", sizeof(e->last_error));
 }
 
+/* Creates an empty index.db, 0600 (SQLite gives -wal and -shm the same
+ * mode), when there is none. Never through an fd of index.db itself: on
+ * Linux, closing any fd of a file drops every POSIX lock this process holds
+ * on it, including those of SQLite connections of another tier handle on
+ * the same directory, and another process could then checkpoint and remove
+ * the WAL under them. So an empty file is made in tmp/ and linked into
+ * place (link() fails with EEXIST when another opener was first). */
+static gboolean
+create_db_file(SeaftierTier *tier, GError **error)
+{
+    struct stat st;
+    if (stat(tier->db_path, &st) == 0)
+        return TRUE;
+    if (errno != ENOENT) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "cannot stat tier index %s: %s", tier->db_path, g_strerror(errno));
+        return FALSE;
+    }
+    char *tmp = g_strdup_printf("%s/%d-%08x.tmp", tier->tmp_dir, (int)getpid(), g_random_int());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    gboolean ok = fd >= 0;
+    if (ok) {
+        close(fd);
+        ok = link(tmp, tier->db_path) == 0 || errno == EEXIST;
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+    }
+    if (!ok)
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "cannot create tier index %s: %s", tier->db_path, g_strerror(errno));
+    g_free(tmp);
+    return ok;
+}
+
 gboolean
 seaftier_tier_db_init(SeaftierTier *tier, GError **error)
 {
-    /* Created here so that it is 0600 (SQLite gives -wal and -shm the
-     * same mode). */
-    int fd = open(tier->db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
-                    "cannot create tier index %s: %s", tier->db_path, g_strerror(errno));
+    if (!create_db_file(tier, error))
         return FALSE;
-    }
-    close(fd);
 
     TierConn *conn = conn_open(tier, error);
     if (!conn)

@@ -1102,6 +1102,48 @@ test_two_handles(void **state)
     g_free(big);
 }
 
+/* TRUE when some process holds SQLite's shared lock on `db` (the range
+ * after PENDING_BYTE + 1 that every WAL-mode connection keeps read-locked):
+ * F_GETLK sees only other processes' locks, so a child asks. */
+static gboolean
+shared_lock_held(const char *db)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(db, O_RDONLY | O_CLOEXEC);
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+                            .l_start = 0x40000002, .l_len = 510 };
+        if (fd < 0 || fcntl(fd, F_GETLK, &fl) != 0)
+            _exit(2);
+        _exit(fl.l_type != F_UNLCK ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+    return WEXITSTATUS(status) == 0;
+}
+
+/* Opening a second handle on the same directory in the same process must
+ * not drop the POSIX locks of the first one's SQLite connections (closing
+ * any fd of index.db would). */
+static void
+test_second_open_keeps_locks(void **state)
+{
+    Fx *fx = *state;
+    char id[41];
+    make_id(3100, id);
+    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "locked", 6, SEAFTIER_STATE_CLEAN, FALSE);
+    char *db = g_build_filename(fx->dir, "index.db", NULL);
+    assert_true(shared_lock_held(db));
+    SeaftierTier *other = open_tier(fx);
+    assert_true(shared_lock_held(db));
+    seaftier_tier_close(other);
+    assert_true(shared_lock_held(db));
+    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "locked", 6);
+    g_free(db);
+}
+
 typedef struct {
     Fx *fx;
     int thread;
@@ -1671,6 +1713,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_restart_and_child_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_open_keeps_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_same_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_space_floor, setup, teardown),
