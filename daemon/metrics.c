@@ -189,12 +189,22 @@ seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierEnv *env, guint uploads_
         g_string_append_printf(out, "seaftier_tier_max_bytes %" G_GUINT64_FORMAT "\n", st.max_size);
         prom_header(out, "seaftier_fs_free_bytes", "gauge", "Free space on the tier's file system.");
         g_string_append_printf(out, "seaftier_fs_free_bytes %" G_GUINT64_FORMAT "\n", st.fs_free_bytes);
-        prom_header(out, "seaftier_hits_total", "counter", "Reads served from the tier (this process).");
+        /* Totals of every process using the tier (seaf-server's reads
+         * included), as persisted in the index every few seconds. */
+        prom_header(out, "seaftier_hits_total", "counter", "Reads served from the tier (all processes).");
         g_string_append_printf(out, "seaftier_hits_total{level=\"ram\"} %" G_GUINT64_FORMAT "\n"
                                "seaftier_hits_total{level=\"disk\"} %" G_GUINT64_FORMAT "\n",
                                st.ram_hits, st.disk_hits);
-        prom_header(out, "seaftier_misses_total", "counter", "Reads that went to S3 (this process).");
+        prom_header(out, "seaftier_misses_total", "counter", "Reads the tier could not serve (all processes).");
         g_string_append_printf(out, "seaftier_misses_total %" G_GUINT64_FORMAT "\n", st.misses);
+        prom_header(out, "seaftier_tier_read_bytes_total", "counter",
+                    "Bytes returned by tier hits (all processes).");
+        g_string_append_printf(out, "seaftier_tier_read_bytes_total %" G_GUINT64_FORMAT "\n",
+                               st.bytes_read);
+        prom_header(out, "seaftier_tier_written_bytes_total", "counter",
+                    "Original bytes newly stored in the tier (all processes).");
+        g_string_append_printf(out, "seaftier_tier_written_bytes_total %" G_GUINT64_FORMAT "\n",
+                               st.bytes_written);
     }
 
     static const struct { const char *name, *type, *help; gsize off; } counters[] = {

@@ -2,8 +2,9 @@
  *
  * Counts come straight from the index (no daemon needed); upload rate,
  * in-flight uploads and the buckets' probe results come from seaftierd when
- * it runs. Hits and misses are counted by the processes that serve reads
- * (seaf-server's), so they are shown only where a process reports them. */
+ * it runs. Hits, misses and bytes read/written are the totals of every
+ * process that opened the tier (each persists its counts in the index every
+ * few seconds), so seaf-server's reads show here too. */
 #include "config.h"
 
 #include "admin.h"
@@ -129,6 +130,8 @@ admin_cmd_status(int argc, char **argv)
         json_u64(out, "ram_hits", st.ram_hits, FALSE);
         json_u64(out, "disk_hits", st.disk_hits, FALSE);
         json_u64(out, "misses", st.misses, FALSE);
+        json_u64(out, "bytes_read", st.bytes_read, FALSE);
+        json_u64(out, "bytes_written", st.bytes_written, FALSE);
         seaftier_json_key(out, "daemon_running", FALSE);
         g_string_append(out, daemon_up ? "true" : "false");
         seaftier_json_key(out, "daemon", FALSE);
@@ -198,7 +201,9 @@ admin_cmd_status(int argc, char **argv)
                100.0 * (double)(st.ram_hits + st.disk_hits) / (double)(st.ram_hits + st.disk_hits + st.misses),
                st.ram_hits, st.disk_hits, st.misses);
     else
-        printf("hit ratio: n/a (reads are counted by the seaf-server process)\n");
+        printf("hit ratio: n/a (no read recorded yet)\n");
+    printf("read from the tier: %s; written to it: %s (all processes)\n",
+           admin_bytes(st.bytes_read, b1), admin_bytes(st.bytes_written, b2));
     if (daemon_up) {
         printf("\nbuckets:\n");
         for (int t = 0; t < SEAFTIER_N_TYPES; t++) {

@@ -399,6 +399,11 @@ seaftier_tier_db_init(SeaftierTier *tier, GError **error)
                     tier->db_path, version, SEAFTIER_SCHEMA_VERSION);
         goto out;
     }
+    /* Added to schema 1 compatibly (older versions ignore it): the read
+     * counters of all processes, persisted by each every few seconds. */
+    if (!seaftier_tier_exec(conn, "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY,"
+                                  " value INTEGER NOT NULL) WITHOUT ROWID", error))
+        goto out;
     ok = seaftier_tier_commit(conn, error);
 out:
     if (!ok)

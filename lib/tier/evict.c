@@ -334,22 +334,127 @@ seaftier_tier_evict_one(SeaftierTier *tier, SeaftierObjType type, const char *re
     return TRUE;
 }
 
+/* ---- read/write counters shared by all processes ---- */
+
+static const char *const counter_names[TIER_N_COUNTERS] = {
+    "ram_hits", "disk_hits", "misses", "bytes_read", "bytes_written",
+};
+
+void
+seaftier_tier_count(SeaftierTier *tier, TierCounter which, guint64 n)
+{
+    TIER_ADD(&tier->counters[which], n);
+    /* One atomic load per call once the thread is running. */
+    if (!g_atomic_int_get(&tier->counters_started) &&
+        g_atomic_int_compare_and_exchange(&tier->counters_started, 0, 1))
+        seaftier_tier_background_request(tier, FALSE, FALSE);
+}
+
+void
+seaftier_tier_counters_flush(SeaftierTier *tier)
+{
+    g_mutex_lock(&tier->counters_lock);
+    guint64 delta[TIER_N_COUNTERS];
+    gboolean any = FALSE;
+    for (int i = 0; i < TIER_N_COUNTERS; i++) {
+        delta[i] = TIER_LOAD(&tier->counters[i]) - tier->counters_flushed[i];
+        any |= delta[i] != 0;
+    }
+    if (!any) {
+        g_mutex_unlock(&tier->counters_lock);
+        return;
+    }
+    GError *err = NULL;
+    TierConn *conn = seaftier_tier_conn_get(tier, &err);
+    gboolean ok = conn && seaftier_tier_begin(conn, FALSE, &err);
+    sqlite3_stmt *stmt = ok ? seaftier_tier_stmt(conn,
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)"
+        " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value", &err) : NULL;
+    ok = stmt != NULL;
+    for (int i = 0; ok && i < TIER_N_COUNTERS; i++) {
+        if (!delta[i])
+            continue;
+        sqlite3_bind_text(stmt, 1, counter_names[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, (gint64)delta[i]);
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE) {
+            seaftier_tier_sql_error(&err, conn, rc, "adding to the read counters");
+            ok = FALSE;
+        }
+    }
+    if (ok)
+        ok = seaftier_tier_commit(conn, &err);
+    if (ok) {
+        for (int i = 0; i < TIER_N_COUNTERS; i++)
+            tier->counters_flushed[i] += delta[i];
+    } else {
+        /* Kept in memory and added by the next flush. */
+        seaftier_debug("read counters of tier %s not persisted yet: %s", tier->dir,
+                       err ? err->message : "?");
+        if (conn)
+            seaftier_tier_rollback(conn);
+        g_clear_error(&err);
+    }
+    seaftier_tier_conn_put(tier, conn);
+    g_mutex_unlock(&tier->counters_lock);
+}
+
+/* Reads the persisted totals inside the caller's read transaction and adds
+ * this process's counts not flushed yet. */
+static gboolean
+read_counters(SeaftierTier *tier, TierConn *conn, guint64 out[TIER_N_COUNTERS], GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, "SELECT name, value FROM counters", error);
+    if (!stmt)
+        return FALSE;
+    memset(out, 0, sizeof(guint64) * TIER_N_COUNTERS);
+    g_mutex_lock(&tier->counters_lock);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(stmt, 0);
+        for (int i = 0; name && i < TIER_N_COUNTERS; i++)
+            if (strcmp(name, counter_names[i]) == 0)
+                out[i] = (guint64)MAX(sqlite3_column_int64(stmt, 1), 0);
+    }
+    sqlite3_reset(stmt);
+    for (int i = 0; i < TIER_N_COUNTERS; i++)
+        out[i] += TIER_LOAD(&tier->counters[i]) - tier->counters_flushed[i];
+    g_mutex_unlock(&tier->counters_lock);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "reading the read counters");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* The background thread of this process: evictions after stores crossed
- * the high watermark, and access-time flushes, so that neither a store nor
- * a read ever waits for them. Started on first need, joined at close. */
+ * the high watermark, access-time flushes and, every few seconds, the
+ * counters, so that neither a store nor a read ever waits for them.
+ * Started on first need, joined at close. */
 static gpointer
 background_main(gpointer data)
 {
     SeaftierTier *tier = data;
+    gint64 counters_due = g_get_monotonic_time() + COUNTERS_FLUSH_US;
     g_mutex_lock(&tier->evict_lock);
     for (;;) {
-        while (!tier->evict_requested && !tier->atime_requested && !tier->closing)
-            g_cond_wait(&tier->evict_cond, &tier->evict_lock);
+        gboolean counters = FALSE;
+        while (!tier->evict_requested && !tier->atime_requested && !tier->closing) {
+            if (!g_cond_wait_until(&tier->evict_cond, &tier->evict_lock, counters_due)) {
+                counters = TRUE;
+                break;
+            }
+        }
         if (tier->closing)
-            break;
+            break;      /* the close flushes what is left */
         gboolean evict = tier->evict_requested, atime = tier->atime_requested;
         tier->evict_requested = tier->atime_requested = FALSE;
         g_mutex_unlock(&tier->evict_lock);
+        if (counters || g_get_monotonic_time() >= counters_due) {
+            seaftier_tier_counters_flush(tier);
+            counters_due = g_get_monotonic_time() + COUNTERS_FLUSH_US;
+        }
         if (atime && !evict)
             seaftier_tier_atime_flush(tier);
         GError *err = NULL;
@@ -443,14 +548,19 @@ seaftier_tier_stats(SeaftierTier *tier, SeaftierTierStats *stats, GError **error
         seaftier_tier_sql_error(error, conn, rc, "reading the oldest dirty object");
         goto out;
     }
+    guint64 counts[TIER_N_COUNTERS];
+    if (!read_counters(tier, conn, counts, error))
+        goto out;
+    stats->ram_hits = counts[TIER_RAM_HITS];
+    stats->disk_hits = counts[TIER_DISK_HITS];
+    stats->misses = counts[TIER_MISSES];
+    stats->bytes_read = counts[TIER_BYTES_READ];
+    stats->bytes_written = counts[TIER_BYTES_WRITTEN];
     ok = TRUE;
 out:
     seaftier_tier_rollback(conn);
     seaftier_tier_conn_put(tier, conn);
     stats->max_size = tier->max_size;
     stats->fs_free_bytes = seaftier_tier_fs_free(tier, TRUE);
-    stats->ram_hits = TIER_LOAD(&tier->ram_hits);
-    stats->disk_hits = TIER_LOAD(&tier->disk_hits);
-    stats->misses = TIER_LOAD(&tier->misses);
     return ok;
 }

@@ -202,6 +202,8 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
         seaftier_tier_commit_abandon(tier);
     if (path && (!ok || !e.applied))
         seaftier_tier_file_remove(path);    /* never committed, or another version won */
+    if (ok && e.applied)
+        seaftier_tier_count(tier, TIER_BYTES_WRITTEN, len);
     if (ok && e.applied && tier->ram && len <= tier->inline_max)
         seaftier_ram_put(tier->ram, type, repo_id, obj_id, data, len, e.rowid, epoch,
                          seaftier_tier_now());

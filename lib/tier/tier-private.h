@@ -45,6 +45,14 @@
 /* Idle SQLite connections kept per tier; more are closed when returned. */
 #define POOL_MAX_IDLE 16
 
+/* Counters persisted in the `counters` table (names in evict.c). */
+typedef enum {
+    TIER_RAM_HITS, TIER_DISK_HITS, TIER_MISSES, TIER_BYTES_READ, TIER_BYTES_WRITTEN,
+    TIER_N_COUNTERS
+} TierCounter;
+/* How often the background thread adds this process's counts to the table. */
+#define COUNTERS_FLUSH_US (5 * G_USEC_PER_SEC)
+
 typedef struct TierConn {
     struct SeaftierTier *tier;
     sqlite3 *db;
@@ -86,7 +94,13 @@ struct SeaftierTier {
     GHashTable *atime_pending;   /* rowid (gint64*) -> atime (gint64) */
     gint64 atime_last_flush;     /* monotonic us */
 
-    guint64 ram_hits, disk_hits, misses;    /* atomic */
+    /* Read/write counters of this process (atomic), in TierCounter order;
+     * the background thread adds what is not yet flushed to the shared
+     * `counters` table, so stats report the totals of every process. */
+    guint64 counters[TIER_N_COUNTERS];
+    guint64 counters_flushed[TIER_N_COUNTERS];   /* under counters_lock */
+    GMutex counters_lock;
+    gint counters_started;                       /* atomic: background thread asked for */
     gint64 last_nudge;                      /* monotonic us, atomic */
     gint64 last_full_warning;               /* monotonic us, atomic */
     int nudge_fd;
@@ -243,6 +257,12 @@ void seaftier_tier_checkpoint_maybe(SeaftierTier *tier, TierConn *conn, gboolean
 /* Wakes the background evictor when the tier is above its high watermark
  * or the disk below its floor (cheap: cached figures). */
 void seaftier_tier_maybe_evict(SeaftierTier *tier);
+/* Counts `n` for `which` in this process (no index write: the background
+ * thread, started here on first use, persists the counts). */
+void seaftier_tier_count(SeaftierTier *tier, TierCounter which, guint64 n);
+/* Adds the counts not yet persisted to the `counters` table (background
+ * thread, close). */
+void seaftier_tier_counters_flush(SeaftierTier *tier);
 /* Room the tier makes, beyond the object itself, when the file system said
  * ENOSPC / SQLITE_FULL: enough for the WAL frames of a few transactions. */
 #define TIER_FULL_ROOM (1024 * 1024)

@@ -107,6 +107,7 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     g_mutex_init(&tier->pool_lock);
     g_mutex_init(&tier->atime_lock);
     g_mutex_init(&tier->evict_lock);
+    g_mutex_init(&tier->counters_lock);
     g_cond_init(&tier->evict_cond);
     tier->atime_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     tier->atime_last_flush = g_get_monotonic_time();
@@ -130,8 +131,10 @@ seaftier_tier_close(SeaftierTier *tier)
     if (!tier)
         return;
     seaftier_tier_background_stop(tier);
-    if (tier->pool && tier->epoch)
+    if (tier->pool && tier->epoch) {
         seaftier_tier_atime_flush(tier);
+        seaftier_tier_counters_flush(tier);
+    }
     seaftier_tier_pool_free(tier);
     seaftier_ram_free(tier->ram);
     seaftier_tier_commit_clear(tier);
@@ -143,6 +146,7 @@ seaftier_tier_close(SeaftierTier *tier)
     g_mutex_clear(&tier->atime_lock);
     g_mutex_clear(&tier->pool_lock);
     g_mutex_clear(&tier->evict_lock);
+    g_mutex_clear(&tier->counters_lock);
     g_cond_clear(&tier->evict_cond);
     g_free(tier->dir);
     g_free(tier->db_path);
@@ -394,7 +398,7 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
     int rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE) {
-            TIER_ADD(&tier->misses, 1);
+            seaftier_tier_count(tier, TIER_MISSES, 1);
             g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
                         "%s/%s/%s is not in the tier", seaftier_tier_type_dir(type), repo_id,
                         obj_id);
@@ -410,7 +414,7 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
     if (row.state == SEAFTIER_STATE_DELETED) {
         sqlite3_reset(stmt);
         seaftier_tier_conn_put(tier, conn);
-        TIER_ADD(&tier->misses, 1);
+        seaftier_tier_count(tier, TIER_MISSES, 1);
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED,
                     "%s/%s/%s was deleted (remote delete pending)", seaftier_tier_type_dir(type),
                     repo_id, obj_id);
@@ -458,7 +462,8 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
         seaftier_tier_bad_copy(tier, type, repo_id, obj_id, &row, r == 0, problem, error);
         return -1;
     }
-    TIER_ADD(&tier->disk_hits, 1);
+    seaftier_tier_count(tier, TIER_DISK_HITS, 1);
+    seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
     seaftier_tier_note_access(tier, row.rowid, row.atime);
     if (tier->ram && row.size <= tier->inline_max)
         seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, row.size, row.rowid, epoch,
@@ -489,7 +494,8 @@ seaftier_tier_read(SeaftierTier *tier, SeaftierObjType type, const char *repo_id
             } else if (entry_epoch < epoch) {
                 seaftier_ram_touch(tier->ram, type, repo_id, obj_id, epoch, mark);
             }
-            TIER_ADD(&tier->ram_hits, 1);
+            seaftier_tier_count(tier, TIER_RAM_HITS, 1);
+            seaftier_tier_count(tier, TIER_BYTES_READ, ram_len);
             *data = ram_data;
             *len = ram_len;
             return TRUE;

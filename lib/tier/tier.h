@@ -182,7 +182,12 @@ typedef struct {
     guint64 used_bytes;                     /* stored bytes counted against max_size */
     guint64 max_size;
     guint64 fs_free_bytes;                  /* free space on the tier's file system */
-    guint64 ram_hits, disk_hits, misses;    /* this process */
+    /* Reads and stores of every process that opened this tier: each adds its
+     * counts to the index every few seconds and at close (this process's
+     * are included up to now). Reads themselves never write the index. */
+    guint64 ram_hits, disk_hits, misses;
+    guint64 bytes_read;                     /* bytes returned by hits */
+    guint64 bytes_written;                  /* original bytes newly stored */
 } SeaftierTierStats;
 gboolean seaftier_tier_stats(SeaftierTier *tier, SeaftierTierStats *stats, GError **error);
 

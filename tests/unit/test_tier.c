@@ -303,6 +303,8 @@ test_round_trip_sizes(void **state)
     }
     /* From disk, without the RAM tier of the process that stored them. */
     reopen(fx);
+    SeaftierTierStats before;       /* the counts are totals over every opener */
+    assert_true(seaftier_tier_stats(fx->tier, &before, NULL));
     for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
         for (int kind = 0; kind < 2; kind++) {
             gsize n = sizes[i];
@@ -317,8 +319,8 @@ test_round_trip_sizes(void **state)
     SeaftierTierStats st;
     assert_true(seaftier_tier_stats(fx->tier, &st, NULL));
     /* Objects up to inline_max are read from disk once, then from RAM. */
-    assert_int_equal(st.disk_hits, 6 + 12);
-    assert_int_equal(st.ram_hits, 6);
+    assert_int_equal(st.disk_hits - before.disk_hits, 6 + 12);
+    assert_int_equal(st.ram_hits - before.ram_hits, 6);
     assert_int_equal(st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DIRTY], 6);
     assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 6);
     assert_int_equal(st.bytes[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY],
@@ -1144,6 +1146,54 @@ test_second_open_keeps_locks(void **state)
     g_free(db);
 }
 
+/* Hits and misses are counted across processes (handles): each adds its
+ * counts to the index in the background and at close. */
+static void
+test_counters_shared(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    char id[41], absent[41];
+    make_id(3200, id);
+    make_id(3201, absent);
+    SeaftierTier *reader = open_tier(fx);
+    store_ok(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7, SEAFTIER_STATE_CLEAN, FALSE);
+    read_expect(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);      /* RAM */
+    read_expect(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);
+    read_fails(reader, SEAFTIER_TYPE_FS, REPO, absent, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    SeaftierTierStats st;
+    assert_true(seaftier_tier_stats(reader, &st, &err));
+    assert_int_equal(st.ram_hits, 2);
+    assert_int_equal(st.misses, 1);
+    assert_int_equal(st.bytes_read, 14);
+    assert_int_equal(st.bytes_written, 7);
+    /* Another handle sees them within a few seconds, with no close. */
+    gint64 deadline = g_get_monotonic_time() + 3 * COUNTERS_FLUSH_US;
+    do {
+        assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+        if (st.ram_hits == 2)
+            break;
+        g_usleep(100000);
+    } while (g_get_monotonic_time() < deadline);
+    assert_int_equal(st.ram_hits, 2);
+    assert_int_equal(st.misses, 1);
+    assert_int_equal(st.bytes_written, 7);
+    /* The rest at close; and this handle's own reads add up. */
+    read_fails(reader, SEAFTIER_TYPE_FS, REPO, absent, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    seaftier_tier_close(reader);
+    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);    /* disk: not in its RAM */
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_int_equal(st.ram_hits, 2);
+    assert_int_equal(st.disk_hits, 1);
+    assert_int_equal(st.misses, 2);
+    assert_int_equal(st.bytes_read, 21);
+    assert_int_equal(sql_int(fx, "SELECT value FROM counters WHERE name = 'misses'"), 2);
+    /* Reopened later: the totals stay. */
+    reopen(fx);
+    assert_true(seaftier_tier_stats(fx->tier, &st, &err));
+    assert_int_equal(st.ram_hits + st.disk_hits + st.misses, 5);
+}
+
 typedef struct {
     Fx *fx;
     int thread;
@@ -1714,6 +1764,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_open_keeps_locks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_same_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_space_floor, setup, teardown),
