@@ -420,7 +420,12 @@ perform_once(SeaftierS3 *s3, const S3Request *req, S3Response *resp, TryResult *
     char *auth;
     if (s3->cfg.use_v4_signature) {
         s3_format_amz_date(now, amz_date);
-        if (req->send_body)
+        if (req->send_body && req->content_md5 && req->body_len > 0 && s3->cfg.use_https)
+            /* TLS already protects the body in transit and Content-MD5 (sent
+             * with this body) lets S3 verify it end to end: a second
+             * full-body hash only halves upload throughput. */
+            g_strlcpy(sha, "UNSIGNED-PAYLOAD", sizeof sha);
+        else if (req->send_body)
             s3_sha256_hex(req->body, req->body_len, sha);
         else
             s3_sha256_hex("", 0, sha);
