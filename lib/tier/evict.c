@@ -198,6 +198,27 @@ seaftier_tier_evict(SeaftierTier *tier, guint64 *evicted_objects, guint64 *evict
     return ok;
 }
 
+/* One chunk in its own IMMEDIATE transaction: picks victims (see
+ * pick_victims), deletes their rows and, once committed, their data. */
+static gboolean
+evict_chunk(SeaftierTier *tier, const char *sql, const char *repo_id, int type, const char *after,
+            guint64 need, GArray *victims, GError **error)
+{
+    g_array_set_size(victims, 0);
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    gboolean ok = seaftier_tier_begin(conn, TRUE, error) &&
+                  pick_victims(conn, sql, repo_id, type, after, need, victims, error) &&
+                  delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
+    if (!ok)
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    if (ok)
+        forget_victims(tier, victims);
+    return ok;
+}
+
 gboolean
 seaftier_tier_evict_for_room(SeaftierTier *tier, guint64 need, guint64 *evicted_objects,
                              guint64 *evicted_bytes, GError **error)
@@ -206,25 +227,13 @@ seaftier_tier_evict_for_room(SeaftierTier *tier, guint64 need, guint64 *evicted_
     gboolean ok = TRUE;
     GArray *victims = g_array_new(FALSE, FALSE, sizeof(Victim));
     while (ok && bytes < need) {
-        g_array_set_size(victims, 0);
-        TierConn *conn = seaftier_tier_conn_get(tier, error);
-        if (!conn) {
-            ok = FALSE;
-            break;
-        }
         /* Deleting rows needs a few WAL frames itself: on a full disk this
          * may fail too, which the caller reports. */
-        ok = seaftier_tier_begin(conn, TRUE, error) &&
-             pick_victims(conn, "SELECT " VICTIM_COLS " FROM objects WHERE state = 0"
-                                " ORDER BY atime, id LIMIT 256", NULL, -1, NULL, need - bytes,
-                          victims, error) &&
-             delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
-        if (!ok)
-            seaftier_tier_rollback(conn);
-        seaftier_tier_conn_put(tier, conn);
+        ok = evict_chunk(tier, "SELECT " VICTIM_COLS " FROM objects WHERE state = 0"
+                               " ORDER BY atime, id LIMIT 256", NULL, -1, NULL, need - bytes,
+                         victims, error);
         if (!ok || victims->len == 0)
             break;
-        forget_victims(tier, victims);
         for (guint i = 0; i < victims->len; i++)
             bytes += g_array_index(victims, Victim, i).stored_size;
         objects += victims->len;
@@ -262,21 +271,9 @@ seaftier_tier_evict_clean(SeaftierTier *tier, const char *repo_id, guint64 *evic
     for (int type = repo_id ? 0 : -1; ok && type < (repo_id ? SEAFTIER_N_TYPES : 0); type++) {
         char after[41] = "";
         do {
-            g_array_set_size(victims, 0);
-            TierConn *conn = seaftier_tier_conn_get(tier, error);
-            if (!conn) {
-                ok = FALSE;
-                break;
-            }
-            ok = seaftier_tier_begin(conn, TRUE, error) &&
-                 pick_victims(conn, sql, repo_id, type, repo_id ? after : NULL, G_MAXUINT64,
-                              victims, error) &&
-                 delete_victims(conn, victims, error) && seaftier_tier_commit(conn, error);
-            if (!ok)
-                seaftier_tier_rollback(conn);
-            seaftier_tier_conn_put(tier, conn);
+            ok = evict_chunk(tier, sql, repo_id, type, repo_id ? after : NULL, G_MAXUINT64,
+                             victims, error);
             if (ok) {
-                forget_victims(tier, victims);
                 objects += victims->len;
                 if (victims->len)
                     memcpy(after, g_array_index(victims, Victim, victims->len - 1).obj_id,
