@@ -256,10 +256,9 @@ forget_pending(RemoveCtx *ctx)
  * rather than leaving one pending-delete row per object for seaftierd: a
  * repo can hold millions of blocks, the listing is needed anyway to find
  * objects the tier never saw, and the progress callback then reports real
- * removals. Local rows are deleted first (dirty ones that were never
- * uploaded simply vanish; the others leave pending deletes), so a failure
- * half-way leaves every local object's remote delete recorded, and a retry
- * finishes the job.
+ * removals. Local rows are deleted first (each leaves a pending remote
+ * delete, see seaftier_tier_delete), so a failure half-way leaves every
+ * local object's remote delete recorded, and a retry finishes the job.
  */
 gboolean
 seaftier_be_remove_store(SeaftierBackendShared *sh, SeaftierObjType type, const char *store_id,
