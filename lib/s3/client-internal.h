@@ -61,6 +61,13 @@ struct SeaftierS3 {
 
 void s3_request_add_header(S3Request *req, const char *name, const char *value);
 
+/* The SSE-C flags for requests carrying object data: S3_SSE_OBJECT when
+ * the bucket is configured with an sse_c_key. */
+unsigned s3_object_sse(const SeaftierS3 *s3);
+
+/* Adds x-amz-meta-ctime when ctime > 0; `buf` must outlive the request. */
+void s3_request_add_ctime(S3Request *req, gint64 ctime, char buf[24]);
+
 /* Performs the request with retries. On success (2xx) fills `resp` (caller
  * clears it with s3_response_clear). On failure sets a named GError. */
 gboolean s3_perform(SeaftierS3 *s3, const S3Request *req, S3Response *resp, GError **error);

@@ -12,12 +12,6 @@
 
 #include <string.h>
 
-static unsigned
-object_sse(const SeaftierS3 *s3)
-{
-    return s3->cfg.sse_c_key ? S3_SSE_OBJECT : S3_SSE_NONE;
-}
-
 static char *
 initiate(SeaftierS3 *s3, const char *key, gint64 ctime, GError **error)
 {
@@ -25,11 +19,8 @@ initiate(SeaftierS3 *s3, const char *key, gint64 ctime, GError **error)
     S3Param query[] = { { "uploads", NULL } };
     S3Request req = { .op = "CreateMultipartUpload", .method = "POST", .key = key,
                       .query = query, .n_query = 1, .send_body = TRUE, .body = "",
-                      .body_len = 0, .sse = object_sse(s3) };
-    if (ctime > 0) {
-        g_snprintf(ctime_str, sizeof ctime_str, "%" G_GINT64_FORMAT, ctime);
-        s3_request_add_header(&req, "x-amz-meta-ctime", ctime_str);
-    }
+                      .body_len = 0, .sse = s3_object_sse(s3) };
+    s3_request_add_ctime(&req, ctime, ctime_str);
     S3Response resp;
     if (!s3_perform(s3, &req, &resp, error))
         return NULL;
@@ -49,7 +40,7 @@ upload_part(SeaftierS3 *s3, const char *key, const char *upload_id, guint part_n
     S3Param query[] = { { "partNumber", part_str }, { "uploadId", upload_id } };
     S3Request req = { .op = "UploadPart", .method = "PUT", .key = key, .query = query,
                       .n_query = 2, .body = data, .body_len = len, .send_body = TRUE,
-                      .content_md5 = TRUE, .sse = object_sse(s3) };
+                      .content_md5 = TRUE, .sse = s3_object_sse(s3) };
     S3Response resp;
     if (!s3_perform(s3, &req, &resp, error))
         return NULL;
@@ -68,7 +59,7 @@ complete(SeaftierS3 *s3, const char *key, const char *upload_id, GPtrArray *etag
     S3Param query[] = { { "uploadId", upload_id } };
     S3Request req = { .op = "CompleteMultipartUpload", .method = "POST", .key = key,
                       .query = query, .n_query = 1, .body = body, .body_len = strlen(body),
-                      .send_body = TRUE, .sse = object_sse(s3) };
+                      .send_body = TRUE, .sse = s3_object_sse(s3) };
     s3_request_add_header(&req, "Content-Type", "application/xml");
     S3Response resp;
     gboolean ok = s3_perform(s3, &req, &resp, error);

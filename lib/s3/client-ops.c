@@ -13,12 +13,6 @@
 
 #define DELETE_BATCH_MAX 1000
 
-static unsigned
-object_sse(const SeaftierS3 *s3)
-{
-    return s3->cfg.sse_c_key ? S3_SSE_OBJECT : S3_SSE_NONE;
-}
-
 static gboolean
 check_key(const SeaftierS3 *s3, const char *op, const char *key, GError **error)
 {
@@ -42,11 +36,8 @@ seaftier_s3_put(SeaftierS3 *s3, const char *key, const void *data, gsize len, gi
     char ctime_str[24];
     S3Request req = { .op = "PutObject", .method = "PUT", .key = key, .body = data,
                       .body_len = len, .send_body = TRUE, .content_md5 = TRUE,
-                      .sse = object_sse(s3) };
-    if (ctime > 0) {
-        g_snprintf(ctime_str, sizeof ctime_str, "%" G_GINT64_FORMAT, ctime);
-        s3_request_add_header(&req, "x-amz-meta-ctime", ctime_str);
-    }
+                      .sse = s3_object_sse(s3) };
+    s3_request_add_ctime(&req, ctime, ctime_str);
     S3Response resp;
     if (!s3_perform(s3, &req, &resp, error))
         return FALSE;
@@ -60,7 +51,7 @@ get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsiz
 {
     if (!check_key(s3, "GetObject", key, error))
         return FALSE;
-    S3Request req = { .op = "GetObject", .method = "GET", .key = key, .sse = object_sse(s3) };
+    S3Request req = { .op = "GetObject", .method = "GET", .key = key, .sse = s3_object_sse(s3) };
     if (range)
         s3_request_add_header(&req, "Range", range);
     S3Response resp;
@@ -107,7 +98,7 @@ seaftier_s3_head(SeaftierS3 *s3, const char *key, SeaftierS3ObjectInfo *info, GE
     if (!check_key(s3, "HeadObject", key, error))
         return FALSE;
     S3Request req = { .op = "HeadObject", .method = "HEAD", .key = key, .head = TRUE,
-                      .sse = object_sse(s3) };
+                      .sse = s3_object_sse(s3) };
     S3Response resp;
     if (!s3_perform(s3, &req, &resp, error))
         return FALSE;

@@ -207,6 +207,21 @@ s3_request_add_header(S3Request *req, const char *name, const char *value)
     req->n_headers++;
 }
 
+unsigned
+s3_object_sse(const SeaftierS3 *s3)
+{
+    return s3->cfg.sse_c_key ? S3_SSE_OBJECT : S3_SSE_NONE;
+}
+
+void
+s3_request_add_ctime(S3Request *req, gint64 ctime, char buf[24])
+{
+    if (ctime > 0) {
+        g_snprintf(buf, 24, "%" G_GINT64_FORMAT, ctime);
+        s3_request_add_header(req, "x-amz-meta-ctime", buf);
+    }
+}
+
 void
 s3_response_clear(S3Response *resp)
 {
