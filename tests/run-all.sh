@@ -63,7 +63,7 @@ note "valgrind: unit tests"
 for t in build-ci/tests/unit/test_*; do
   [ -x "$t" ] && [ ! -d "$t" ] || continue
   case $t in *.o|*.log|*.trs) continue ;; esac
-  if (cd build-ci && ./libtool --mode=execute valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+  if (cd build-ci && ./libtool --mode=execute valgrind -q --leak-check=full --errors-for-leak-kinds=definite --child-silent-after-fork=yes \
         --error-exitcode=99 "../$t" >"../$t.valgrind.log" 2>&1); then
     echo "PASS: valgrind $t"; passed=$((passed + 1))
   else
