@@ -7,7 +7,8 @@
 #      library as seaf-server does (examples/seaftier-demo);
 #   4. waits for the daemon to upload them and shows `seaftier-admin status`
 #      (everything clean), evicts every clean object, and reads all of them
-#      back through the library — now from S3 — verifying each against its id;
+#      back through the library — now from S3 — verifying each against its id,
+#      then once more from the local tier;
 #   5. stops the daemon (and the S3 server if it started it).
 # Env: N (objects of each type, default 200), SEAFTIER_MAIN_DIR (default /tmp/seaftier-main).
 set -euo pipefail
@@ -92,6 +93,9 @@ step "the daemon uploads them (flush waits until S3 confirmed every one)"
 
 step "evict every clean object, then read everything back from S3 through the library"
 "$ADMIN" evict --all-clean -c "$WORK/conf" -d "$WORK/seafile-data"
+"$DEMO" -c "$WORK/conf" -d "$WORK/seafile-data" read "$WORK/manifest"
+
+step "read everything once more: now served from the local tier"
 "$DEMO" -c "$WORK/conf" -d "$WORK/seafile-data" read "$WORK/manifest"
 "$ADMIN" status -c "$WORK/conf" -d "$WORK/seafile-data"
 step "done: everything written was uploaded, evicted and read back intact"
