@@ -115,6 +115,20 @@ step_done(TierConn *conn, sqlite3_stmt *stmt, const char *what, GError **error)
     return TRUE;
 }
 
+/* Binds the columns that describe a stored copy, numbered alike in every
+ * statement that writes one: ?5 size … ?9 location, ?11 generation, ?12 synced. */
+static void
+bind_copy_columns(sqlite3_stmt *stmt, const TierCommitEntry *e, gboolean full)
+{
+    sqlite3_bind_int64(stmt, 5, (gint64)e->size);
+    sqlite3_bind_int64(stmt, 6, (gint64)e->stored_size);
+    sqlite3_bind_int(stmt, 7, e->codec);
+    sqlite3_bind_int64(stmt, 8, e->checksum);
+    sqlite3_bind_int(stmt, 9, e->location);
+    sqlite3_bind_int64(stmt, 11, e->generation);
+    sqlite3_bind_int(stmt, 12, full ? 1 : 0);
+}
+
 static gboolean
 put_blob(TierConn *conn, TierCommitEntry *e, GError **error)
 {
@@ -155,13 +169,7 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
         if (!stmt)
             return FALSE;
         sqlite3_bind_int64(stmt, 1, row.rowid);
-        sqlite3_bind_int64(stmt, 5, (gint64)e->size);
-        sqlite3_bind_int64(stmt, 6, (gint64)e->stored_size);
-        sqlite3_bind_int(stmt, 7, e->codec);
-        sqlite3_bind_int64(stmt, 8, e->checksum);
-        sqlite3_bind_int(stmt, 9, e->location);
-        sqlite3_bind_int64(stmt, 11, e->generation);
-        sqlite3_bind_int(stmt, 12, full ? 1 : 0);
+        bind_copy_columns(stmt, e, full);
         if (!step_done(conn, stmt, "repairing an object", error))
             return FALSE;
         e->rowid = row.rowid;
@@ -214,14 +222,8 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
             return FALSE;
         sqlite3_bind_int64(stmt, 1, row.rowid);
     }
-    sqlite3_bind_int64(stmt, 5, (gint64)e->size);
-    sqlite3_bind_int64(stmt, 6, (gint64)e->stored_size);
-    sqlite3_bind_int(stmt, 7, e->codec);
-    sqlite3_bind_int64(stmt, 8, e->checksum);
-    sqlite3_bind_int(stmt, 9, e->location);
+    bind_copy_columns(stmt, e, full);
     sqlite3_bind_int64(stmt, 10, now);
-    sqlite3_bind_int64(stmt, 11, e->generation);
-    sqlite3_bind_int(stmt, 12, full ? 1 : 0);
     if (!step_done(conn, stmt, found ? "re-storing a deleted object" : "inserting an object",
                    error))
         return FALSE;
