@@ -70,6 +70,10 @@ SeaftierObjType seaftier_obj_backend_type(ObjBackend *bend);
  * bytes escaped, truncated to 48 input bytes. Returns buf. */
 const char *seaftier_be_id_for_log(const char *id, char buf[256]);
 
+/* TRUE when `repo_id` is a valid UUID; otherwise logs it as an invalid
+ * `what` id ("repo", "store") for operation `op` and returns FALSE. */
+gboolean seaftier_be_check_repo_id(const char *op, const char *what, const char *repo_id);
+
 /* TRUE when both ids are valid; otherwise logs which one is bad (for
  * operation `op`) and returns FALSE. */
 gboolean seaftier_be_check_ids(const char *op, const char *repo_id, const char *obj_id);

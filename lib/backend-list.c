@@ -118,12 +118,8 @@ gboolean
 seaftier_be_foreach(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
                     SeaftierBeForeachFunc func, void *user_data)
 {
-    char buf[256];
-    if (!seaftier_valid_repo_id(repo_id)) {
-        seaftier_warning("foreach: refusing invalid repo id \"%s\" (expected a UUID)",
-                         seaftier_be_id_for_log(repo_id, buf));
+    if (!seaftier_be_check_repo_id("foreach", "repo", repo_id))
         return FALSE;
-    }
     GHashTable *local = collect_local(sh, type, repo_id, "foreach");
     if (!local)
         return FALSE;
@@ -264,12 +260,8 @@ gboolean
 seaftier_be_remove_store(SeaftierBackendShared *sh, SeaftierObjType type, const char *store_id,
                          SeaftierBeProgressFunc progress, void *user_data)
 {
-    char buf[256];
-    if (!seaftier_valid_repo_id(store_id)) {
-        seaftier_warning("remove_store: refusing invalid store id \"%s\" (expected a UUID)",
-                         seaftier_be_id_for_log(store_id, buf));
+    if (!seaftier_be_check_repo_id("remove_store", "store", store_id))
         return FALSE;
-    }
     GHashTable *local = collect_local(sh, type, store_id, "remove_store");
     if (!local)
         return FALSE;

@@ -44,14 +44,22 @@ seaftier_be_id_for_log(const char *id, char buf[256])
 }
 
 gboolean
+seaftier_be_check_repo_id(const char *op, const char *what, const char *repo_id)
+{
+    char buf[256];
+    if (seaftier_valid_repo_id(repo_id))
+        return TRUE;
+    seaftier_warning("%s: refusing invalid %s id \"%s\" (expected a UUID)", op, what,
+                     seaftier_be_id_for_log(repo_id, buf));
+    return FALSE;
+}
+
+gboolean
 seaftier_be_check_ids(const char *op, const char *repo_id, const char *obj_id)
 {
     char buf[256];
-    if (!seaftier_valid_repo_id(repo_id)) {
-        seaftier_warning("%s: refusing invalid repo id \"%s\" (expected a UUID)", op,
-                         seaftier_be_id_for_log(repo_id, buf));
+    if (!seaftier_be_check_repo_id(op, "repo", repo_id))
         return FALSE;
-    }
     if (!seaftier_valid_obj_id(obj_id)) {
         seaftier_warning("%s: refusing invalid object id \"%s\" (expected 40 lowercase hex)", op,
                          seaftier_be_id_for_log(obj_id, buf));
