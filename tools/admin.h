@@ -40,6 +40,13 @@ void admin_common_clear(AdminCommon *common);
 /* Prints "seaftier-admin NAME: message" on stderr. */
 void admin_error(const char *name, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
+/* --type: sets *type to the type named by `type_name`, or -1 when it is
+ * NULL. FALSE (after admin_error) for an unknown name. */
+gboolean admin_type_filter(const char *name, const char *type_name, int *type);
+
+/* --repo: TRUE when `repo_id` is NULL or a UUID, else admin_error + FALSE. */
+gboolean admin_repo_filter(const char *name, const char *repo_id);
+
 /* "1.5 MiB", "312 B". Returns buf. */
 const char *admin_bytes(guint64 bytes, char buf[32]);
 /* "3d 4h", "5m 02s", "12s". Returns buf. */

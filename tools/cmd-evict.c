@@ -30,10 +30,8 @@ admin_cmd_evict(int argc, char **argv)
                     "exclude each other%s", argc > 1 ? argv[1] : "");
         goto out;
     }
-    if (repo_id && !seaftier_valid_repo_id(repo_id)) {
-        admin_error("evict", "\"%s\" is not a repo id (a UUID)", repo_id);
+    if (!admin_repo_filter("evict", repo_id))
         goto out;
-    }
     env = admin_open(&common, TRUE, FALSE, &rc);
     if (!env)
         goto out;

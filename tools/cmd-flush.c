@@ -223,18 +223,10 @@ admin_cmd_flush(int argc, char **argv)
                      entries, TRUE, &common))
         goto out;
     int type = -1;
-    if (type_name) {
-        SeaftierObjType t;
-        if (!seaftier_type_from_name(type_name, &t)) {
-            admin_error("flush", "unknown type \"%s\" (commits, fs, blocks)", type_name);
-            goto out;
-        }
-        type = (int)t;
-    }
-    if (repo_id && !seaftier_valid_repo_id(repo_id)) {
-        admin_error("flush", "\"%s\" is not a repo id (a UUID)", repo_id);
+    if (!admin_type_filter("flush", type_name, &type))
         goto out;
-    }
+    if (!admin_repo_filter("flush", repo_id))
+        goto out;
     if (argc > 1 || timeout_s < 0) {
         admin_error("flush", argc > 1 ? "unexpected argument \"%s\"" : "--timeout must be >= 0%s",
                     argc > 1 ? argv[1] : "");

@@ -94,14 +94,8 @@ admin_cmd_ls(int argc, char **argv)
         goto out;
     int type = -1;
     unsigned mask = 7;
-    if (type_name) {
-        SeaftierObjType t;
-        if (!seaftier_type_from_name(type_name, &t)) {
-            admin_error("ls", "unknown type \"%s\" (commits, fs, blocks)", type_name);
-            goto out;
-        }
-        type = (int)t;
-    }
+    if (!admin_type_filter("ls", type_name, &type))
+        goto out;
     if (state_name) {
         SeaftierState s;
         if (!seaftier_state_from_name(state_name, &s)) {
@@ -110,10 +104,8 @@ admin_cmd_ls(int argc, char **argv)
         }
         mask = 1u << s;
     }
-    if (repo_id && !seaftier_valid_repo_id(repo_id)) {
-        admin_error("ls", "\"%s\" is not a repo id (a UUID)", repo_id);
+    if (!admin_repo_filter("ls", repo_id))
         goto out;
-    }
     if (argc > 1 || limit < 0) {
         admin_error("ls", argc > 1 ? "unexpected argument \"%s\"" : "--limit must be >= 0%s",
                     argc > 1 ? argv[1] : "");

@@ -137,14 +137,8 @@ admin_cmd_warmup(int argc, char **argv)
         goto out;
     }
     int type = -1;
-    if (type_name) {
-        SeaftierObjType t;
-        if (!seaftier_type_from_name(type_name, &t)) {
-            admin_error("warmup", "unknown type \"%s\" (commits, fs, blocks)", type_name);
-            goto out;
-        }
-        type = (int)t;
-    }
+    if (!admin_type_filter("warmup", type_name, &type))
+        goto out;
     const char *repo_id = argv[1];
     env = admin_open(&common, FALSE, TRUE, &rc);
     if (!env)

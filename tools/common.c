@@ -69,6 +69,31 @@ admin_error(const char *name, const char *fmt, ...)
     g_free(msg);
 }
 
+gboolean
+admin_type_filter(const char *name, const char *type_name, int *type)
+{
+    SeaftierObjType t;
+    *type = -1;
+    if (!type_name)
+        return TRUE;
+    if (!seaftier_type_from_name(type_name, &t)) {
+        admin_error(name, "unknown type \"%s\" (commits, fs, blocks)", type_name);
+        return FALSE;
+    }
+    *type = (int)t;
+    return TRUE;
+}
+
+gboolean
+admin_repo_filter(const char *name, const char *repo_id)
+{
+    if (repo_id && !seaftier_valid_repo_id(repo_id)) {
+        admin_error(name, "\"%s\" is not a repo id (a UUID)", repo_id);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 SeaftierEnv *
 admin_open(const AdminCommon *common, gboolean tier, gboolean s3, int *exit_code)
 {
