@@ -61,19 +61,25 @@ type_name(SeaftierObjType type)
 }
 
 /* The leader's work: re-check the tier (another leader may have filled it
- * since our miss), GET, store clean. */
+ * since our miss), GET, store clean. The re-check looks at the index first
+ * so that the miss the caller already counted is not counted again. */
 static gboolean
 fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
               const char *obj_id, void **data, gsize *len)
 {
     GError *err = NULL;
-    if (seaftier_tier_read(sh->tier, type, repo_id, obj_id, data, len, &err))
-        return TRUE;
-    if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
-        g_error_free(err);
-        return FALSE;
+    SeaftierTierEntry entry;
+    if (seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, NULL)) {
+        if (entry.state == SEAFTIER_STATE_DELETED)
+            return FALSE;
+        if (seaftier_tier_read(sh->tier, type, repo_id, obj_id, data, len, &err))
+            return TRUE;
+        if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
+            g_error_free(err);
+            return FALSE;
+        }
+        g_clear_error(&err);
     }
-    g_clear_error(&err);
 
     char *key = seaftier_be_key(repo_id, obj_id);
     gboolean ok = seaftier_s3_get(sh->s3[type], key, data, len, &err);
