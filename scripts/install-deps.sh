@@ -8,6 +8,14 @@ PKGS=(
   clang libclang-rt-14-dev valgrind sqlite3 python3 curl openssl util-linux e2fsprogs
   ceph-mon ceph-osd radosgw ceph-common
   memcached redis-server libmemcached-dev libhiredis-dev awscli
+  # the power-cut file system of the durability tests
+  fuse3 libfuse3-dev
+  # building seafile-server (seaf-server, libsearpc, libevhtp from source) and its pytest suite
+  cmake intltool valac uuid-dev libjwt-dev libargon2-dev libjansson-dev libevent-dev libarchive-dev
+  libonig-dev libmariadb-dev libmariadb-dev-compat
+  python3-pytest python3-requests python3-requests-toolbelt python3-termcolor python3-tenacity python3-future
+  # the second S3 server (OpenStack Swift with s3api) and the bench plots
+  swift-proxy swift-object swift-container swift-account python3-swift gnuplot-nox
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -20,8 +28,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-apt-get install -y -q "${missing[@]}" >/tmp/seaftier-apt.log 2>&1 || {
+apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >/tmp/seaftier-apt.log 2>&1 || {
   tail -n 30 /tmp/seaftier-apt.log >&2
   exit 1
 }
