@@ -121,6 +121,11 @@ struct SeaftierTier {
     gint64 wal_pages;            /* WAL size after this process's last commit, atomic */
     gint64 ckpt_pages;           /* WAL size at the last checkpoint started, atomic */
 
+    /* Directories under objects/ whose own entry (in their parent) this
+     * process has fsynced: a durable store syncs the rest of its path once. */
+    GMutex dirs_lock;
+    GHashTable *durable_dirs;    /* char* path, under dirs_lock */
+
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
 };
@@ -206,11 +211,15 @@ typedef struct {
     gint64 generation;
     const void *blob;        /* inline payload */
     const char *file_dir;    /* directory to fsync before commit (durable file stores) */
-    gint64 repair_generation; /* replace this DIRTY version, whose file is missing */
+    gint64 repair_generation; /* replace this DIRTY version, whose copy is missing or damaged */
+    /* COMMIT_STORE of a CLEAN fill: not applied when a delete happened since */
+    const SeaftierTierFillTicket *ticket;
     /* results */
     gboolean over_limit;     /* e->error is FULL because of max_size, not the disk */
     gboolean done;
     gboolean applied;        /* the row now holds this version */
+    gboolean stale;          /* COMMIT_SYNC: the row holds another unsynced file now */
+    gint64 replaced_generation; /* applied over this version's file: remove it */
     gint64 rowid;
     GError *error;
 } TierCommitEntry;
@@ -223,6 +232,17 @@ void seaftier_tier_commit_prepare(SeaftierTier *tier);
 void seaftier_tier_commit_abandon(SeaftierTier *tier);
 void seaftier_tier_commit_init(SeaftierTier *tier);
 void seaftier_tier_commit_clear(SeaftierTier *tier);
+
+/* tombstone.c */
+/* Records, in the caller's transaction, that the DELETED row of this key
+ * was forgotten (S3 confirmed the delete); prunes old tombstones. */
+gboolean seaftier_tier_tombstone_add(TierConn *conn, SeaftierObjType type, const char *repo_id,
+                                     const char *obj_id, GError **error);
+/* In the caller's transaction: 1 when no delete of the key was forgotten
+ * since `ticket` (and the ticket is recent), 0 otherwise, -1 on error. */
+int seaftier_tier_ticket_valid(TierConn *conn, const SeaftierTierFillTicket *ticket,
+                               SeaftierObjType type, const char *repo_id, const char *obj_id,
+                               GError **error);
 
 /* tier.c */
 void seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime);

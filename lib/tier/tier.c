@@ -83,6 +83,22 @@ seaftier_tier_bump_epoch(SeaftierTier *tier)
     __atomic_add_fetch(tier->epoch, 1, __ATOMIC_RELEASE);
 }
 
+/* The tier directory's entries (objects/, tmp/, index.db) and, when it was
+ * just created, its own entry are made durable once per open: object
+ * files' paths start there (see sync_dir_path in objfile.c). */
+static gboolean
+sync_tier_dir(SeaftierTier *tier, gboolean existed, GError **error)
+{
+    if (!seaftier_tier_fsync_path(tier->dir, TRUE, error))
+        return FALSE;
+    if (existed)
+        return TRUE;
+    char *parent = g_path_get_dirname(tier->dir);
+    gboolean ok = seaftier_tier_fsync_path(parent, TRUE, error);
+    g_free(parent);
+    return ok;
+}
+
 SeaftierTier *
 seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
 {
@@ -113,10 +129,13 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     tier->atime_last_flush = g_get_monotonic_time();
     seaftier_tier_commit_init(tier);
     tier->ram = seaftier_ram_new(tc->ram_cache_size, tier->inline_max);
+    g_mutex_init(&tier->dirs_lock);
+    tier->durable_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
+    gboolean existed = g_file_test(dir, G_FILE_TEST_IS_DIR);
     if (!make_private_dir(dir, error) || !make_private_dir(tier->objects_dir, error) ||
         !make_private_dir(tier->tmp_dir, error) || !seaftier_tier_db_init(tier, error) ||
-        !map_epoch(tier, error)) {
+        !map_epoch(tier, error) || !sync_tier_dir(tier, existed, error)) {
         seaftier_tier_close(tier);
         return NULL;
     }
@@ -143,6 +162,8 @@ seaftier_tier_close(SeaftierTier *tier)
     if (tier->nudge_fd >= 0)
         close(tier->nudge_fd);
     g_hash_table_destroy(tier->atime_pending);
+    g_hash_table_destroy(tier->durable_dirs);
+    g_mutex_clear(&tier->dirs_lock);
     g_mutex_clear(&tier->atime_lock);
     g_mutex_clear(&tier->pool_lock);
     g_mutex_clear(&tier->evict_lock);
