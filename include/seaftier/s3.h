@@ -41,9 +41,20 @@ typedef enum {
     SEAFTIER_S3_ERROR_BAD_RESPONSE,       /* unparseable XML, missing fields, wrong length */
     SEAFTIER_S3_ERROR_INTEGRITY,          /* BadDigest / Content-MD5 mismatch */
     SEAFTIER_S3_ERROR_OTHER,              /* any other 4xx */
+    SEAFTIER_S3_ERROR_INCOMPLETE,         /* a 2xx not proven complete: an object body without
+                                           * Content-Length or shorter than it, a 200 whose body
+                                           * is an <Error> (CompleteMultipartUpload, CopyObject)
+                                           * or is cut short; the work may not be done: retry */
 } SeaftierS3ErrorCode;
 
-/* TRUE for errors worth retrying later (network, timeout, 5xx, SlowDown). */
+/* Largest response body accepted: an object (GET) and any other answer
+ * (XML). A larger one fails the request (BAD_RESPONSE) instead of filling
+ * memory. */
+#define SEAFTIER_S3_MAX_OBJECT_BODY ((gsize)1 << 30)
+#define SEAFTIER_S3_MAX_XML_BODY ((gsize)64 << 20)
+
+/* TRUE for errors worth retrying soon (network, timeout, 5xx, SlowDown,
+ * incomplete answers). */
 gboolean seaftier_s3_error_is_transient(const GError *error);
 
 /* Creates a client for the bucket of `cfg` (copied; `cfg` may be freed after).
