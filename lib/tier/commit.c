@@ -330,7 +330,24 @@ run_batch(SeaftierTier *tier, GPtrArray *batch)
     conn->defer_checkpoint = FALSE;
     /* A WAL far past its threshold is checkpointed before the batch is
      * released, while no other batch of this process can commit. */
-    seaftier_tier_checkpoint_maybe(tier, conn, TRUE);
+    if (seaftier_tier_checkpoint_due(tier, TRUE))
+        seaftier_tier_checkpoint_run(tier, conn);
+    seaftier_tier_conn_put(tier, conn);
+}
+
+static void
+checkpoint_after_batch(SeaftierTier *tier)
+{
+    if (!seaftier_tier_checkpoint_due(tier, FALSE))
+        return;
+    GError *err = NULL;
+    TierConn *conn = seaftier_tier_conn_get(tier, &err);
+    if (!conn) {
+        seaftier_debug("checkpoint of %s: %s", tier->db_path, err->message);
+        g_error_free(err);
+        return;
+    }
+    seaftier_tier_checkpoint_run(tier, conn);
     seaftier_tier_conn_put(tier, conn);
 }
 
@@ -370,7 +387,7 @@ seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **
         /* The routine checkpoint: after the batch is released, paid by
          * this caller alone while the next batch commits. */
         g_mutex_unlock(&q->lock);
-        seaftier_tier_checkpoint_maybe(tier, NULL, FALSE);
+        checkpoint_after_batch(tier);
         g_mutex_lock(&q->lock);
     }
     g_mutex_unlock(&q->lock);

@@ -262,8 +262,8 @@ seaftier_tier_commit(TierConn *conn, GError **error)
         seaftier_tier_rollback(conn);
         return FALSE;
     }
-    if (!conn->defer_checkpoint)
-        seaftier_tier_checkpoint_maybe(conn->tier, conn, FALSE);
+    if (!conn->defer_checkpoint && seaftier_tier_checkpoint_due(conn->tier, FALSE))
+        seaftier_tier_checkpoint_run(conn->tier, conn);
     return TRUE;
 }
 

@@ -366,3 +366,15 @@ seaftier_tier_fs_free(SeaftierTier *tier, gboolean fresh)
     TIER_STORE(&tier->fs_free_checked, now);
     return free_bytes;
 }
+
+void
+seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                          const char *obj_id, int location, gint64 generation)
+{
+    if (location == LOC_FILE) {
+        char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, generation);
+        seaftier_tier_file_remove(path);
+        g_free(path);
+    }
+    seaftier_ram_remove(tier->ram, type, repo_id, obj_id);
+}

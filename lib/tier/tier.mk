@@ -10,6 +10,7 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/commit.c \
 	lib/tier/checkpoint.c \
 	lib/tier/tier.c \
+	lib/tier/atime.c \
 	lib/tier/store.c \
 	lib/tier/upload.c \
 	lib/tier/tombstone.c \
