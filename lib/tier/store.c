@@ -176,11 +176,14 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     void *blob = NULL;
     gsize blob_len = G_MAXSIZE;
     gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
-    if (found && row.state == SEAFTIER_STATE_DIRTY && row.location == LOC_INLINE)
+    /* A rewrite of a dirty object (not a fill) checks the copy it would
+     * otherwise leave as it is. */
+    gboolean check = found && row.state == SEAFTIER_STATE_DIRTY && state == SEAFTIER_STATE_DIRTY;
+    if (check && row.location == LOC_INLINE)
         read_blob(conn, row.rowid, &blob, &blob_len, &err);
     seaftier_tier_conn_put(tier, conn);
     int intact = 1;
-    if (!err && found && row.state == SEAFTIER_STATE_DIRTY)
+    if (!err && check)
         intact = dirty_copy_intact(tier, type, repo_id, obj_id, &row, blob, blob_len, &err);
     g_free(blob);
     if (err) {
