@@ -6,7 +6,9 @@
  *  - a 200 of CompleteMultipartUpload carrying an <Error>, and a 200 of
  *    CopyObject cut short, are INCOMPLETE (retried soon), not permanent;
  *  - answers larger than the caps are refused without reading them whole;
- *  - a key with "." / ".." segments is sent exactly as it was signed.
+ *  - a key with "." / ".." segments is sent exactly as it was signed;
+ *  - a read-through fill whose GET is held while the object is deleted (and
+ *    the delete carried to S3 and forgotten) does not bring it back.
  * And secrets stay out of core files: seaftierd and a process that opened
  * the Seafile backends end up with no core limit and non-dumpable, unless
  * `[tier] dumpable = true`; the log file is created 0600. */
@@ -32,10 +34,12 @@
 #include <unistd.h>
 
 #include <seaftier/backend.h>
+#include <seaftier/config.h>
 #include <seaftier/log.h>
 #include <seaftier/s3.h>
 
 #include "../common/s3test.h"
+#include "tier/tier.h"
 
 /* ---- the rewriting proxy ---- */
 
@@ -47,6 +51,7 @@ typedef enum {
     MODE_COPY_SHORT,       /* CopyObject: 200 with a CopyObjectResult cut short */
     MODE_HUGE_LENGTH,      /* GET: 200 announcing 4 GiB, bytes until the client gives up */
     MODE_HUGE_STREAM,      /* GET: 200 without length, 96 MiB of XML-ish bytes */
+    MODE_HOLD_GET,         /* an object GET's answer from RGW is held until released */
 } Mode;
 
 #define HUGE_STREAM_BYTES ((gsize)96 << 20)
@@ -60,6 +65,9 @@ typedef struct {
     Mode mode;               /* under lock */
     GPtrArray *requests;     /* "METHOD target", under lock */
     gsize sent;              /* body bytes of the last invented answer, under lock */
+    GCond cond;
+    gboolean holding;        /* a GET is held (MODE_HOLD_GET), under lock */
+    gboolean released;       /* under lock */
     gboolean stop;
 } Proxy;
 
@@ -246,6 +254,16 @@ serve(int fd)
                           "Connection: close\r\n\r\n", HUGE_STREAM_BYTES);
     } else {
         GByteArray *resp = forward(req, header_len);
+        if (mode == MODE_HOLD_GET && get && !strchr(target, '?')) {
+            /* RGW has answered; the answer is on its way for a while. */
+            g_mutex_lock(&proxy.lock);
+            proxy.holding = TRUE;
+            g_cond_broadcast(&proxy.cond);
+            while (!proxy.released)
+                g_cond_wait(&proxy.cond, &proxy.lock);
+            proxy.holding = FALSE;
+            g_mutex_unlock(&proxy.lock);
+        }
         guint8 *split = resp ? memmem(resp->data, resp->len, "\r\n\r\n", 4) : NULL;
         if (split) {
             gsize hl = (gsize)(split - resp->data) + 2;
@@ -305,6 +323,7 @@ proxy_start(void)
     assert_int_equal(getsockname(proxy.listen_fd, (struct sockaddr *)&a, &alen), 0);
     proxy.port = ntohs(a.sin_port);
     g_mutex_init(&proxy.lock);
+    g_cond_init(&proxy.cond);
     proxy.requests = g_ptr_array_new_with_free_func(g_free);
     proxy.thread = g_thread_new("proxy", proxy_main, NULL);
 }
@@ -316,6 +335,7 @@ proxy_stop(void)
     g_thread_join(proxy.thread);
     close(proxy.listen_fd);
     g_ptr_array_free(proxy.requests, TRUE);
+    g_cond_clear(&proxy.cond);
     g_mutex_clear(&proxy.lock);
 }
 
@@ -325,6 +345,7 @@ proxy_mode(Mode mode)
     g_mutex_lock(&proxy.lock);
     proxy.mode = mode;
     proxy.sent = 0;
+    proxy.released = FALSE;
     g_ptr_array_set_size(proxy.requests, 0);
     g_mutex_unlock(&proxy.lock);
 }
@@ -543,6 +564,119 @@ test_dot_segments_sent_as_signed(void **state)
     g_free(data);
 }
 
+/* ---- a read-through fill racing a delete ---- */
+
+typedef struct {
+    ObjBackend *bend;
+    const char *repo, *id;
+    void *data;
+    int len;
+    int rc;
+} ReadJob;
+
+static gpointer
+read_thread(gpointer p)
+{
+    ReadJob *j = p;
+    j->rc = j->bend->read(j->bend, j->repo, 1, j->id, &j->data, &j->len);
+    return NULL;
+}
+
+static void
+test_fill_racing_delete_not_resurrected(void **state)
+{
+    (void)state;
+    char *dir = s3test_tmpdir("answers-race");
+    S3TestVariant v = { .v4 = TRUE, .path_style = TRUE, .https = FALSE, .sse_c = FALSE };
+    char *conf = s3test_write_seafile_conf(dir, "answersr", &v, NULL);
+    /* seaf-server's backends talk to S3 through the proxy. */
+    char *text = NULL;
+    assert_true(g_file_get_contents(conf, &text, NULL, NULL));
+    char *from = g_strdup_printf("127.0.0.1:%d", proxy.upstream_port);
+    char *to = g_strdup_printf("127.0.0.1:%d", proxy.port);
+    char **pieces = g_strsplit(text, from, -1);
+    char *joined = g_strjoinv(to, pieces);
+    assert_true(g_file_set_contents(conf, joined, -1, NULL));
+    GKeyFile *kf = g_key_file_new();
+    assert_true(g_key_file_load_from_data(kf, joined, (gsize)-1, G_KEY_FILE_NONE, NULL));
+    GError *err = NULL;
+    ObjBackend *fs = obj_backend_tier_new(dir, "fs", kf, &err);
+    if (!fs)
+        fail_msg("backend: %s", err->message);
+
+    /* The object is in S3 (evicted here long ago). */
+    const char *repo = "6a1f1c2e-0d3b-4c5a-8e9f-0a1b2c3d4e5f";
+    const char *id = "5e1d0c3b2a19f8e7d6c5b4a39281706f5e4d3c2b";
+    char *fs_bucket = g_key_file_get_string(kf, "fs_object_backend", "bucket", NULL);
+    SeaftierS3Config *dcfg = s3test_config(fs_bucket, &v);
+    SeaftierS3 *s3 = seaftier_s3_new(dcfg, &err);
+    assert_non_null(s3);
+    char *key = g_strdup_printf("%s/%s", repo, id);
+    guint8 *data = pattern(2000, 6);
+    if (!seaftier_s3_put(s3, key, data, 2000, 0, &err))
+        fail_msg("put: %s", err->message);
+
+    /* A reader misses and its GET is held on the way ... */
+    proxy_mode(MODE_HOLD_GET);
+    ReadJob job = { fs, repo, id, NULL, 0, -1 };
+    GThread *reader = g_thread_new("reader", read_thread, &job);
+    g_mutex_lock(&proxy.lock);
+    while (!proxy.holding)
+        g_cond_wait(&proxy.cond, &proxy.lock);
+    g_mutex_unlock(&proxy.lock);
+
+    /* ... Seafile deletes the object, seaftierd (here: another handle on
+     * the tier, as the daemon has) deletes it in S3 and forgets the row ... */
+    fs->delete(fs, repo, 1, id);
+    SeaftierConfig *cfg = seaftier_config_load_keyfile(kf, &err);
+    assert_non_null(cfg);
+    char *tier_dir = g_build_filename(dir, "tier", NULL);
+    SeaftierTier *daemon_tier = seaftier_tier_open(cfg, tier_dir, &err);
+    if (!daemon_tier)
+        fail_msg("open: %s", err->message);
+    GPtrArray *batch = seaftier_tier_deleted_batch(daemon_tier, SEAFTIER_TYPE_FS, 10, &err);
+    assert_non_null(batch);
+    assert_int_equal(batch->len, 1);
+    assert_true(seaftier_s3_delete(s3, key, &err));
+    assert_true(seaftier_tier_forget_deleted(daemon_tier, batch->pdata[0], &err));
+    g_ptr_array_free(batch, TRUE);
+
+    /* ... and then the GET's answer arrives. The reader gets its bytes, but
+     * the tier must not claim an object S3 no longer has. */
+    g_mutex_lock(&proxy.lock);
+    proxy.released = TRUE;
+    g_cond_broadcast(&proxy.cond);
+    g_mutex_unlock(&proxy.lock);
+    g_thread_join(reader);
+    proxy_mode(MODE_PASS);
+    assert_int_equal(job.rc, 0);
+    assert_int_equal(job.len, 2000);
+    assert_memory_equal(job.data, data, 2000);
+    SeaftierTierEntry e;
+    if (seaftier_tier_lookup(daemon_tier, SEAFTIER_TYPE_FS, repo, id, &e, NULL))
+        fail_msg("the deleted object came back as %s", seaftier_state_name(e.state));
+
+    seaftier_tier_close(daemon_tier);
+    seaftier_config_free(cfg);
+    obj_backend_tier_free(fs);
+    seaftier_s3_free(s3);
+    s3test_config_free(dcfg);
+    g_key_file_free(kf);
+    s3test_rm_rf(dir);
+    g_free(job.data);
+    g_free(tier_dir);
+    g_free(data);
+    g_free(key);
+    g_free(fs_bucket);
+    g_strfreev(pieces);
+    g_free(joined);
+    g_free(from);
+    g_free(to);
+    g_free(text);
+    g_free(conf);
+    g_free(dir);
+}
+
 /* ---- secrets out of core files ---- */
 
 static void
@@ -605,6 +739,9 @@ backend_child_dumpable(const char *extra_tier_lines)
     char *conf = s3test_write_seafile_conf(dir, "answersb", &v, extra_tier_lines);
     pid_t pid = fork();
     if (pid == 0) {
+        /* Start from a dumpable process (this one may have opened backends). */
+        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+            _exit(5);
         GKeyFile *kf = g_key_file_new();
         if (!g_key_file_load_from_file(kf, conf, G_KEY_FILE_NONE, NULL))
             _exit(3);
@@ -667,6 +804,7 @@ main(void)
         cmocka_unit_test(test_copy_cut_short_is_transient),
         cmocka_unit_test(test_huge_answer_refused),
         cmocka_unit_test(test_dot_segments_sent_as_signed),
+        cmocka_unit_test(test_fill_racing_delete_not_resurrected),
         cmocka_unit_test(test_daemon_not_dumpable),
         cmocka_unit_test(test_backend_not_dumpable_unless_asked),
         cmocka_unit_test(test_log_file_private),
