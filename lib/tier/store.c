@@ -14,9 +14,7 @@
 #include "tier/codec.h"
 #include "tier/crc32c.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static gboolean
 check_floor(SeaftierTier *tier, GError **error)
@@ -79,28 +77,32 @@ read_blob(TierConn *conn, gint64 rowid, void **blob, gsize *len, GError **error)
     return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
-/* Whether the local copy of a dirty row reads back with its checksum: 1 yes,
- * 0 missing or damaged (logged), -1 I/O error. A rewrite of a dirty object
- * is the one chance to repair it: nobody else holds its bytes. */
-static int
+/* Whether the local copy of a dirty row reads back with its checksum (TRUE),
+ * or is missing, damaged or unreadable (FALSE, logged). A rewrite of a dirty
+ * object is the one chance to repair it: nobody else holds its bytes; and
+ * writing the same bytes again is harmless, so a copy that cannot even be
+ * read is rewritten too. */
+static gboolean
 dirty_copy_intact(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
-                  const char *obj_id, const TierRow *row, const void *blob, gsize blob_len,
-                  GError **error)
+                  const char *obj_id, const TierRow *row, const void *blob, gsize blob_len)
 {
     void *data = NULL;
     const char *problem = NULL;
+    GError *err = NULL;
     int r = seaftier_tier_load(tier, type, repo_id, obj_id, row, blob, blob_len, &data, &problem,
-                               error);
+                               &err);
     g_free(data);
     if (r == 1)
-        return 1;
+        return TRUE;
     if (r == -2)
-        return -1;
+        problem = err->message;
     seaftier_warning("dirty %s/%s/%s: local %s was %s%s%s; restored from a new write",
                      seaftier_tier_type_dir(type), repo_id, obj_id,
                      row->location == LOC_FILE ? "file" : "inline copy",
-                     r == 0 ? "missing" : "damaged", problem ? ": " : "", problem ? problem : "");
-    return 0;
+                     r == 0 ? "missing" : r == -2 ? "unreadable" : "damaged",
+                     problem ? ": " : "", problem ? problem : "");
+    g_clear_error(&err);
+    return FALSE;
 }
 
 /* A durable store of an id already present as an unsynced dirty row: its
@@ -182,9 +184,9 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     if (check && row.location == LOC_INLINE)
         read_blob(conn, row.rowid, &blob, &blob_len, &err);
     seaftier_tier_conn_put(tier, conn);
-    int intact = 1;
+    gboolean intact = TRUE;
     if (!err && check)
-        intact = dirty_copy_intact(tier, type, repo_id, obj_id, &row, blob, blob_len, &err);
+        intact = dirty_copy_intact(tier, type, repo_id, obj_id, &row, blob, blob_len);
     g_free(blob);
     if (err) {
         seaftier_tier_commit_abandon(tier);
@@ -192,7 +194,7 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
         return FALSE;
     }
     gint64 repair = 0;
-    if (intact == 0) {
+    if (!intact) {
         /* Only a crash (or an operator) damages a dirty object's copy; the
          * writer hands us the very same bytes again: take them, durably,
          * as the copy they replace may have been acknowledged durable. */
