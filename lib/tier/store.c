@@ -1,12 +1,15 @@
 /* lib/tier/store.c — stores, deletes and listing.
  *
  * A store checks the index first (an id already present is a no-op costing
- * one lookup), then compresses and checksums outside any lock, writes big
- * objects to their own file, and hands the row to the group committer
- * (commit.c). Non-durable stores are committed with synchronous=NORMAL and
- * their rows marked synced=0; a later durable store of the same dirty id
- * turns into a cheap FULL commit of that flag, so "durable" always means
- * durable without making every store pay an fsync.
+ * one lookup — for a dirty id written again, plus one read of its copy,
+ * which is repaired when missing or damaged), then compresses and checksums
+ * outside any lock, writes big objects to their own file, and hands the row
+ * to the group committer (commit.c). Non-durable stores are committed with
+ * synchronous=NORMAL and their rows marked synced=0; a later durable store of
+ * the same dirty id syncs that file and turns into a cheap FULL commit of
+ * the flag, so "durable" always means durable without making every store
+ * pay an fsync. Fills from S3 carry a ticket (tombstone.c); deletes always
+ * commit with FULL.
  */
 #include "config.h"
 
