@@ -41,6 +41,7 @@
 static GMutex sync_lock;
 static GCond sync_cond;
 static GPtrArray *sync_log;          /* char* paths, in order */
+static GHashTable *synced_inodes;    /* inode numbers (as guint64*) ever synced */
 static char *gate_path;              /* a sync of this path waits for the gate to open */
 static gboolean gate_held;           /* a sync is waiting at the gate */
 
@@ -53,9 +54,16 @@ record_sync(int fd)
     if (n < 0)
         return;
     path[n] = '\0';
+    struct stat st;
+    gboolean have_ino = fstat(fd, &st) == 0;
     g_mutex_lock(&sync_lock);
     if (sync_log)
         g_ptr_array_add(sync_log, g_strdup(path));
+    if (synced_inodes && have_ino) {
+        guint64 *ino = g_new(guint64, 1);
+        *ino = (guint64)st.st_ino;
+        g_hash_table_add(synced_inodes, ino);
+    }
     if (gate_path && strcmp(gate_path, path) == 0) {
         gate_held = TRUE;
         g_cond_broadcast(&sync_cond);
@@ -144,6 +152,7 @@ setup(void **state)
         fail_msg("open: %s", err->message);
     g_mutex_lock(&sync_lock);
     sync_log = g_ptr_array_new_with_free_func(g_free);
+    synced_inodes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     g_mutex_unlock(&sync_lock);
     *state = fx;
     return 0;
@@ -175,6 +184,8 @@ teardown(void **state)
     g_mutex_lock(&sync_lock);
     g_ptr_array_free(sync_log, TRUE);
     sync_log = NULL;
+    g_hash_table_destroy(synced_inodes);
+    synced_inodes = NULL;
     g_mutex_unlock(&sync_lock);
     rm_rf(fx->dir);
     free(fx->dir);
@@ -353,41 +364,26 @@ pending_stores(SeaftierTier *tier)
     return n;
 }
 
+/* Runs a durable store (`first`, in the directory of the already stored
+ * `warm`) whose batch leader is held in its directory sync until `a` and
+ * then `b` have queued behind it: they form the next batch together. */
 static void
-test_durable_store_syncs_file_of_batch_mate(void **state)
+run_batch_behind(Fx *fx, const char *warm, StoreJob *first, StoreJob *a, StoreJob *b)
 {
-    Fx *fx = *state;
-    char first[41], lazy[41], eager[41];
-    make_id("aa", 1, first);
-    make_id("bb", 2, lazy);
-    make_id("cc", 3, eager);
-    unsigned char *d1 = bytes_of(FILE_LEN, 11), *d2 = bytes_of(FILE_LEN, 12),
-                  *d3 = bytes_of(FILE_LEN, 13);
-    /* The directory of `first` exists already, so the only sync of it is the
-     * one its batch leader makes before committing. */
-    char warm[41];
-    make_id("aa", 4, warm);
-    store_ok(fx, warm, d1, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
     char *warm_path = object_path(fx, warm);
-    char *first_dir = g_path_get_dirname(warm_path);
-
-    /* The leader of `first` is held in that sync while a non-durable and a
-     * durable store queue: they form the next batch together. */
+    char *dir = g_path_get_dirname(warm_path);
     g_mutex_lock(&sync_lock);
-    gate_path = first_dir;
+    gate_path = dir;
     g_mutex_unlock(&sync_lock);
-    StoreJob j1 = { fx, first, d1, FILE_LEN, TRUE };
-    GThread *t1 = g_thread_new("first", store_thread, &j1);
+    GThread *t1 = g_thread_new("first", store_thread, first);
     g_mutex_lock(&sync_lock);
     while (!gate_held)
         g_cond_wait(&sync_cond, &sync_lock);
     g_mutex_unlock(&sync_lock);
-    StoreJob j2 = { fx, lazy, d2, FILE_LEN, FALSE };
-    StoreJob j3 = { fx, eager, d3, FILE_LEN, TRUE };
-    GThread *t2 = g_thread_new("lazy", store_thread, &j2);
+    GThread *t2 = g_thread_new("a", store_thread, a);
     while (pending_stores(fx->tier) < 1)
         g_usleep(1000);
-    GThread *t3 = g_thread_new("eager", store_thread, &j3);
+    GThread *t3 = g_thread_new("b", store_thread, b);
     while (pending_stores(fx->tier) < 2)
         g_usleep(1000);
     g_mutex_lock(&sync_lock);
@@ -397,6 +393,29 @@ test_durable_store_syncs_file_of_batch_mate(void **state)
     g_thread_join(t1);
     g_thread_join(t2);
     g_thread_join(t3);
+    g_free(warm_path);
+    g_free(dir);
+}
+
+static void
+test_durable_store_syncs_file_of_batch_mate(void **state)
+{
+    Fx *fx = *state;
+    char first[41], lazy[41], eager[41], warm[41];
+    make_id("aa", 1, first);
+    make_id("bb", 2, lazy);
+    make_id("cc", 3, eager);
+    make_id("aa", 4, warm);
+    unsigned char *d1 = bytes_of(FILE_LEN, 11), *d2 = bytes_of(FILE_LEN, 12),
+                  *d3 = bytes_of(FILE_LEN, 13);
+    /* The directory of `first` exists already, so the only sync of it is the
+     * one its batch leader makes before committing. */
+    store_ok(fx, warm, d1, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
+    /* A non-durable and a durable store share a (FULL) batch. */
+    StoreJob j1 = { fx, first, d1, FILE_LEN, TRUE };
+    StoreJob j2 = { fx, lazy, d2, FILE_LEN, FALSE };
+    StoreJob j3 = { fx, eager, d3, FILE_LEN, TRUE };
+    run_batch_behind(fx, warm, &j1, &j2, &j3);
 
     /* Now the writer of `lazy` asks for it to be durable: its file, never
      * fdatasynced, must be synced before this returns. */
@@ -407,11 +426,50 @@ test_durable_store_syncs_file_of_batch_mate(void **state)
     assert_reads_back(fx, lazy, d2, FILE_LEN);
     assert_reads_back(fx, eager, d3, FILE_LEN);
     g_free(lazy_path);
-    g_free(warm_path);
-    g_free(first_dir);
     g_free(d1);
     g_free(d2);
     g_free(d3);
+}
+
+static void
+test_durable_store_of_same_id_in_batch(void **state)
+{
+    Fx *fx = *state;
+    char first[41], warm[41], twice[41];
+    make_id("aa", 5, first);
+    make_id("aa", 6, warm);
+    make_id("dd", 7, twice);
+    unsigned char *d1 = bytes_of(FILE_LEN, 14), *d2 = bytes_of(FILE_LEN, 15);
+    store_ok(fx, warm, d1, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
+    /* The same object written twice at once, without and with need_sync:
+     * the non-durable copy commits first in the shared batch. The durable
+     * write returns only when the copy the row names was fdatasynced. */
+    StoreJob j1 = { fx, first, d1, FILE_LEN, TRUE };
+    StoreJob lazy = { fx, twice, d2, FILE_LEN, FALSE };
+    StoreJob eager = { fx, twice, d2, FILE_LEN, TRUE };
+    run_batch_behind(fx, warm, &j1, &lazy, &eager);
+    char *path = object_path(fx, twice);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    guint64 ino = (guint64)st.st_ino;
+    g_mutex_lock(&sync_lock);
+    gboolean synced = g_hash_table_contains(synced_inodes, &ino);
+    g_mutex_unlock(&sync_lock);
+    if (!synced)
+        fail_msg("%s, named by the row after a durable store, was never fdatasynced", path);
+    assert_reads_back(fx, twice, d2, FILE_LEN);
+    /* The replaced copy is gone: one file in that directory. */
+    char *dir = g_path_get_dirname(path);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    int files = 0;
+    while (g_dir_read_name(d))
+        files++;
+    g_dir_close(d);
+    assert_int_equal(files, 1);
+    g_free(dir);
+    g_free(path);
+    g_free(d1);
+    g_free(d2);
 }
 
 /* ---- a rewrite repairs a damaged dirty copy ---- */
@@ -569,6 +627,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_fill_after_delete_is_not_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fill_with_fresh_ticket_is_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_store_syncs_file_of_batch_mate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_durable_store_of_same_id_in_batch, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rewrite_repairs_damaged_dirty_file, setup,
                                         teardown),
