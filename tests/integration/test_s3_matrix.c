@@ -456,6 +456,73 @@ test_unknown_bucket_and_server(void **state)
     s3test_config_free(cfg);
 }
 
+/* A copy the server refuses with 501 (RGW cannot copy SSE-C objects) costs
+ * the refused request once per client; later copies go straight to GET + PUT. */
+static void
+test_copy_not_implemented_remembered(void **state)
+{
+    (void)state;
+    if (s3test_server()->kind != S3TEST_RGW) {
+        print_message("    (only RGW answers 501 to an SSE-C CopyObject)\n");
+        return;
+    }
+    S3TestVariant v = { TRUE, TRUE, TRUE, TRUE };
+    char *bucket = s3test_new_bucket("seaftier-copy501");
+    SeaftierS3Config *cfg = s3test_config(bucket, &v);
+    GError *err = NULL;
+    SeaftierS3 *s3 = seaftier_s3_new(cfg, &err);
+    const char *src = "eeeeeeee-0000-4000-8000-000000000005/src";
+    void *data = pattern(3000, 5, FALSE);
+    if (!seaftier_s3_put(s3, src, data, 3000, 1700000123, &err))
+        fail_msg("PUT: %s", err->message);
+    SeaftierS3Stats before, after;
+    guint64 per_copy[3];
+    for (int i = 0; i < 3; i++) {
+        char *dst = g_strdup_printf("eeeeeeee-0000-4000-8000-000000000005/copy-%d", i);
+        seaftier_s3_get_stats(s3, &before);
+        if (!seaftier_s3_copy(s3, src, dst, &err))
+            fail_msg("copy %d: %s", i, err->message);
+        seaftier_s3_get_stats(s3, &after);
+        per_copy[i] = after.requests - before.requests;
+        assert_get_equals(s3, dst, data, 3000);
+        SeaftierS3ObjectInfo info;
+        assert_true(seaftier_s3_head(s3, dst, &info, &err));
+        assert_true(info.sse_c);
+        assert_int_equal(info.ctime, 1700000123);
+        g_free(dst);
+    }
+    print_message("    requests per copy: %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "\n",
+                  per_copy[0], per_copy[1], per_copy[2]);
+    assert_int_equal(per_copy[0], 3);   /* CopyObject → 501, GET, PUT */
+    assert_int_equal(per_copy[1], 2);   /* GET, PUT */
+    assert_int_equal(per_copy[2], 2);
+    g_free(data);
+    seaftier_s3_free(s3);
+    s3test_config_free(cfg);
+    g_free(bucket);
+}
+
+/* path_style_request = false with an IP address as host: the client must use
+ * path style (a request to <bucket>.127.0.0.1 cannot resolve). */
+static void
+test_ip_host_without_path_style(void **state)
+{
+    (void)state;
+    S3TestVariant v = { TRUE, FALSE, FALSE, FALSE };
+    char *bucket = s3test_new_bucket("seaftier-iphost");
+    SeaftierS3Config *cfg = s3test_config(bucket, &v);
+    g_free(cfg->host);
+    cfg->host = g_strdup("127.0.0.1");
+    GError *err = NULL;
+    SeaftierS3 *s3 = seaftier_s3_new(cfg, &err);
+    assert_true(seaftier_s3_uses_path_style(s3));
+    put_ok(s3, "ffffffff-0000-4000-8000-000000000006/ip", "via ip", 6);
+    assert_get_equals(s3, "ffffffff-0000-4000-8000-000000000006/ip", "via ip", 6);
+    seaftier_s3_free(s3);
+    s3test_config_free(cfg);
+    g_free(bucket);
+}
+
 /* Many threads on one client: connection reuse must stay correct. */
 static gpointer
 hammer(gpointer user)
@@ -522,7 +589,7 @@ int
 main(void)
 {
     s3test_server();
-    struct CMUnitTest tests[N_VARIANTS + 2];
+    struct CMUnitTest tests[N_VARIANTS + 4];
     for (guint i = 0; i < N_VARIANTS; i++) {
         struct CMUnitTest t = cmocka_unit_test_prestate(test_variant, (void *)&variants[i]);
         t.name = variants[i].name;
@@ -530,5 +597,7 @@ main(void)
     }
     tests[N_VARIANTS] = (struct CMUnitTest)cmocka_unit_test(test_unknown_bucket_and_server);
     tests[N_VARIANTS + 1] = (struct CMUnitTest)cmocka_unit_test(test_threads);
+    tests[N_VARIANTS + 2] = (struct CMUnitTest)cmocka_unit_test(test_copy_not_implemented_remembered);
+    tests[N_VARIANTS + 3] = (struct CMUnitTest)cmocka_unit_test(test_ip_host_without_path_style);
     return _cmocka_run_group_tests("s3-matrix", tests, G_N_ELEMENTS(tests), NULL, print_matrix);
 }
