@@ -58,7 +58,7 @@ check_PROGRAMS += tests/integration/test_sse_c_proof
 TESTS += tests/integration/test_sse_c_proof
 tests_integration_test_sse_c_proof_SOURCES = tests/integration/test_sse_c_proof.c $(DAEMON_TEST_SOURCES)
 tests_integration_test_sse_c_proof_CFLAGS = $(TEST_CFLAGS)
-tests_integration_test_sse_c_proof_LDADD = $(TEST_LIBS)
+tests_integration_test_sse_c_proof_LDADD = daemon/libseaftierd-core.la $(TEST_LIBS)
 # The tests run the programs they check.
 tests/integration/test_daemon.log tests/integration/test_daemon_sigterm.log \
 tests/integration/test_admin.log tests/integration/test_sse_c_proof.log: \

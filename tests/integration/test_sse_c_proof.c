@@ -11,12 +11,16 @@
  *    honoured by this server"), seaftierd refuses the buckets and uploads
  *    nothing (no object of a library and no probe object is left in the
  *    buckets), a flush without the daemon probes and sends nothing either,
- *    and no object is ever marked clean.
+ *    and no object is ever marked clean — not even by the uploader itself
+ *    when a PUT gets through (a server that changed after the probe): the
+ *    answer without the echo is a failure for the whole bucket.
  */
 #include "config.h"
 
 #include "daemon-testutil.h"
 #include "../common/s3test.h"
+#include "../../daemon/inflight.h"
+#include "../../daemon/uploader.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +70,69 @@ assert_none_clean(DT *dt, const char *repo, char ids[N_OBJECTS][41], const char 
         DT_CHECK_MSG(e.state == SEAFTIER_STATE_DIRTY, "%s: %s/%s is %s on a server that ignores SSE-C",
                      when, repo, ids[i], seaftier_state_name(e.state));
     }
+}
+
+typedef struct {
+    GMutex lock;
+    int done, done_ok, bucket_calls;
+    char *message;
+    SeaftierObjType bucket_type;
+    int bucket_code;
+} UploadSeen;
+
+static void
+on_upload_done(const SeaftierTierEntry *e, gboolean ok, const char *message, void *user)
+{
+    (void)e;
+    UploadSeen *s = user;
+    g_mutex_lock(&s->lock);
+    s->done++;
+    s->done_ok += ok;
+    g_free(s->message);
+    s->message = g_strdup(message);
+    g_mutex_unlock(&s->lock);
+}
+
+static void
+on_bucket_failed(SeaftierObjType type, const GError *error, void *user)
+{
+    UploadSeen *s = user;
+    g_mutex_lock(&s->lock);
+    s->bucket_calls++;
+    s->bucket_type = type;
+    s->bucket_code = error->code;
+    g_mutex_unlock(&s->lock);
+}
+
+/* The uploader seaftierd's scheduler and flush jobs share, given a dirty
+ * object as if the bucket had passed its probe: the PUT reaches the server,
+ * its answer lacks the echo, the row stays dirty with the failure recorded,
+ * and the whole bucket is reported. */
+static void
+uploader_refuses(DT *dt, const char *repo, const char *obj_id)
+{
+    SeaftierTierEntry before, after;
+    DT_CHECK(seaftier_tier_lookup(dt->tier, SEAFTIER_TYPE_COMMITS, repo, obj_id, &before, NULL));
+    SeaftierInflight *inflight = seaftier_inflight_new();
+    SeaftierUploader *up = seaftier_uploader_new(dt->tier, dt->s3, inflight, NULL, 2);
+    UploadSeen seen = { 0 };
+    g_mutex_init(&seen.lock);
+    seaftier_uploader_set_bucket_hook(up, on_bucket_failed, &seen);
+    DT_CHECK(seaftier_uploader_submit(up, &before, TRUE, on_upload_done, &seen) == SEAFTIER_SUBMIT_OK);
+    DT_CHECK(seaftier_uploader_drain(up, g_get_monotonic_time() + 20 * G_USEC_PER_SEC));
+    seaftier_uploader_free(up);
+    seaftier_inflight_free(inflight);
+    DT_CHECK_MSG(seen.done == 1 && seen.done_ok == 0 && seen.message && strstr(seen.message, NOT_HONOURED),
+                 "upload: %d done, %d ok, %s", seen.done, seen.done_ok, seen.message ? seen.message : "");
+    DT_CHECK_MSG(seen.bucket_calls == 1 && seen.bucket_type == SEAFTIER_TYPE_COMMITS &&
+                 seen.bucket_code == SEAFTIER_S3_ERROR_SSE_C_IGNORED,
+                 "bucket hook: %d calls, code %d", seen.bucket_calls, seen.bucket_code);
+    DT_CHECK(seaftier_tier_lookup(dt->tier, SEAFTIER_TYPE_COMMITS, repo, obj_id, &after, NULL));
+    DT_CHECK_MSG(after.state == SEAFTIER_STATE_DIRTY && after.attempts == before.attempts + 1,
+                 "after the upload: %s, %d attempts (before: %d)", seaftier_state_name(after.state),
+                 after.attempts, before.attempts);
+    g_free(seen.message);
+    g_mutex_clear(&seen.lock);
 }
 
 static void
@@ -128,6 +195,9 @@ test_not_honoured(void)
                      dt->cfg->s3[t].bucket);
         DT_CHECK(keys_under(dt, t, ".seaftier-probe/") == 0);
     }
+
+    uploader_refuses(dt, repo, ids[0]);
+    assert_none_clean(dt, repo, ids, "after the uploader's attempt");
 
     /* the client itself, as any caller would use it: a PUT answered without
      * the echo is an error (the object reached the server in plaintext) */
