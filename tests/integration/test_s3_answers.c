@@ -198,7 +198,9 @@ forward(const GByteArray *req, gsize header_len)
 static void
 answer_xml(int fd, const char *body)
 {
+    /* With the SSE-C echo a real server gives: only the body is wrong. */
     char *msg = g_strdup_printf("HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
+                                "x-amz-server-side-encryption-customer-algorithm: AES256\r\n"
                                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
                                 strlen(body), body);
     send_all(fd, msg, strlen(msg));
