@@ -14,6 +14,7 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/store.c \
 	lib/tier/upload.c \
 	lib/tier/tombstone.c \
+	lib/tier/remote.c \
 	lib/tier/evict.c \
 	lib/tier/verify.c \
 	lib/tier/nudge.c
