@@ -52,8 +52,8 @@ static gboolean
 delete_victims(TierConn *conn, GArray *victims, GError **error)
 {
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
-        "UPDATE objects SET state = 3, stored_size = 0, codec = 0, location = 0, synced = 1, uploaded = 1,"
-        " generation = ?3 WHERE id = ?1 AND generation = ?2 AND state = 0", error);
+        "UPDATE objects SET state = 3, stored_size = 0, codec = 0, location = 0, synced = 1,"
+        " uploaded = 1, generation = ?3 WHERE id = ?1 AND generation = ?2 AND state = 0", error);
     if (!stmt)
         return FALSE;
     for (guint i = 0; i < victims->len; i++) {

@@ -40,3 +40,11 @@ tests_unit_test_tier_durability_SOURCES = tests/unit/test_tier_durability.c
 tests_unit_test_tier_durability_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_durability_LDADD = $(TEST_LIBS)
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tier_remote
+TESTS += tests/unit/test_tier_remote
+tests_unit_test_tier_remote_SOURCES = tests/unit/test_tier_remote.c
+tests_unit_test_tier_remote_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_remote_LDADD = $(TEST_LIBS)
+endif
