@@ -13,7 +13,7 @@
  * Optionally, 127.0.0.1:PORT answers "GET /metrics" over plain HTTP for
  * Prometheus. Each client gets a thread: clients are few (the admin tool, a
  * scraper), and a flush stream may last minutes. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
 #include "flush-job.h"

@@ -3,7 +3,7 @@
  * (the library evicts too when a write finds the tier full), so the daemon
  * only has to call it often enough: periodically and after uploads turned
  * dirty objects into evictable clean ones. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
 

@@ -7,7 +7,7 @@
  * that cannot take our writes leaves its objects dirty and visible instead
  * of piling up failures. Both threads stay out of the main loop because S3
  * requests block for as long as retries and timeouts allow. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
 #include "deleter.h"

@@ -6,7 +6,7 @@
  * on a pipe until the child reports "ready" or why it failed, so a broken
  * start never looks like a success. One daemon per tier: an flock on
  * <tier>/seaftierd.lock. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
 

@@ -1,5 +1,5 @@
 /* daemon/metrics.c — see metrics.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "metrics.h"
 #include "json.h"

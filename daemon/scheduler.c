@@ -7,7 +7,7 @@
  * finished upload, and once a second for objects whose delay or backoff
  * just ran out. Objects already in flight come back in the batch; asking
  * for `in flight + free slots` rows leaves room to skip them. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
 #include "probe.h"

@@ -1,5 +1,5 @@
 /* lib/flush.c — see flush.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "flush.h"
 

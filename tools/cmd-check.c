@@ -12,7 +12,7 @@
  *    objects readable neither with nor without the key are encrypted with
  *    another key; SSE-C objects in a bucket configured without a key cannot
  *    be read at all. Each finding says what to do. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 #include "../daemon/probe.h"

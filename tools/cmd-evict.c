@@ -1,6 +1,6 @@
 /* tools/cmd-evict.c — `seaftier-admin evict`: frees tier space by dropping
  * clean objects (S3 holds them). Dirty objects are never evicted. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 

@@ -5,7 +5,7 @@
  * daemon answers on the control socket, the same flush job
  * (daemon/flush-job.c) runs here. Either way the exit code says whether
  * everything got uploaded, and each failure is named. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 #include "progress.h"

@@ -1,6 +1,6 @@
 /* tools/cmd-objects.c — `seaftier-admin ls` and `inspect`: rows of the
  * tier's index, as a table or JSON. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 

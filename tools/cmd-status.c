@@ -5,7 +5,7 @@
  * it runs. Hits, misses and bytes read/written are the totals of every
  * process that opened the tier (each persists its counts in the index every
  * few seconds), so seaf-server's reads show here too. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 

@@ -3,7 +3,7 @@
  * which S3 still holds, and reports corrupt dirty ones loudly), and with
  * --remote that every clean object exists in S3 with the right size —
  * the promise "clean means S3 has it" checked end to end. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 #include "../daemon/workers.h"

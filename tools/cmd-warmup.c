@@ -4,7 +4,7 @@
  *
  * Objects the tier already knows are skipped, deleted ones included: a
  * pending remote delete must not be undone by a prefetch. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 #include "../daemon/workers.h"

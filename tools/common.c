@@ -1,5 +1,5 @@
 /* tools/common.c — see admin.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 

@@ -3,7 +3,7 @@
  * multipart_part_size: initiate, upload parts (each with Content-MD5 and
  * SSE-C), complete; abort on any failure so no parts linger in the bucket.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3/client-internal.h"
 #include "s3/xml.h"

@@ -2,7 +2,7 @@
  * lib/s3/client-ops.c — the S3 operations of seaftier/s3.h, each described
  * as an S3Request for the engine in client.c.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3/client-internal.h"
 #include "s3/xml.h"

@@ -3,7 +3,7 @@
  * retries with backoff, and mapping of S3 answers to named errors.
  * See seaftier/s3.h for the contract and client-internal.h for the shape.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3/client-internal.h"
 #include "s3/xml.h"

@@ -12,7 +12,7 @@
  * so past 4000 pages the leader checkpoints before releasing its batch (no
  * other batch of this process commits meanwhile), which bounds the WAL.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

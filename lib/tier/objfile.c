@@ -12,7 +12,7 @@
  * commits (by the group committer, once per directory per batch). Temporary
  * files of dead processes are removed at open.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 #include "tier/codec.h"

@@ -8,7 +8,7 @@
  * turns into a cheap FULL commit of that flag, so "durable" always means
  * durable without making every store pay an fsync.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 #include "tier/codec.h"

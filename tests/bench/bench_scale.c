@@ -17,7 +17,7 @@
  *       .index_bytes_per_obj (SQLite files minus the object bytes stored
  *       inside them, per object).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "backend-common.h"
 #include "bench-util.h"

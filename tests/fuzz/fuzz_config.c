@@ -11,7 +11,7 @@
  * With -DSEAFTIER_FUZZ_REPLAY it gets a main() that replays the seed corpus
  * (or the files named on the command line) once: `make check` runs that.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <seaftier/config.h>
 

@@ -1,5 +1,5 @@
 /* tests/integration/backend-testutil.c — see backend-testutil.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "backend-testutil.h"
 #include "flush.h"

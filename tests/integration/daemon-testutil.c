@@ -1,5 +1,5 @@
 /* tests/integration/daemon-testutil.c — see daemon-testutil.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon-testutil.h"
 #include "../common/s3test.h"

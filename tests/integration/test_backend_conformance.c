@@ -4,7 +4,7 @@
  * against the real test S3 server, once over plain http and once over https
  * with virtual-host addressing and SSE-C (where Ceph cannot server-side copy).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

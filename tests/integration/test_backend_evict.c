@@ -4,7 +4,7 @@
  * dirty data fills the tier, writes wait, then go straight to S3), and
  * evicted objects read back from S3.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

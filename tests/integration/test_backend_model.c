@@ -10,7 +10,7 @@
  * SEAFTIER_TEST_SEED reproduces a run (the seed is printed at the start and
  * with any failure); SEAFTIER_MODEL_OPS sets the number of operations.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -4,7 +4,7 @@
  * virtual-host, http/https, and SSE-C on https (SSE-C needs V4 + https).
  * Each variant runs every operation; a summary matrix is printed at the end.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

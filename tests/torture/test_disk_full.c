@@ -15,7 +15,7 @@
  *  - once space is freed, seaftierd drains, new writes land in the tier
  *    again, and S3 holds every acknowledged object (lost = 0).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"

@@ -16,7 +16,7 @@
  *     fetched again from S3, a dirty one is refused; `seaftier-admin
  *     verify` reports them.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"

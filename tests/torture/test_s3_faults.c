@@ -16,7 +16,7 @@
  *  - deletes reach S3; listings (small pages) give exactly the live set;
  *  - at the end every live object is in S3 with its bytes: lost = 0.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"

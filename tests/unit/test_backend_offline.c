@@ -5,7 +5,7 @@
  * trips from the tier, the shared registry, constructor errors, and the
  * "absent" answer of exists() when S3 cannot be asked.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -5,7 +5,7 @@
  * (Uploads, deletes, probes and flushes are covered against the real S3
  * server by tests/integration/test_daemon*.c and test_admin.c.)
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

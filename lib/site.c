@@ -1,5 +1,5 @@
 /* daemon/env.c — see env.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "env.h"
 

@@ -1,5 +1,5 @@
 /* daemon/deleter.c — see deleter.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "deleter.h"
 #include "env.h"

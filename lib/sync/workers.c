@@ -1,5 +1,5 @@
 /* daemon/workers.c — see workers.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "workers.h"
 

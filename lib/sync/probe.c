@@ -1,5 +1,5 @@
 /* daemon/probe.c — see probe.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "probe.h"
 

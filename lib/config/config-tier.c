@@ -3,7 +3,7 @@
  * the defaults documented in seaftier/config.h and conf/seafile.conf.example.
  * The section is optional; the environment never sets it.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "config-internal.h"
 

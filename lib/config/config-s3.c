@@ -5,7 +5,7 @@
  * seafobj's reader (get_s3_conf in seafobj/objstore_factory.py); ca_file and
  * the client tunables are seaftier's own.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "bucket-name.h"
 #include "config-internal.h"

@@ -1,5 +1,5 @@
 /* daemon/inflight.c — see inflight.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "inflight.h"
 

@@ -4,7 +4,7 @@
  * Other S3 servers are laxer, but Seafile's docs ask for names that work
  * everywhere, and one rule per message tells the operator exactly what to fix.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "bucket-name.h"
 

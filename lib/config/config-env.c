@@ -12,7 +12,7 @@
  *    true only for the exact string "true"; anything else is false.
  * Seafile 13's docker .env says USE_S3_STORAGE=true for the same thing.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "config-internal.h"
 

@@ -3,7 +3,7 @@
  * tier: thin adapters from the vtable's int/void* conventions to
  * backend-common.c.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "backend-common.h"
 

@@ -1,5 +1,5 @@
 /* daemon/uploader.c — see uploader.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "uploader.h"
 #include "env.h"

@@ -1,5 +1,5 @@
 /* daemon/json.c — see json.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "json.h"
 

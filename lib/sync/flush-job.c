@@ -1,5 +1,5 @@
 /* daemon/flush-job.c — see flush-job.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "flush-job.h"
 

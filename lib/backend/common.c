@@ -3,7 +3,7 @@
  * read-through with single-flight, write-back / write-through, exists,
  * size, delete and copy. foreach and remove_store are in backend-list.c.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "backend-common.h"
 

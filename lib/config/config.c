@@ -2,7 +2,7 @@
  * lib/config.c — see seaftier/config.h. The public entry points, and the
  * value parsers shared by config-s3.c, config-tier.c and config-env.c.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "config-internal.h"
 

@@ -14,7 +14,7 @@
  * on a write handle, write after close or commit, commit twice, commit of a
  * read handle) fails with -1 and a log line.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "backend-common.h"
 

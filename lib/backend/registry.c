@@ -8,7 +8,7 @@
  * bucket. The registry is keyed by the canonical tier directory; the first
  * backend's configuration is the one used.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "backend-common.h"
 

@@ -6,7 +6,7 @@
  * in progress: Seafile's GC deletes objects from inside foreach callbacks.
  * So the tier's rows are collected first and S3 is listed page by page.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "backend-common.h"
 
