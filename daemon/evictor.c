@@ -14,7 +14,7 @@ seaftier_evictor_run(SeaftierDaemon *d)
 {
     guint64 objects = 0, bytes = 0;
     GError *err = NULL;
-    if (!seaftier_tier_evict(d->env->tier, &objects, &bytes, &err)) {
+    if (!seaftier_tier_evict(d->site->tier, &objects, &bytes, &err)) {
         seaftier_error("eviction failed: %s", err->message);
         g_error_free(err);
         return;

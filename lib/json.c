@@ -1,4 +1,4 @@
-/* daemon/json.c — see json.h. */
+/* lib/json.c — see json.h. */
 #include "seaftier-build.h"
 
 #include "json.h"

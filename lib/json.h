@@ -1,9 +1,9 @@
 /*
- * daemon/json.h — the little JSON writing seaftierd and seaftier-admin need
+ * lib/json.h — the little JSON writing seaftierd and seaftier-admin need
  * (status, --json output). Output only; nothing here parses JSON.
  */
-#ifndef SEAFTIERD_JSON_H
-#define SEAFTIERD_JSON_H
+#ifndef SEAFTIER_JSON_H
+#define SEAFTIER_JSON_H
 
 #include <glib.h>
 

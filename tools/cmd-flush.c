@@ -3,13 +3,13 @@
  * When seaftierd runs, the flush runs inside it (its uploader, its in-flight
  * bookkeeping) and this command only shows the progress it streams; when no
  * daemon answers on the control socket, the same flush job
- * (daemon/flush-job.c) runs here. Either way the exit code says whether
+ * (lib/sync/flush-job.c) runs here. Either way the exit code says whether
  * everything got uploaded, and each failure is named. */
 #include "seaftier-build.h"
 
 #include "admin.h"
 #include "progress.h"
-#include "../daemon/flush-job.h"
+#include "sync/sync.h"
 
 #include <seaftier/log.h>
 
@@ -162,12 +162,10 @@ watchdog_main(gpointer data)
 }
 
 static int
-flush_local(SeaftierEnv *env, int type, const char *repo_id, int timeout_s, FlushUi *ui,
+flush_local(SeaftierSite *env, int type, const char *repo_id, int timeout_s, FlushUi *ui,
             SeaftierFlushProgress *res, gboolean *timed_out)
 {
-    SeaftierInflight *inflight = seaftier_inflight_new();
-    SeaftierUploader *up = seaftier_uploader_new(env->tier, env->s3, inflight, NULL,
-                                                 env->cfg->tier.upload_concurrency);
+    SeaftierSync *sync = seaftier_site_sync(env);
     LocalCtx lc = { .ui = ui };
     Watchdog w = { .deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC };
     g_mutex_init(&w.lock);
@@ -178,7 +176,7 @@ flush_local(SeaftierEnv *env, int type, const char *repo_id, int timeout_s, Flus
         .progress = local_progress, .failed = local_failed, .user_data = &lc,
     };
     GError *err = NULL;
-    gboolean ok = seaftier_flush_run(env->tier, up, inflight, &opts, res, &err);
+    gboolean ok = seaftier_sync_flush(sync, &opts, res, &err);
     if (wt) {
         g_mutex_lock(&w.lock);
         w.finished = TRUE;
@@ -187,8 +185,6 @@ flush_local(SeaftierEnv *env, int type, const char *repo_id, int timeout_s, Flus
         g_thread_join(wt);
     }
     *timed_out = g_atomic_int_get(&w.cancel) != 0;
-    seaftier_uploader_free(up);
-    seaftier_inflight_free(inflight);
     g_cond_clear(&w.cond);
     g_mutex_clear(&w.lock);
     if (!ok) {
@@ -215,7 +211,7 @@ admin_cmd_flush(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     FlushUi ui = { .failures_json = g_string_new(NULL) };
     if (!admin_parse(&argc, &argv, "flush", NULL,
                      "Uploads every dirty object now: through seaftierd when it runs, else from\n"
@@ -257,7 +253,7 @@ admin_cmd_flush(int argc, char **argv)
             goto out;
         }
         GError *err = NULL;
-        if (!seaftier_env_open_tier(env, &err) || !seaftier_env_open_s3(env, &err)) {
+        if (!seaftier_site_open_tier(env, FALSE, &err) || !seaftier_site_open_remotes(env, &err)) {
             admin_error("flush", "%s", err->message);
             g_error_free(err);
             rc = ADMIN_EXIT_PROBLEMS;
@@ -303,7 +299,7 @@ admin_cmd_flush(int argc, char **argv)
     rc = success ? ADMIN_EXIT_OK : ADMIN_EXIT_PROBLEMS;
 out:
     g_string_free(ui.failures_json, TRUE);
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     g_free(type_name);
     g_free(repo_id);

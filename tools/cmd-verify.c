@@ -6,12 +6,12 @@
 #include "seaftier-build.h"
 
 #include "admin.h"
-#include "../daemon/workers.h"
+#include "sync/workers.h"
 
 #include <stdio.h>
 
 typedef struct {
-    SeaftierEnv *env;
+    SeaftierSite *env;
     gboolean json;
     GMutex lock;
     GString *problems_json;
@@ -65,7 +65,7 @@ head_one(gpointer data, gpointer user_data)
 {
     SeaftierTierEntry *e = data;
     Verify *v = user_data;
-    char *key = seaftier_env_s3_key(e->repo_id, e->obj_id);
+    char *key = seaftier_remote_key(e->repo_id, e->obj_id);
     SeaftierS3ObjectInfo info;
     GError *err = NULL;
     if (!seaftier_s3_head(v->env->s3[e->type], key, &info, &err)) {
@@ -102,7 +102,7 @@ admin_cmd_verify(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     Verify v = { .problems_json = g_string_new(NULL) };
     g_mutex_init(&v.lock);
     if (!admin_parse(&argc, &argv, "verify", NULL,
@@ -167,7 +167,7 @@ admin_cmd_verify(int argc, char **argv)
 out:
     g_string_free(v.problems_json, TRUE);
     g_mutex_clear(&v.lock);
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     return rc;
 }

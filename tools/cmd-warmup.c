@@ -7,7 +7,7 @@
 #include "seaftier-build.h"
 
 #include "admin.h"
-#include "../daemon/workers.h"
+#include "sync/workers.h"
 #include "progress.h"
 
 #include <errno.h>
@@ -21,7 +21,7 @@ typedef struct {
 } WarmItem;
 
 typedef struct {
-    SeaftierEnv *env;
+    SeaftierSite *env;
     const char *repo_id;
     GMutex lock;
     AdminProgress bar;
@@ -95,10 +95,10 @@ warm_one(gpointer data, gpointer user_data)
         g_error_free(err);
         return;
     }
-    char *key = seaftier_env_s3_key(w->repo_id, it->obj_id);
     void *data_buf = NULL;
     gsize len = 0;
-    if (!seaftier_s3_get(w->env->s3[it->type], key, &data_buf, &len, &err)) {
+    if (!seaftier_sync_fetch(seaftier_site_sync(w->env), it->type, w->repo_id, it->obj_id,
+                             &data_buf, &len, &err)) {
         item_done(w, it, FALSE, FALSE, err->message);
         g_error_free(err);
     } else if (!seaftier_tier_store(w->env->tier, it->type, w->repo_id, it->obj_id, data_buf, len,
@@ -111,7 +111,6 @@ warm_one(gpointer data, gpointer user_data)
         item_done(w, it, TRUE, FALSE, NULL);
     }
     g_free(data_buf);
-    g_free(key);
 }
 
 int
@@ -124,7 +123,7 @@ admin_cmd_warmup(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     GArray *items = g_array_new(FALSE, FALSE, sizeof(WarmItem));
     if (!admin_parse(&argc, &argv, "warmup", "REPO_ID",
                      "Fetches a library's objects from S3 into the tier (clean copies), with\n"
@@ -144,7 +143,7 @@ admin_cmd_warmup(int argc, char **argv)
     if (!env)
         goto out;
     GError *err = NULL;
-    if (g_mkdir_with_parents(env->tier_dir, 0700) != 0 || !seaftier_env_open_tier(env, &err)) {
+    if (g_mkdir_with_parents(env->tier_dir, 0700) != 0 || !seaftier_site_open_tier(env, FALSE, &err)) {
         admin_error("warmup", "cannot open the tier %s: %s", env->tier_dir,
                     err ? err->message : g_strerror(errno));
         g_clear_error(&err);
@@ -194,7 +193,7 @@ admin_cmd_warmup(int argc, char **argv)
     rc = w.failed ? ADMIN_EXIT_PROBLEMS : ADMIN_EXIT_OK;
 out:
     g_array_free(items, TRUE);
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     g_free(type_name);
     return rc;

@@ -1,9 +1,8 @@
-# build fragment for the Seafile backends (lib/backend-*.c) and lib/flush.c,
-# included by Makefile.am
+# build fragment for the Seafile backends (lib/backend/), included by Makefile.am
 lib_libseaftier_la_SOURCES += \
-	lib/backend-shared.c lib/backend-common.c lib/backend-common.h \
-	lib/backend-list.c lib/backend-obj.c lib/backend-block.c \
-	lib/flush.c lib/flush.h
+	lib/backend/registry.c lib/backend/common.c lib/backend/common.h \
+	lib/backend/list.c lib/backend/obj.c lib/backend/block.c
+EXTRA_DIST += lib/backend/README.md
 seaftierinclude_HEADERS += include/seaftier/backend.h
 
 # Integration tests against the real S3 server (tests/common/s3test.c).

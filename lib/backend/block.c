@@ -1,5 +1,5 @@
 /*
- * lib/backend-block.c — Seafile's BlockBackend over the tier.
+ * lib/backend/block.c — Seafile's BlockBackend over the tier.
  *
  * A write handle buffers the block in memory (Seafile blocks are at most a
  * few MiB — 8 MiB by default, larger with a custom block size; the tier
@@ -16,7 +16,7 @@
  */
 #include "seaftier-build.h"
 
-#include "backend-common.h"
+#include "backend/common.h"
 
 #include <seaftier/log.h>
 

@@ -1,11 +1,11 @@
 /*
- * lib/backend-common.c — the object operations behind both Seafile vtables:
+ * lib/backend/common.c — the object operations behind both Seafile vtables:
  * read-through with single-flight, write-back / write-through, exists,
  * size, delete and copy. foreach and remove_store are in backend-list.c.
  */
 #include "seaftier-build.h"
 
-#include "backend-common.h"
+#include "backend/common.h"
 
 #include <seaftier/log.h>
 
@@ -60,6 +60,14 @@ type_name(SeaftierObjType type)
     return seaftier_type_name(type);
 }
 
+/* The remote answered that the object (not its bucket) does not exist. */
+static gboolean
+is_not_found(SeaftierBackendShared *sh, SeaftierObjType type, const GError *err)
+{
+    return err && seaftier_remote_classify(seaftier_sync_remote(sh->sync, type), err) ==
+                      SEAFTIER_REMOTE_ERR_NOT_FOUND;
+}
+
 /* The leader's work: re-check the tier (another leader may have filled it
  * since our miss), GET, store clean. The re-check looks at the index first
  * so that the miss the caller already counted is not counted again. */
@@ -69,10 +77,10 @@ fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
 {
     GError *err = NULL;
     SeaftierTierEntry entry;
-    if (seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, NULL)) {
+    if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL)) {
         if (entry.state == SEAFTIER_STATE_DELETED)
             return FALSE;
-        if (seaftier_tier_read(sh->tier, type, repo_id, obj_id, data, len, &err))
+        if (seaftier_tier_read(sh->site->tier, type, repo_id, obj_id, data, len, &err))
             return TRUE;
         if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
             g_error_free(err);
@@ -81,10 +89,10 @@ fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
         g_clear_error(&err);
     }
 
-    char *key = seaftier_be_key(repo_id, obj_id);
-    gboolean ok = seaftier_s3_get(sh->s3[type], key, data, len, &err);
+    char *key = seaftier_remote_key(repo_id, obj_id);
+    gboolean ok = seaftier_sync_fetch(sh->sync, type, repo_id, obj_id, data, len, &err);
     if (!ok) {
-        if (g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND))
+        if (is_not_found(sh, type, err))
             seaftier_debug("read %s %s: not in the tier nor in S3", type_name(type), key);
         else
             seaftier_error("read %s %s: S3 GET failed: %s", type_name(type), key, err->message);
@@ -94,7 +102,7 @@ fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
     }
     /* A clean copy is a cache entry: not durable (S3 has it), and a full
      * tier only means we serve it without keeping it. */
-    if (!seaftier_tier_store(sh->tier, type, repo_id, obj_id, *data, *len,
+    if (!seaftier_tier_store(sh->site->tier, type, repo_id, obj_id, *data, *len,
                              SEAFTIER_STATE_CLEAN, FALSE, &err)) {
         if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL))
             seaftier_debug("read %s %s: tier full, served without caching", type_name(type), key);
@@ -155,7 +163,7 @@ seaftier_be_read(SeaftierBackendShared *sh, SeaftierObjType type, const char *re
     if (!seaftier_be_check_ids("read", repo_id, obj_id))
         return FALSE;
     GError *err = NULL;
-    if (seaftier_tier_read(sh->tier, type, repo_id, obj_id, data, len, &err))
+    if (seaftier_tier_read(sh->site->tier, type, repo_id, obj_id, data, len, &err))
         return TRUE;
     if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
         /* A pending delete: fetching would resurrect a collected object. */
@@ -171,7 +179,7 @@ seaftier_be_read(SeaftierBackendShared *sh, SeaftierObjType type, const char *re
     if (fetch_single_flight(sh, type, repo_id, obj_id, data, len))
         return TRUE;
     /* A write may have landed between our miss and S3's 404. */
-    return seaftier_tier_read(sh->tier, type, repo_id, obj_id, data, len, NULL);
+    return seaftier_tier_read(sh->site->tier, type, repo_id, obj_id, data, len, NULL);
 }
 
 /* ---- write ---- */
@@ -185,12 +193,12 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
 {
     SeaftierTierEntry entry;
     GError *err = NULL;
-    gboolean have_row = seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, NULL);
+    gboolean have_row = seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL);
     if (!have_row || entry.state != SEAFTIER_STATE_DELETED) {
         /* A delete that comes after this point is newer than our write, and
          * a clean store over it does nothing: the delete wins, as it should. */
         if (!have_row &&
-            !seaftier_tier_store(sh->tier, type, repo_id, obj_id, data, len,
+            !seaftier_tier_store(sh->site->tier, type, repo_id, obj_id, data, len,
                                  SEAFTIER_STATE_CLEAN, FALSE, &err)) {
             seaftier_debug("write %s %s: in S3, not cached locally: %s", type_name(type), key,
                            err->message);
@@ -205,7 +213,7 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
      * could let that in-flight DELETE leave a clean row with nothing in S3.
      * Durable because losing this row on a crash would bring the pending
      * delete back. */
-    if (!seaftier_tier_store(sh->tier, type, repo_id, obj_id, data, len, SEAFTIER_STATE_DIRTY,
+    if (!seaftier_tier_store(sh->site->tier, type, repo_id, obj_id, data, len, SEAFTIER_STATE_DIRTY,
                              TRUE, &err)) {
         seaftier_error("write %s %s: uploaded, but a pending delete of the same object could "
                        "not be cancelled (%s); failing the write so Seafile retries it",
@@ -213,7 +221,7 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
         g_error_free(err);
         return FALSE;
     }
-    seaftier_tier_nudge(sh->tier);
+    seaftier_tier_nudge(sh->site->tier);
     return TRUE;
 }
 
@@ -221,10 +229,9 @@ static gboolean
 put_direct(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
            const char *obj_id, const void *data, gsize len, const char *why)
 {
-    char *key = seaftier_be_key(repo_id, obj_id);
+    char *key = seaftier_remote_key(repo_id, obj_id);
     GError *err = NULL;
-    gboolean ok = seaftier_s3_put(sh->s3[type], key, data, len, g_get_real_time() / G_USEC_PER_SEC,
-                                  &err);
+    gboolean ok = seaftier_sync_put_now(sh->sync, type, repo_id, obj_id, data, len, &err);
     if (!ok) {
         seaftier_error("write %s %s (%" G_GSIZE_FORMAT " bytes): %s, and the S3 PUT failed: %s",
                        type_name(type), key, len, why, err->message);
@@ -241,10 +248,10 @@ static gboolean
 store_dirty(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
             const char *obj_id, const void *data, gsize len, gboolean need_sync, GError **error)
 {
-    if (!seaftier_tier_store(sh->tier, type, repo_id, obj_id, data, len, SEAFTIER_STATE_DIRTY,
+    if (!seaftier_tier_store(sh->site->tier, type, repo_id, obj_id, data, len, SEAFTIER_STATE_DIRTY,
                              need_sync, error))
         return FALSE;
-    seaftier_tier_nudge(sh->tier);
+    seaftier_tier_nudge(sh->site->tier);
     return TRUE;
 }
 
@@ -268,8 +275,8 @@ store_with_backpressure(SeaftierBackendShared *sh, SeaftierObjType type, const c
     gint64 deadline = now + wait_us;
     gulong pause_us = 10000;
     for (;;) {
-        seaftier_tier_nudge(sh->tier);
-        seaftier_tier_evict(sh->tier, NULL, NULL, NULL);
+        seaftier_tier_nudge(sh->site->tier);
+        seaftier_tier_evict(sh->site->tier, NULL, NULL, NULL);
         g_clear_error(error);
         if (store_dirty(sh, type, repo_id, obj_id, data, len, need_sync, error))
             return TRUE;
@@ -330,10 +337,10 @@ write_locked(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_i
              const char *obj_id, const void *data, gsize len, gboolean need_sync)
 {
 
-    if (sh->cfg->tier.write_through) {
+    if (sh->site->cfg->tier.write_through) {
         /* Other nodes only see S3: upload before acknowledging. */
         SeaftierTierEntry entry;
-        if (seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, NULL) &&
+        if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL) &&
             entry.state != SEAFTIER_STATE_DELETED)
             return TRUE;
         return put_direct(sh, type, repo_id, obj_id, data, len, "write-through");
@@ -364,15 +371,16 @@ write_locked(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_i
  * retried with backoff; a short pause rides out a restart of the gateway). */
 static gboolean
 head_with_retry(SeaftierBackendShared *sh, SeaftierObjType type, const char *key,
-                SeaftierS3ObjectInfo *info, GError **error)
+                SeaftierRemoteInfo *info, GError **error)
 {
-    if (seaftier_s3_head(sh->s3[type], key, info, error))
+    SeaftierRemote *remote = seaftier_sync_remote(sh->sync, type);
+    if (seaftier_remote_head(remote, key, info, error))
         return TRUE;
-    if (!seaftier_s3_error_is_transient(*error))
+    if (seaftier_remote_classify(remote, *error) != SEAFTIER_REMOTE_ERR_TRANSIENT)
         return FALSE;
     g_clear_error(error);
     g_usleep(250000);
-    return seaftier_s3_head(sh->s3[type], key, info, error);
+    return seaftier_remote_head(remote, key, info, error);
 }
 
 /*
@@ -393,16 +401,16 @@ seaftier_be_exists(SeaftierBackendShared *sh, SeaftierObjType type, const char *
         return FALSE;
     SeaftierTierEntry entry;
     GError *err = NULL;
-    if (seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, &err))
+    if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, &err))
         return entry.state != SEAFTIER_STATE_DELETED;
     if (err) {
         seaftier_warning("exists %s %s/%s: index lookup failed (%s); asking S3", type_name(type),
                          repo_id, obj_id, err->message);
         g_clear_error(&err);
     }
-    char *key = seaftier_be_key(repo_id, obj_id);
+    char *key = seaftier_remote_key(repo_id, obj_id);
     gboolean found = head_with_retry(sh, type, key, NULL, &err);
-    if (!found && !g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND))
+    if (!found && !is_not_found(sh, type, err))
         seaftier_error("exists %s %s: S3 HEAD failed (%s); answering \"absent\" so that Seafile "
                        "sends the data again rather than skipping it", type_name(type), key,
                        err ? err->message : "unknown error");
@@ -418,19 +426,19 @@ seaftier_be_size(SeaftierBackendShared *sh, SeaftierObjType type, const char *re
     if (!seaftier_be_check_ids("stat", repo_id, obj_id))
         return FALSE;
     SeaftierTierEntry entry;
-    if (seaftier_tier_lookup(sh->tier, type, repo_id, obj_id, &entry, NULL)) {
+    if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL)) {
         if (entry.state == SEAFTIER_STATE_DELETED)
             return FALSE;
         *size = entry.size;
         return TRUE;
     }
-    char *key = seaftier_be_key(repo_id, obj_id);
-    SeaftierS3ObjectInfo info;
+    char *key = seaftier_remote_key(repo_id, obj_id);
+    SeaftierRemoteInfo info;
     GError *err = NULL;
     gboolean found = head_with_retry(sh, type, key, &info, &err);
     if (found)
         *size = info.size;
-    else if (!g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND))
+    else if (!is_not_found(sh, type, err))
         seaftier_error("stat %s %s: S3 HEAD failed: %s", type_name(type), key, err->message);
     g_clear_error(&err);
     g_free(key);
@@ -451,14 +459,14 @@ seaftier_be_delete(SeaftierBackendShared *sh, SeaftierObjType type, const char *
     /* The tier always leaves a pending remote delete (tier.h). The id lock
      * still orders this delete against a write of the same id in flight
      * (write-through PUT, then caching it), so neither undoes the other. */
-    gboolean ok = seaftier_tier_delete(sh->tier, type, repo_id, obj_id, &err);
+    gboolean ok = seaftier_tier_delete(sh->site->tier, type, repo_id, obj_id, &err);
     g_rw_lock_writer_unlock(lock);
     if (!ok) {
         seaftier_error("delete %s %s/%s: %s", type_name(type), repo_id, obj_id, err->message);
         g_error_free(err);
         return FALSE;
     }
-    seaftier_tier_nudge(sh->tier);
+    seaftier_tier_nudge(sh->site->tier);
     return TRUE;
 }
 
@@ -491,13 +499,13 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
         return FALSE;
 
     SeaftierTierEntry dst, src;
-    gboolean have_dst = seaftier_tier_lookup(sh->tier, type, dst_repo_id, obj_id, &dst, NULL);
+    gboolean have_dst = seaftier_tier_lookup(sh->site->tier, type, dst_repo_id, obj_id, &dst, NULL);
     if (have_dst && dst.state != SEAFTIER_STATE_DELETED)
         return TRUE;    /* content-addressed: already there */
     if (strcmp(src_repo_id, dst_repo_id) == 0)
         return seaftier_be_exists(sh, type, src_repo_id, obj_id);
 
-    gboolean have_src = seaftier_tier_lookup(sh->tier, type, src_repo_id, obj_id, &src, NULL);
+    gboolean have_src = seaftier_tier_lookup(sh->site->tier, type, src_repo_id, obj_id, &src, NULL);
     if (have_src && src.state == SEAFTIER_STATE_DELETED) {
         /* The destination may still be in S3 (evicted): then it is there. */
         if (!have_dst && seaftier_be_exists(sh, type, dst_repo_id, obj_id))
@@ -512,12 +520,13 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
     if ((have_src && src.state == SEAFTIER_STATE_DIRTY) || have_dst)
         return copy_via_data(sh, type, src_repo_id, dst_repo_id, obj_id);
 
-    char *src_key = seaftier_be_key(src_repo_id, obj_id);
-    char *dst_key = seaftier_be_key(dst_repo_id, obj_id);
+    char *src_key = seaftier_remote_key(src_repo_id, obj_id);
+    char *dst_key = seaftier_remote_key(dst_repo_id, obj_id);
     GError *err = NULL;
-    gboolean ok = seaftier_s3_copy(sh->s3[type], src_key, dst_key, &err);
+    gboolean ok = seaftier_remote_copy(seaftier_sync_remote(sh->sync, type), src_key, dst_key,
+                                       &err);
     if (!ok) {
-        if (g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND)) {
+        if (is_not_found(sh, type, err)) {
             /* No source in S3: the destination may be there already (only
              * evicted here), or the source may have been written locally
              * meanwhile. */
@@ -533,8 +542,8 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
         /* The source is cached: cache the copy too, it is likely read next. */
         void *data = NULL;
         gsize len = 0;
-        if (seaftier_tier_read(sh->tier, type, src_repo_id, obj_id, &data, &len, NULL)) {
-            seaftier_tier_store(sh->tier, type, dst_repo_id, obj_id, data, len,
+        if (seaftier_tier_read(sh->site->tier, type, src_repo_id, obj_id, &data, &len, NULL)) {
+            seaftier_tier_store(sh->site->tier, type, dst_repo_id, obj_id, data, len,
                                 SEAFTIER_STATE_CLEAN, FALSE, NULL);
             g_free(data);
         }

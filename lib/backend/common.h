@@ -1,8 +1,9 @@
 /*
- * lib/backend-common.h — what the object and block backends share: the
- * per-process registry of open tiers (one SeaftierTier + three S3 clients
- * per tier directory, reference counted), and the object operations both
- * vtables are thin wrappers around.
+ * lib/backend/common.h — what the object and block backends share: the
+ * per-process registry of open sites (one SeaftierSite — tier, remotes,
+ * sync engine — per tier directory, reference counted), and the object
+ * operations both vtables are thin wrappers around (over the tier for local
+ * state and the sync engine for everything remote; see README.md).
  *
  * Invariants kept here:
  *  - ids are validated before anything else (a bad id never reaches the
@@ -20,19 +21,16 @@
 #include <glib.h>
 #include <seaftier/backend.h>
 #include <seaftier/config.h>
-#include <seaftier/s3.h>
-#include "tier/tier.h"
+#include "site.h"
 
 typedef struct SeaftierBackendShared SeaftierBackendShared;
 
 #define SEAFTIER_BACKEND_ID_STRIPES 64
 
 struct SeaftierBackendShared {
-    char *dir;                          /* registry key: the tier directory */
+    SeaftierSite *site;                 /* registry key: site->tier_dir */
+    SeaftierSync *sync;                 /* site's engine: direct PUTs, read-through GETs */
     int refcount;                       /* guarded by the registry lock */
-    SeaftierConfig *cfg;
-    SeaftierTier *tier;
-    SeaftierS3 *s3[SEAFTIER_N_TYPES];
     GMutex fetch_lock;
     GHashTable *inflight;               /* "type/repo/obj" -> in-flight fetch */
     gint full_wait_ms;                  /* backpressure budget when the tier is full */
@@ -52,9 +50,8 @@ struct SeaftierBackendShared {
  * also the period of the warning about it. */
 #define SEAFTIER_BACKEND_BYPASS_S 10
 
-/* Returns the shared state for the tier configured by `config` (loading the
- * configuration, opening the tier and creating the S3 clients on first
- * use), with a new reference. */
+/* Returns the shared state for the tier configured by `config` (opening the
+ * site — configuration, tier, remotes — on first use), with a new reference. */
 SeaftierBackendShared *seaftier_backend_shared_get(const char *seaf_dir, GKeyFile *config,
                                                    GError **error);
 /* Drops a reference; the last one closes the tier and frees the clients. */
@@ -77,9 +74,6 @@ gboolean seaftier_be_check_repo_id(const char *op, const char *what, const char 
 /* TRUE when both ids are valid; otherwise logs which one is bad (for
  * operation `op`) and returns FALSE. */
 gboolean seaftier_be_check_ids(const char *op, const char *repo_id, const char *obj_id);
-
-/* "<repo_id>/<obj_id>", the S3 key Seafile uses. */
-char *seaftier_be_key(const char *repo_id, const char *obj_id);
 
 /* Reads an object: tier, else S3 (single-flight) then stored clean.
  * Returns FALSE for missing, deleted or failed (logged). */

@@ -1,5 +1,5 @@
 /*
- * lib/backend-list.c — the whole-repo operations: foreach (the union of S3's
+ * lib/backend/list.c — the whole-repo operations: foreach (the union of S3's
  * listing and the tier's rows) and remove_store.
  *
  * Callbacks are never called while a tier iteration or an S3 listing call is
@@ -8,7 +8,7 @@
  */
 #include "seaftier-build.h"
 
-#include "backend-common.h"
+#include "backend/common.h"
 
 #include <seaftier/log.h>
 
@@ -36,7 +36,7 @@ collect_local(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
     GError *err = NULL;
     unsigned mask = (1u << SEAFTIER_STATE_CLEAN) | (1u << SEAFTIER_STATE_DIRTY) |
                     (1u << SEAFTIER_STATE_DELETED);
-    if (!seaftier_tier_foreach(sh->tier, type, repo_id, mask, collect_row, &rows, &err)) {
+    if (!seaftier_tier_foreach(sh->site->tier, type, repo_id, mask, collect_row, &rows, &err)) {
         seaftier_error("%s %s %s: reading the tier index failed: %s", op,
                        seaftier_type_name(type), repo_id, err->message);
         g_error_free(err);
@@ -56,41 +56,43 @@ local_state(GHashTable *states, const char *obj_id)
  * page, stopping when it returns FALSE. Returns FALSE when stopped. */
 typedef gboolean (*PageFunc)(const char *obj_id, void *user_data);
 
-/* Lists "<repo_id>/" page by page. FALSE with `error` when S3 fails;
- * *stopped tells whether `func` ended it early. */
+typedef struct {
+    SeaftierRemote *remote;
+    const char *prefix;
+    gsize plen;
+    PageFunc func;
+    void *user_data;
+    gboolean stopped;
+} ListCtx;
+
+static gboolean
+list_one(const char *key, guint64 size, void *user_data)
+{
+    (void)size;
+    ListCtx *lc = user_data;
+    const char *id = key + (strncmp(key, lc->prefix, lc->plen) == 0 ? lc->plen : 0);
+    if (!seaftier_valid_obj_id(id)) {
+        char buf[256];
+        seaftier_debug("listing %s: ignoring key %s that is not an object id",
+                       seaftier_remote_name(lc->remote), seaftier_be_id_for_log(key, buf));
+        return TRUE;
+    }
+    if (!lc->func(id, lc->user_data))
+        lc->stopped = TRUE;
+    return !lc->stopped;
+}
+
+/* Lists "<repo_id>/" in the type's remote. FALSE with `error` when the
+ * remote fails; *stopped tells whether `func` ended it early. */
 static gboolean
 list_repo(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id, PageFunc func,
           void *user_data, gboolean *stopped, GError **error)
 {
     char *prefix = g_strconcat(repo_id, "/", NULL);
-    gsize plen = strlen(prefix);
-    char *token = NULL;
-    gboolean ok = TRUE;
-    *stopped = FALSE;
-    do {
-        SeaftierS3ListPage *page = NULL;
-        ok = seaftier_s3_list_page(sh->s3[type], prefix, token, 0, &page, error);
-        g_free(token);
-        token = NULL;
-        if (!ok)
-            break;
-        for (guint i = 0; i < page->entries->len && !*stopped; i++) {
-            const SeaftierS3ListEntry *e = g_ptr_array_index(page->entries, i);
-            const char *id = e->key + (strncmp(e->key, prefix, plen) == 0 ? plen : 0);
-            if (!seaftier_valid_obj_id(id)) {
-                char buf[256];
-                seaftier_debug("listing %s: ignoring key %s that is not an object id",
-                               seaftier_s3_bucket(sh->s3[type]),
-                               seaftier_be_id_for_log(e->key, buf));
-                continue;
-            }
-            if (!func(id, user_data))
-                *stopped = TRUE;
-        }
-        if (!*stopped)
-            token = g_strdup(page->next_token);
-        seaftier_s3_list_page_free(page);
-    } while (token);
+    ListCtx lc = { seaftier_sync_remote(sh->sync, type), prefix, strlen(prefix), func, user_data,
+                   FALSE };
+    gboolean ok = seaftier_remote_list(lc.remote, prefix, list_one, &lc, error);
+    *stopped = lc.stopped;
     g_free(prefix);
     return ok;
 }
@@ -181,9 +183,9 @@ delete_batch(RemoveCtx *ctx)
     if (ctx->keys->len == 0)
         return TRUE;
     GPtrArray *failed = g_ptr_array_new_with_free_func(g_free);
-    gboolean ok = seaftier_s3_delete_many(ctx->sh->s3[ctx->type],
-                                          (const char *const *)ctx->keys->pdata,
-                                          ctx->keys->len, failed, &ctx->error);
+    gboolean ok = seaftier_remote_delete_many(seaftier_sync_remote(ctx->sh->sync, ctx->type),
+                                              (const char *const *)ctx->keys->pdata,
+                                              ctx->keys->len, failed, &ctx->error);
     if (ok)
         ctx->removed += ctx->keys->len;
     g_ptr_array_set_size(ctx->keys, 0);
@@ -197,7 +199,7 @@ static gboolean
 remove_remote(const char *obj_id, void *user_data)
 {
     RemoveCtx *ctx = user_data;
-    g_ptr_array_add(ctx->keys, seaftier_be_key(ctx->store_id, obj_id));
+    g_ptr_array_add(ctx->keys, seaftier_remote_key(ctx->store_id, obj_id));
     /* Objects we deleted locally were counted already. */
     if (local_state(ctx->local, obj_id) == SEAFTIER_STATE_CLEAN ||
         local_state(ctx->local, obj_id) == SEAFTIER_STATE_DIRTY)
@@ -226,7 +228,7 @@ static gboolean
 forget_pending(RemoveCtx *ctx)
 {
     DeletedRows rows = { g_ptr_array_new_with_free_func(g_free) };
-    gboolean ok = seaftier_tier_foreach(ctx->sh->tier, ctx->type, ctx->store_id,
+    gboolean ok = seaftier_tier_foreach(ctx->sh->site->tier, ctx->type, ctx->store_id,
                                         1u << SEAFTIER_STATE_DELETED, collect_deleted, &rows,
                                         &ctx->error);
     for (guint i = 0; ok && i < rows.entries->len; i += 1000) {
@@ -234,13 +236,14 @@ forget_pending(RemoveCtx *ctx)
         GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
         for (guint j = 0; j < n; j++) {
             SeaftierTierEntry *e = g_ptr_array_index(rows.entries, i + j);
-            g_ptr_array_add(keys, seaftier_be_key(e->repo_id, e->obj_id));
+            g_ptr_array_add(keys, seaftier_remote_key(e->repo_id, e->obj_id));
         }
-        ok = seaftier_s3_delete_many(ctx->sh->s3[ctx->type], (const char *const *)keys->pdata,
-                                     keys->len, NULL, &ctx->error);
+        ok = seaftier_remote_delete_many(seaftier_sync_remote(ctx->sh->sync, ctx->type),
+                                         (const char *const *)keys->pdata, keys->len, NULL,
+                                         &ctx->error);
         g_ptr_array_free(keys, TRUE);
         for (guint j = 0; ok && j < n; j++)
-            seaftier_tier_forget_deleted(ctx->sh->tier, g_ptr_array_index(rows.entries, i + j),
+            seaftier_tier_forget_deleted(ctx->sh->site->tier, g_ptr_array_index(rows.entries, i + j),
                                          NULL);
     }
     g_ptr_array_free(rows.entries, TRUE);
@@ -275,7 +278,7 @@ seaftier_be_remove_store(SeaftierBackendShared *sh, SeaftierObjType type, const 
     while (ok && g_hash_table_iter_next(&it, &k, &v)) {
         if (GPOINTER_TO_INT(v) - 1 == SEAFTIER_STATE_DELETED)
             continue;
-        ok = seaftier_tier_delete(sh->tier, type, store_id, k, &ctx.error);
+        ok = seaftier_tier_delete(sh->site->tier, type, store_id, k, &ctx.error);
         if (ok && ++ctx.removed % 100 == 0)
             report(&ctx);
     }
@@ -293,7 +296,7 @@ seaftier_be_remove_store(SeaftierBackendShared *sh, SeaftierObjType type, const 
                        "call remove_store again to finish)", seaftier_type_name(type), store_id,
                        ctx.removed, ctx.error ? ctx.error->message : "unknown error");
     }
-    seaftier_tier_nudge(sh->tier);
+    seaftier_tier_nudge(sh->site->tier);
     g_clear_error(&ctx.error);
     g_ptr_array_free(ctx.keys, TRUE);
     g_hash_table_destroy(local);

@@ -1,11 +1,11 @@
 /*
- * lib/backend-obj.c — Seafile's ObjBackend (commits and fs objects) over the
+ * lib/backend/obj.c — Seafile's ObjBackend (commits and fs objects) over the
  * tier: thin adapters from the vtable's int/void* conventions to
  * backend-common.c.
  */
 #include "seaftier-build.h"
 
-#include "backend-common.h"
+#include "backend/common.h"
 
 #include <seaftier/log.h>
 

@@ -1,16 +1,16 @@
 /*
- * lib/backend-shared.c — the per-process registry of open tiers and the id
+ * lib/backend/registry.c — the per-process registry of open sites and the id
  * helpers every backend entry point starts with.
  *
  * seaf-server creates three backends (commits, fs, blocks) from one
- * seafile.conf; they must share one SeaftierTier (one SQLite connection
- * set, one RAM tier, one accounting of max_size) and one S3 client per
- * bucket. The registry is keyed by the canonical tier directory; the first
- * backend's configuration is the one used.
+ * seafile.conf; they must share one site: one SeaftierTier (one SQLite
+ * connection set, one RAM tier, one accounting of max_size), one remote per
+ * bucket and one sync engine. The registry is keyed by the canonical tier
+ * directory; the first backend's configuration is the one used.
  */
 #include "seaftier-build.h"
 
-#include "backend-common.h"
+#include "backend/common.h"
 
 #include <seaftier/log.h>
 
@@ -68,120 +68,73 @@ seaftier_be_check_ids(const char *op, const char *repo_id, const char *obj_id)
     return TRUE;
 }
 
-char *
-seaftier_be_key(const char *repo_id, const char *obj_id)
-{
-    return g_strconcat(repo_id, "/", obj_id, NULL);
-}
-
 static void
 shared_free(SeaftierBackendShared *sh)
 {
-    if (sh->tier)
-        seaftier_tier_close(sh->tier);
-    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
-        if (sh->s3[t])
-            seaftier_s3_free(sh->s3[t]);
-    }
+    seaftier_site_free(sh->site);
     if (sh->inflight)
         g_hash_table_destroy(sh->inflight);
     g_mutex_clear(&sh->fetch_lock);
     for (int i = 0; i < SEAFTIER_BACKEND_ID_STRIPES; i++)
         g_rw_lock_clear(&sh->id_locks[i]);
-    seaftier_config_free(sh->cfg);
-    g_free(sh->dir);
     g_free(sh);
 }
 
+/* The environment wins over the file, so an operator can raise the level of
+ * one run without editing seafile.conf. (Secrets were registered for masking
+ * by the configuration loader.) */
 static void
-apply_log_settings(const SeaftierConfig *cfg)
+apply_log_level(const SeaftierConfig *cfg)
 {
-    /* The environment wins over the file, so an operator can raise the
-     * level of one run without editing seafile.conf. */
     SeaftierLogLevel level;
     if (!g_getenv("SEAFTIER_LOG_LEVEL") && cfg->tier.log_level &&
         seaftier_log_level_from_name(cfg->tier.log_level, &level))
         seaftier_log_set_level(level);
-    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
-        if (cfg->s3[t].key)
-            seaftier_log_add_secret(cfg->s3[t].key);
-        if (cfg->s3[t].sse_c_key)
-            seaftier_log_add_secret(cfg->s3[t].sse_c_key);
-    }
 }
 
 static SeaftierBackendShared *
-shared_open(char *canon_dir, SeaftierConfig *cfg, GError **error)
+shared_open(SeaftierSite *site, GError **error)
 {
     SeaftierBackendShared *sh = g_new0(SeaftierBackendShared, 1);
-    sh->dir = canon_dir;
-    sh->cfg = cfg;
+    sh->site = site;
     sh->refcount = 1;
     sh->full_wait_ms = SEAFTIER_BACKEND_FULL_WAIT_MS;
     g_mutex_init(&sh->fetch_lock);
     for (int i = 0; i < SEAFTIER_BACKEND_ID_STRIPES; i++)
         g_rw_lock_init(&sh->id_locks[i]);
     sh->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-
-    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
-        sh->s3[t] = seaftier_s3_new(&cfg->s3[t], error);
-        if (!sh->s3[t]) {
-            shared_free(sh);
-            return NULL;
-        }
-    }
-    sh->tier = seaftier_tier_open(cfg, canon_dir, error);
-    if (!sh->tier) {
+    if (!seaftier_site_open_remotes(site, error) || !seaftier_site_open_tier(site, TRUE, error)) {
         shared_free(sh);
         return NULL;
     }
+    sh->sync = seaftier_site_sync(site);
     return sh;
 }
 
 SeaftierBackendShared *
 seaftier_backend_shared_get(const char *seaf_dir, GKeyFile *config, GError **error)
 {
-    if (!config) {
-        g_set_error(error, SEAFTIER_CONFIG_ERROR, SEAFTIER_CONFIG_ERROR_MISSING,
-                    "seaftier: no seafile.conf key file was given");
+    SeaftierSite *site = seaftier_site_load_keyfile(config, seaf_dir, error);
+    if (!site)
         return NULL;
-    }
-    SeaftierConfig *cfg = seaftier_config_load_keyfile(config, error);
-    if (!cfg)
-        return NULL;
-
-    char *dir;
-    if (cfg->tier.dir && cfg->tier.dir[0]) {
-        dir = g_canonicalize_filename(cfg->tier.dir, NULL);
-    } else if (seaf_dir && seaf_dir[0]) {
-        char *joined = g_build_filename(seaf_dir, "seaftier", NULL);
-        dir = g_canonicalize_filename(joined, NULL);
-        g_free(joined);
-    } else {
-        g_set_error(error, SEAFTIER_CONFIG_ERROR, SEAFTIER_CONFIG_ERROR_MISSING,
-                    "[tier] dir is not set and no Seafile data directory was given: "
-                    "set [tier] dir in seafile.conf");
-        seaftier_config_free(cfg);
-        return NULL;
-    }
 
     g_mutex_lock(&registry_lock);
     if (!registry)
         registry = g_hash_table_new(g_str_hash, g_str_equal);
-    SeaftierBackendShared *sh = g_hash_table_lookup(registry, dir);
+    SeaftierBackendShared *sh = g_hash_table_lookup(registry, site->tier_dir);
     if (sh) {
         sh->refcount++;
         g_mutex_unlock(&registry_lock);
-        g_free(dir);
-        seaftier_config_free(cfg);
+        seaftier_site_free(site);
         return sh;
     }
-    apply_log_settings(cfg);
-    sh = shared_open(dir, cfg, error);
+    apply_log_level(site->cfg);
+    gboolean write_through = site->cfg->tier.write_through;
+    sh = shared_open(site, error);
     if (sh) {
-        g_hash_table_insert(registry, sh->dir, sh);
-        seaftier_info("seaftier: tier %s opened (%s mode)", sh->dir,
-                      cfg->tier.write_through ? "write-through" : "write-back");
+        g_hash_table_insert(registry, sh->site->tier_dir, sh);
+        seaftier_info("seaftier: tier %s opened (%s mode)", sh->site->tier_dir,
+                      write_through ? "write-through" : "write-back");
     }
     g_mutex_unlock(&registry_lock);
     return sh;
@@ -195,7 +148,7 @@ seaftier_backend_shared_unref(SeaftierBackendShared *sh)
     g_mutex_lock(&registry_lock);
     gboolean last = --sh->refcount == 0;
     if (last)
-        g_hash_table_remove(registry, sh->dir);
+        g_hash_table_remove(registry, sh->site->tier_dir);
     g_mutex_unlock(&registry_lock);
     if (last)
         shared_free(sh);

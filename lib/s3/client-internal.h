@@ -42,6 +42,7 @@ typedef struct {
     gint64 content_length;        /* -1 if absent */
     gint64 last_modified;
     gint64 meta_ctime;
+    SeaftierS3Meta meta;          /* x-amz-meta-* seaftier knows (meta.ctime = meta_ctime) */
     gboolean sse_c;
 } S3Response;
 
@@ -65,8 +66,15 @@ void s3_request_add_header(S3Request *req, const char *name, const char *value);
  * the bucket is configured with an sse_c_key. */
 unsigned s3_object_sse(const SeaftierS3 *s3);
 
-/* Adds x-amz-meta-ctime when ctime > 0; `buf` must outlive the request. */
-void s3_request_add_ctime(S3Request *req, gint64 ctime, char buf[24]);
+/* Text of the metadata headers; must outlive the request it is added to. */
+typedef struct {
+    char ctime[24];
+    char size[24];
+    char crc32c[12];
+} S3MetaText;
+
+/* Adds the x-amz-meta-* headers of `meta` (NULL: none). */
+void s3_request_add_meta(S3Request *req, const SeaftierS3Meta *meta, S3MetaText *text);
 
 /* Performs the request with retries. On success (2xx) fills `resp` (caller
  * clears it with s3_response_clear). On failure sets a named GError. */
@@ -75,6 +83,6 @@ void s3_response_clear(S3Response *resp);
 
 /* Multipart upload of a large body (client-multipart.c). */
 gboolean s3_put_multipart(SeaftierS3 *s3, const char *key, const void *data, gsize len,
-                          gint64 ctime, GError **error);
+                          const SeaftierS3Meta *meta, GError **error);
 
 #endif

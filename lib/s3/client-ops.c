@@ -28,16 +28,24 @@ gboolean
 seaftier_s3_put(SeaftierS3 *s3, const char *key, const void *data, gsize len, gint64 ctime,
                 GError **error)
 {
+    SeaftierS3Meta meta = { .ctime = ctime };
+    return seaftier_s3_put_meta(s3, key, data, len, &meta, error);
+}
+
+gboolean
+seaftier_s3_put_meta(SeaftierS3 *s3, const char *key, const void *data, gsize len,
+                     const SeaftierS3Meta *meta, GError **error)
+{
     if (!check_key(s3, "PutObject", key, error))
         return FALSE;
     if (len > s3->cfg.multipart_part_size)
-        return s3_put_multipart(s3, key, data, len, ctime, error);
+        return s3_put_multipart(s3, key, data, len, meta, error);
 
-    char ctime_str[24];
+    S3MetaText meta_text;
     S3Request req = { .op = "PutObject", .method = "PUT", .key = key, .body = data,
                       .body_len = len, .send_body = TRUE, .content_md5 = TRUE,
                       .sse = s3_object_sse(s3) };
-    s3_request_add_ctime(&req, ctime, ctime_str);
+    s3_request_add_meta(&req, meta, &meta_text);
     S3Response resp;
     if (!s3_perform(s3, &req, &resp, error))
         return FALSE;
@@ -47,7 +55,7 @@ seaftier_s3_put(SeaftierS3 *s3, const char *key, const void *data, gsize len, gi
 
 static gboolean
 get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsize *len,
-           GError **error)
+           SeaftierS3Meta *meta, GError **error)
 {
     if (!check_key(s3, "GetObject", key, error))
         return FALSE;
@@ -65,6 +73,8 @@ get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsiz
         return FALSE;
     }
     *len = resp.body->len;
+    if (meta)
+        *meta = resp.meta;
     *data = g_byte_array_free(resp.body, FALSE);
     resp.body = NULL;
     s3_response_clear(&resp);
@@ -74,7 +84,14 @@ get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsiz
 gboolean
 seaftier_s3_get(SeaftierS3 *s3, const char *key, void **data, gsize *len, GError **error)
 {
-    return get_common(s3, key, NULL, data, len, error);
+    return get_common(s3, key, NULL, data, len, NULL, error);
+}
+
+gboolean
+seaftier_s3_get_meta(SeaftierS3 *s3, const char *key, void **data, gsize *len,
+                     SeaftierS3Meta *meta, GError **error)
+{
+    return get_common(s3, key, NULL, data, len, meta, error);
 }
 
 gboolean
@@ -89,7 +106,7 @@ seaftier_s3_get_range(SeaftierS3 *s3, const char *key, guint64 offset, guint64 l
     char range[64];
     g_snprintf(range, sizeof range, "bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, offset,
                offset + length - 1);
-    return get_common(s3, key, range, data, len, error);
+    return get_common(s3, key, range, data, len, NULL, error);
 }
 
 gboolean
@@ -107,6 +124,7 @@ seaftier_s3_head(SeaftierS3 *s3, const char *key, SeaftierS3ObjectInfo *info, GE
         info->size = resp.content_length > 0 ? (guint64)resp.content_length : 0;
         info->mtime = resp.last_modified;
         info->ctime = resp.meta_ctime;
+        info->meta = resp.meta;
         info->sse_c = resp.sse_c;
         g_strlcpy(info->etag, resp.etag, sizeof info->etag);
     }
@@ -256,12 +274,10 @@ copy_by_get_put(SeaftierS3 *s3, const char *src_key, const char *dst_key, GError
 {
     void *data = NULL;
     gsize len = 0;
-    SeaftierS3ObjectInfo info = { 0 };
-    if (!seaftier_s3_head(s3, src_key, &info, error))
+    SeaftierS3Meta meta = { 0 };
+    if (!seaftier_s3_get_meta(s3, src_key, &data, &len, &meta, error))
         return FALSE;
-    if (!seaftier_s3_get(s3, src_key, &data, &len, error))
-        return FALSE;
-    gboolean ok = seaftier_s3_put(s3, dst_key, data, len, info.ctime, error);
+    gboolean ok = seaftier_s3_put_meta(s3, dst_key, data, len, &meta, error);
     g_free(data);
     return ok;
 }

@@ -1,7 +1,12 @@
-/* daemon/flush-job.c — see flush-job.h. */
+/* lib/sync/flush-job.c — "upload every dirty object now" (see sync.h): the
+ * job behind `seaftier-admin flush`, run inside seaftierd (control socket)
+ * or by the admin tool itself when no daemon runs, and by tests draining a
+ * tier. It submits each object of its snapshot once to the engine's
+ * uploads; progress counts objects now clean (or deleted meanwhile) as
+ * done, the rest as failed. */
 #include "seaftier-build.h"
 
-#include "flush-job.h"
+#include "sync/sync-private.h"
 
 #include <seaftier/log.h>
 
@@ -81,9 +86,11 @@ cancelled(const SeaftierFlushOptions *opts)
 }
 
 gboolean
-seaftier_flush_run(SeaftierTier *tier, SeaftierUploader *up, SeaftierInflight *inflight,
-                   const SeaftierFlushOptions *opts, SeaftierFlushProgress *result, GError **error)
+seaftier_sync_flush(SeaftierSync *sync, const SeaftierFlushOptions *opts,
+                    SeaftierFlushProgress *result, GError **error)
 {
+    SeaftierTier *tier = sync->tier;
+    SeaftierInflight *inflight = sync->inflight;
     GArray *items = g_array_new(FALSE, FALSE, sizeof(FlushItem));
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         if (opts->type >= 0 && opts->type != t)
@@ -141,7 +148,7 @@ seaftier_flush_run(SeaftierTier *tier, SeaftierUploader *up, SeaftierInflight *i
             g_mutex_lock(&job.lock);
             job.outstanding++;
             g_mutex_unlock(&job.lock);
-            SeaftierSubmitResult r = seaftier_uploader_submit(up, &e, TRUE, upload_done, &job);
+            SeaftierSubmitResult r = seaftier_sync_submit_upload(sync, &e, TRUE, upload_done, &job);
             if (r == SEAFTIER_SUBMIT_OK)
                 break;
             g_mutex_lock(&job.lock);
@@ -168,5 +175,42 @@ seaftier_flush_run(SeaftierTier *tier, SeaftierUploader *up, SeaftierInflight *i
     g_cond_clear(&job.changed);
     g_mutex_clear(&job.lock);
     g_array_free(items, TRUE);
+    return TRUE;
+}
+
+typedef struct {
+    GError *first;
+} FirstFailure;
+
+static void
+note_failure(SeaftierObjType type, const char *repo_id, const char *obj_id, const char *message,
+             void *user_data)
+{
+    FirstFailure *ff = user_data;
+    if (!ff->first)
+        ff->first = g_error_new(SEAFTIER_REMOTE_ERROR, SEAFTIER_REMOTE_ERROR_PARTIAL,
+                                "upload of %s %s/%s: %s", seaftier_type_name(type), repo_id,
+                                obj_id, message);
+}
+
+gboolean
+seaftier_sync_flush_all(SeaftierSync *sync, GError **error)
+{
+    FirstFailure ff = { NULL };
+    SeaftierFlushOptions opts = { .type = -1, .failed = note_failure, .user_data = &ff };
+    SeaftierFlushProgress p;
+    if (!seaftier_sync_flush(sync, &opts, &p, error))
+        return FALSE;
+    GError *derr = NULL;
+    gboolean deletes_ok = seaftier_sync_flush_deletes(sync, -1, NULL, NULL, &derr);
+    if (ff.first) {
+        g_propagate_error(error, ff.first);
+        g_clear_error(&derr);
+        return FALSE;
+    }
+    if (!deletes_ok) {
+        g_propagate_error(error, derr);
+        return FALSE;
+    }
     return TRUE;
 }

@@ -1,7 +1,7 @@
-/* daemon/inflight.c — see inflight.h. */
+/* lib/sync/inflight.c — see inflight.h. */
 #include "seaftier-build.h"
 
-#include "inflight.h"
+#include "sync/inflight.h"
 
 struct SeaftierInflight {
     GMutex lock;

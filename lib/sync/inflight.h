@@ -1,14 +1,14 @@
 /*
- * daemon/inflight.h — the set of objects with an S3 request in flight.
+ * lib/sync/inflight.h — the set of objects with an S3 request in flight.
  *
  * Invariant it exists for: one key never has a PUT and a DELETE in flight at
  * once (their order at S3 would be undefined, and a DELETE overtaken by an
- * older PUT would leave a deleted object in the bucket). The uploader and
- * the deleter both claim a key here before their request and release it
+ * older PUT would leave a deleted object in the bucket). Uploads, direct
+ * PUTs and remote deletes of the engine claim a key here before their request and release it
  * after the index is updated.
  */
-#ifndef SEAFTIERD_INFLIGHT_H
-#define SEAFTIERD_INFLIGHT_H
+#ifndef SEAFTIER_SYNC_INFLIGHT_H
+#define SEAFTIER_SYNC_INFLIGHT_H
 
 #include <glib.h>
 #include "tier/tier.h"

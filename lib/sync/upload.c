@@ -1,30 +1,12 @@
-/* daemon/uploader.c — see uploader.h. */
+/* lib/sync/upload.c — uploads of dirty rows (see sync.h): a fixed set of
+ * worker threads, each doing one synchronous PUT at a time through the
+ * remote of the object's type. A key is claimed in the in-flight set for
+ * the whole request and released after the index was updated. */
 #include "seaftier-build.h"
 
-#include "uploader.h"
-#include "env.h"
-#include "workers.h"
+#include "sync/sync-private.h"
 
 #include <seaftier/log.h>
-
-struct SeaftierUploader {
-    SeaftierTier *tier;
-    SeaftierS3 *s3[SEAFTIER_N_TYPES];
-    SeaftierInflight *inflight;
-    SeaftierMetrics *metrics;
-    SeaftierWorkers *workers;
-    guint concurrency;
-
-    GMutex lock;
-    GCond changed;
-    guint active;               /* submitted, not yet finished */
-    gboolean stopping;
-
-    void (*hook)(void *);
-    void *hook_data;
-    SeaftierBucketFailedFunc bucket_hook;
-    void *bucket_hook_data;
-};
 
 typedef struct {
     SeaftierTierEntry entry;
@@ -32,267 +14,219 @@ typedef struct {
     void *user_data;
 } UploadJob;
 
-gint64
-seaftier_upload_retry_at(int attempts, gboolean transient, gint64 now)
-{
-    /* Transient: 5 s doubling up to 15 min, so an outage clears quickly once
-     * S3 is back. Permanent (403, no bucket, SSE-C refused): 1 min doubling
-     * up to 6 h — an operator has to act, retrying hard only adds load. */
-    gint64 base = transient ? 5 : 60;
-    gint64 cap = transient ? 900 : 6 * 3600;
-    gint64 delay = base;
-    for (int i = 0; i < attempts && delay < cap; i++)
-        delay *= 2;
-    delay = MIN(delay, cap);
-    delay += g_random_int_range(0, (gint32)(delay / 5 + 1));
-    return now + delay;
-}
-
 static void
-finish_job(SeaftierUploader *up, UploadJob *job, gboolean ok, const char *message)
+finish_job(SeaftierSync *sync, UploadJob *job, SeaftierUploadOutcome outcome, guint64 bytes,
+           gboolean will_retry, const char *message)
 {
     const SeaftierTierEntry *e = &job->entry;
-    seaftier_inflight_release(up->inflight, e->type, e->repo_id, e->obj_id);
+    seaftier_inflight_release(sync->inflight, e->type, e->repo_id, e->obj_id);
     if (job->done)
-        job->done(e, ok, message, job->user_data);
-    g_mutex_lock(&up->lock);
-    up->active--;
-    g_cond_broadcast(&up->changed);
-    g_mutex_unlock(&up->lock);
-    if (up->hook)
-        up->hook(up->hook_data);
+        job->done(e, outcome != SEAFTIER_UPLOAD_FAILED, message, job->user_data);
+    g_mutex_lock(&sync->lock);
+    sync->active--;
+    g_cond_broadcast(&sync->changed);
+    g_mutex_unlock(&sync->lock);
+    if (sync->obs.upload_done)
+        sync->obs.upload_done(e->type, outcome, bytes, will_retry, sync->obs.user_data);
     g_free(job);
 }
 
+/* The row's data could not be read: a corrupt copy needs an operator, other
+ * local errors may pass. */
 static void
-upload_one(gpointer data, gpointer user_data)
+local_read_failed(SeaftierSync *sync, UploadJob *job, GError *err)
 {
-    UploadJob *job = data;
-    SeaftierUploader *up = user_data;
+    const SeaftierTierEntry *e = &job->entry;
+    char *msg = g_strdup_printf("cannot read the local copy: %s", err->message);
+    seaftier_error("upload %s %s/%s: %s", seaftier_type_name(e->type), e->repo_id, e->obj_id, msg);
+    SeaftierRemoteErrorClass cls =
+        g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_CORRUPT)
+            ? SEAFTIER_REMOTE_ERR_PERMANENT : SEAFTIER_REMOTE_ERR_TRANSIENT;
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    sync_record_failure(sync, e, "upload", msg, seaftier_sync_retry_at(e->attempts, cls, now));
+    finish_job(sync, job, SEAFTIER_UPLOAD_FAILED, 0, cls == SEAFTIER_REMOTE_ERR_TRANSIENT, msg);
+    g_free(msg);
+}
+
+/* In the remote but still dirty here: a later pass uploads it again, which
+ * is harmless for content-addressed objects. The tier has already evicted
+ * clean objects if its disk was full; what is left needs an operator, and
+ * a backoff keeps this from turning into a loop of re-uploads. */
+static void
+mark_clean_failed(SeaftierSync *sync, UploadJob *job, GError *merr)
+{
+    const SeaftierTierEntry *e = &job->entry;
+    gboolean full = g_error_matches(merr, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL);
+    char *msg = g_strdup_printf("uploaded, but cannot mark it clean: %s", merr->message);
+    seaftier_error("upload %s %s/%s: %s%s", seaftier_type_name(e->type), e->repo_id, e->obj_id, msg,
+                   full ? " — the tier's disk is full: free space on it or set "
+                          "[tier] min_free_space; uploads retry with a backoff" : "");
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    sync_record_failure(sync, e, "upload", msg,
+                        seaftier_sync_retry_at(e->attempts, SEAFTIER_REMOTE_ERR_TRANSIENT, now));
+    finish_job(sync, job, SEAFTIER_UPLOAD_FAILED, 0, TRUE, msg);
+    g_free(msg);
+}
+
+static void
+put_failed(SeaftierSync *sync, UploadJob *job, GError *err)
+{
     const SeaftierTierEntry *e = &job->entry;
     const char *tname = seaftier_type_name(e->type);
-    void *buf = NULL;
-    gsize len = 0;
+    SeaftierRemoteErrorClass cls = seaftier_remote_classify(sync->remote[e->type], err);
+    gboolean transient = cls == SEAFTIER_REMOTE_ERR_TRANSIENT;
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    gint64 retry_at = seaftier_sync_retry_at(e->attempts, cls, now);
+    if (cls == SEAFTIER_REMOTE_ERR_BUCKET && sync->obs.bucket_failed)
+        sync->obs.bucket_failed(e->type, err, sync->obs.user_data);
+    if (transient)
+        seaftier_warning("upload %s %s/%s failed (attempt %d, retry in %" G_GINT64_FORMAT " s): %s",
+                         tname, e->repo_id, e->obj_id, e->attempts + 1, retry_at - now,
+                         err->message);
+    else
+        seaftier_error("upload %s %s/%s failed permanently (attempt %d, next try in %"
+                       G_GINT64_FORMAT " s): %s", tname, e->repo_id, e->obj_id, e->attempts + 1,
+                       retry_at - now, err->message);
+    sync_record_failure(sync, e, "upload", err->message, retry_at);
+    finish_job(sync, job, SEAFTIER_UPLOAD_FAILED, 0, TRUE, err->message);
+}
+
+void
+sync_upload_one(gpointer data, gpointer user_data)
+{
+    UploadJob *job = data;
+    SeaftierSync *sync = user_data;
+    const SeaftierTierEntry *e = &job->entry;
     GError *err = NULL;
 
     /* The row was read before the claim: another upload may have finished
      * it in between (the batch was stale), or it was re-written. Only what
      * is dirty now is uploaded, each time once. */
     SeaftierTierEntry now_row;
-    if (!seaftier_tier_lookup(up->tier, e->type, e->repo_id, e->obj_id, &now_row, &err) ||
+    if (!seaftier_tier_lookup(sync->tier, e->type, e->repo_id, e->obj_id, &now_row, &err) ||
         now_row.state != SEAFTIER_STATE_DIRTY) {
         if (err) {
-            seaftier_warning("upload %s %s/%s: cannot read its index row: %s", tname, e->repo_id,
-                             e->obj_id, err->message);
+            seaftier_warning("upload %s %s/%s: cannot read its index row: %s",
+                             seaftier_type_name(e->type), e->repo_id, e->obj_id, err->message);
             g_clear_error(&err);
-            finish_job(up, job, FALSE, "cannot read the index row");
+            finish_job(sync, job, SEAFTIER_UPLOAD_FAILED, 0, TRUE, "cannot read the index row");
             return;
         }
-        finish_job(up, job, TRUE, NULL);
+        finish_job(sync, job, SEAFTIER_UPLOAD_SKIPPED, 0, FALSE, NULL);
         return;
     }
     job->entry = now_row;
 
-    if (!seaftier_tier_read(up->tier, e->type, e->repo_id, e->obj_id, &buf, &len, &err)) {
+    void *buf = NULL;
+    gsize len = 0;
+    if (!seaftier_tier_read(sync->tier, e->type, e->repo_id, e->obj_id, &buf, &len, &err)) {
         if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND) ||
             g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
-            /* Deleted while queued: nothing to upload; the deleter owns it now. */
-            seaftier_debug("upload %s %s/%s skipped: %s", tname, e->repo_id, e->obj_id, err->message);
+            /* Deleted while queued: nothing to upload; the delete path owns it now. */
+            seaftier_debug("upload %s %s/%s skipped: %s", seaftier_type_name(e->type), e->repo_id,
+                           e->obj_id, err->message);
             g_error_free(err);
-            finish_job(up, job, TRUE, NULL);
+            finish_job(sync, job, SEAFTIER_UPLOAD_SKIPPED, 0, FALSE, NULL);
             return;
         }
-        char *msg = g_strdup_printf("cannot read the local copy: %s", err->message);
-        seaftier_error("upload %s %s/%s: %s", tname, e->repo_id, e->obj_id, msg);
-        gboolean transient = !g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_CORRUPT);
-        g_clear_error(&err);
-        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-        if (!seaftier_tier_record_failure(up->tier, e, msg,
-                                          seaftier_upload_retry_at(e->attempts, transient, now), &err)) {
-            seaftier_error("upload %s %s/%s: cannot record the failure: %s", tname, e->repo_id,
-                           e->obj_id, err->message);
-            g_clear_error(&err);
-        }
-        seaftier_metrics_upload_done(up->metrics, 0, FALSE, transient);
-        finish_job(up, job, FALSE, msg);
-        g_free(msg);
+        local_read_failed(sync, job, err);
+        g_error_free(err);
         return;
     }
 
-    char *key = seaftier_env_s3_key(e->repo_id, e->obj_id);
-    gboolean ok = seaftier_s3_put(up->s3[e->type], key, buf, len, e->created, &err);
+    char *key = seaftier_remote_key(e->repo_id, e->obj_id);
+    SeaftierRemoteMeta meta;
+    seaftier_remote_meta_for(&meta, buf, len, e->created);
+    gboolean ok = seaftier_remote_put(sync->remote[e->type], key, buf, len, &meta, &err);
     g_free(buf);
     g_free(key);
-    if (ok) {
-        GError *merr = NULL;
-        if (!seaftier_tier_mark_clean(up->tier, e, &merr)) {
-            /* In S3 but still dirty here: a later pass uploads it again,
-             * which is harmless for content-addressed objects. The tier has
-             * already evicted clean objects if its disk was full; what is
-             * left needs an operator, and a backoff keeps this from turning
-             * into a loop of re-uploads (recording it may fail likewise). */
-            gboolean full = g_error_matches(merr, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL);
-            char *msg = g_strdup_printf("uploaded, but cannot mark it clean: %s", merr->message);
-            seaftier_error("upload %s %s/%s: %s%s", tname, e->repo_id, e->obj_id, msg,
-                           full ? " — the tier's disk is full: free space on it or set "
-                                  "[tier] min_free_space; uploads retry with a backoff" : "");
-            g_error_free(merr);
-            gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-            if (!seaftier_tier_record_failure(up->tier, e, msg,
-                                              seaftier_upload_retry_at(e->attempts, TRUE, now),
-                                              &merr)) {
-                seaftier_warning("upload %s %s/%s: cannot record the failure either: %s", tname,
-                                 e->repo_id, e->obj_id, merr->message);
-                g_clear_error(&merr);
-            }
-            seaftier_metrics_upload_done(up->metrics, 0, FALSE, TRUE);
-            finish_job(up, job, FALSE, msg);
-            g_free(msg);
-            return;
-        }
-        seaftier_debug("uploaded %s %s/%s (%zu bytes)", tname, e->repo_id, e->obj_id, len);
-        seaftier_metrics_upload_done(up->metrics, len, TRUE, FALSE);
-        finish_job(up, job, TRUE, NULL);
+    if (!ok) {
+        put_failed(sync, job, err);
+        g_error_free(err);
         return;
     }
-
-    gboolean transient = seaftier_s3_error_is_transient(err);
-    gboolean bucket_wide = g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NO_SUCH_BUCKET) ||
-                           g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SIGNATURE) ||
-                           g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_ACCESS_DENIED);
-    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    gint64 retry_at = seaftier_upload_retry_at(e->attempts, transient, now);
-    if (bucket_wide && up->bucket_hook)
-        up->bucket_hook(e->type, err, up->bucket_hook_data);
-    char *msg = g_strdup(err->message);
-    g_clear_error(&err);
-    if (transient)
-        seaftier_warning("upload %s %s/%s failed (attempt %d, retry in %" G_GINT64_FORMAT " s): %s",
-                         tname, e->repo_id, e->obj_id, e->attempts + 1, retry_at - now, msg);
-    else
-        seaftier_error("upload %s %s/%s failed permanently (attempt %d, next try in %" G_GINT64_FORMAT
-                       " s): %s", tname, e->repo_id, e->obj_id, e->attempts + 1, retry_at - now, msg);
-    if (!seaftier_tier_record_failure(up->tier, e, msg, retry_at, &err)) {
-        seaftier_error("upload %s %s/%s: cannot record the failure: %s", tname, e->repo_id,
-                       e->obj_id, err->message);
-        g_clear_error(&err);
-    }
-    seaftier_metrics_upload_done(up->metrics, 0, FALSE, TRUE);
-    finish_job(up, job, FALSE, msg);
-    g_free(msg);
-}
-
-SeaftierUploader *
-seaftier_uploader_new(SeaftierTier *tier, SeaftierS3 *const s3[SEAFTIER_N_TYPES],
-                      SeaftierInflight *inflight, SeaftierMetrics *metrics, int concurrency)
-{
-    SeaftierUploader *up = g_new0(SeaftierUploader, 1);
-    up->tier = tier;
-    for (int t = 0; t < SEAFTIER_N_TYPES; t++)
-        up->s3[t] = s3[t];
-    up->inflight = inflight;
-    up->metrics = metrics;
-    up->concurrency = (guint)MAX(concurrency, 1);
-    g_mutex_init(&up->lock);
-    g_cond_init(&up->changed);
-    up->workers = seaftier_workers_new("seaftier-upload", upload_one, up, (int)up->concurrency);
-    return up;
-}
-
-void
-seaftier_uploader_free(SeaftierUploader *up)
-{
-    if (!up)
+    if (!seaftier_tier_mark_clean(sync->tier, e, &err)) {
+        mark_clean_failed(sync, job, err);
+        g_error_free(err);
         return;
-    seaftier_workers_free(up->workers);
-    g_cond_clear(&up->changed);
-    g_mutex_clear(&up->lock);
-    g_free(up);
-}
-
-void
-seaftier_uploader_set_hook(SeaftierUploader *up, void (*hook)(void *), void *user_data)
-{
-    up->hook = hook;
-    up->hook_data = user_data;
-}
-
-void
-seaftier_uploader_set_bucket_hook(SeaftierUploader *up, SeaftierBucketFailedFunc hook,
-                                  void *user_data)
-{
-    up->bucket_hook = hook;
-    up->bucket_hook_data = user_data;
+    }
+    seaftier_debug("uploaded %s %s/%s (%zu bytes)", seaftier_type_name(e->type), e->repo_id,
+                   e->obj_id, len);
+    finish_job(sync, job, SEAFTIER_UPLOAD_OK, len, FALSE, NULL);
 }
 
 SeaftierSubmitResult
-seaftier_uploader_submit(SeaftierUploader *up, const SeaftierTierEntry *entry, gboolean wait,
-                         SeaftierUploadDoneFunc done, void *user_data)
+seaftier_sync_submit_upload(SeaftierSync *sync, const SeaftierTierEntry *entry, gboolean wait,
+                            SeaftierUploadDoneFunc done, void *user_data)
 {
-    g_mutex_lock(&up->lock);
-    while (!up->stopping && up->active >= up->concurrency) {
+    g_mutex_lock(&sync->lock);
+    while (!sync->stopping && sync->active >= sync->concurrency) {
         if (!wait) {
-            g_mutex_unlock(&up->lock);
+            g_mutex_unlock(&sync->lock);
             return SEAFTIER_SUBMIT_FULL;
         }
-        g_cond_wait(&up->changed, &up->lock);
+        g_cond_wait(&sync->changed, &sync->lock);
     }
-    if (up->stopping) {
-        g_mutex_unlock(&up->lock);
+    if (sync->stopping) {
+        g_mutex_unlock(&sync->lock);
         return SEAFTIER_SUBMIT_STOPPED;
     }
-    if (!seaftier_inflight_claim(up->inflight, entry->type, entry->repo_id, entry->obj_id,
+    if (!seaftier_inflight_claim(sync->inflight, entry->type, entry->repo_id, entry->obj_id,
                                  SEAFTIER_INFLIGHT_PUT)) {
-        g_mutex_unlock(&up->lock);
+        g_mutex_unlock(&sync->lock);
         return SEAFTIER_SUBMIT_KEY_BUSY;
     }
-    up->active++;
-    g_mutex_unlock(&up->lock);
+    sync->active++;
+    if (!sync->workers)
+        sync->workers = seaftier_workers_new("seaftier-upload", sync_upload_one, sync,
+                                             (int)sync->concurrency);
+    g_mutex_unlock(&sync->lock);
 
     UploadJob *job = g_new0(UploadJob, 1);
     job->entry = *entry;
     job->done = done;
     job->user_data = user_data;
-    seaftier_workers_push(up->workers, job);
+    seaftier_workers_push(sync->workers, job);
     return SEAFTIER_SUBMIT_OK;
 }
 
 guint
-seaftier_uploader_active(SeaftierUploader *up)
+seaftier_sync_uploads_active(SeaftierSync *sync)
 {
-    g_mutex_lock(&up->lock);
-    guint n = up->active;
-    g_mutex_unlock(&up->lock);
+    g_mutex_lock(&sync->lock);
+    guint n = sync->active;
+    g_mutex_unlock(&sync->lock);
     return n;
 }
 
 guint
-seaftier_uploader_free_slots(SeaftierUploader *up)
+seaftier_sync_upload_slots(SeaftierSync *sync)
 {
-    g_mutex_lock(&up->lock);
-    guint n = up->stopping || up->active >= up->concurrency ? 0 : up->concurrency - up->active;
-    g_mutex_unlock(&up->lock);
+    g_mutex_lock(&sync->lock);
+    guint n = sync->stopping || sync->active >= sync->concurrency ? 0
+                                                                  : sync->concurrency - sync->active;
+    g_mutex_unlock(&sync->lock);
     return n;
 }
 
 void
-seaftier_uploader_stop(SeaftierUploader *up)
+seaftier_sync_stop(SeaftierSync *sync)
 {
-    g_mutex_lock(&up->lock);
-    up->stopping = TRUE;
-    g_cond_broadcast(&up->changed);
-    g_mutex_unlock(&up->lock);
+    g_mutex_lock(&sync->lock);
+    sync->stopping = TRUE;
+    g_cond_broadcast(&sync->changed);
+    g_mutex_unlock(&sync->lock);
 }
 
 gboolean
-seaftier_uploader_drain(SeaftierUploader *up, gint64 deadline_us)
+seaftier_sync_drain(SeaftierSync *sync, gint64 deadline_us)
 {
-    g_mutex_lock(&up->lock);
-    while (up->active > 0) {
-        if (!g_cond_wait_until(&up->changed, &up->lock, deadline_us))
+    g_mutex_lock(&sync->lock);
+    while (sync->active > 0) {
+        if (!g_cond_wait_until(&sync->changed, &sync->lock, deadline_us))
             break;
     }
-    gboolean drained = up->active == 0;
-    g_mutex_unlock(&up->lock);
+    gboolean drained = sync->active == 0;
+    g_mutex_unlock(&sync->lock);
     return drained;
 }

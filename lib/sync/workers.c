@@ -1,7 +1,7 @@
-/* daemon/workers.c — see workers.h. */
+/* lib/sync/workers.c — see workers.h. */
 #include "seaftier-build.h"
 
-#include "workers.h"
+#include "sync/workers.h"
 
 struct SeaftierWorkers {
     GAsyncQueue *queue;

@@ -1,5 +1,5 @@
 /*
- * daemon/workers.h — a fixed set of worker threads fed from a queue.
+ * lib/sync/workers.h — a fixed set of worker threads fed from a queue.
  *
  * Like a GThreadPool, but every thread is joined when the set is freed.
  * That matters here: workers make S3 requests, so libcurl and OpenSSL keep
@@ -7,8 +7,8 @@
  * process exits leaves that state half torn down (and LeakSanitizer
  * reports it). Joined threads have finished their thread-exit handlers.
  */
-#ifndef SEAFTIERD_WORKERS_H
-#define SEAFTIERD_WORKERS_H
+#ifndef SEAFTIER_SYNC_WORKERS_H
+#define SEAFTIER_SYNC_WORKERS_H
 
 #include <glib.h>
 

@@ -15,9 +15,9 @@
 
 #include <string.h>
 
-#include "../../daemon/json.h"
-#include "../../daemon/inflight.h"
-#include "../../daemon/uploader.h"
+#include "json.h"
+#include "sync/inflight.h"
+#include "sync/sync.h"
 #include "../../daemon/metrics.h"
 
 static char *
@@ -101,15 +101,15 @@ test_retry_backoff(void **state)
     (void)state;
     const gint64 now = 1000000;
     for (int i = 0; i < 50; i++) {
-        gint64 first = seaftier_upload_retry_at(0, TRUE, now) - now;
+        gint64 first = seaftier_sync_retry_at(0, SEAFTIER_REMOTE_ERR_TRANSIENT, now) - now;
         assert_true(first >= 5 && first <= 6);
-        gint64 third = seaftier_upload_retry_at(2, TRUE, now) - now;
+        gint64 third = seaftier_sync_retry_at(2, SEAFTIER_REMOTE_ERR_TRANSIENT, now) - now;
         assert_true(third >= 20 && third <= 24);
-        gint64 capped = seaftier_upload_retry_at(30, TRUE, now) - now;
+        gint64 capped = seaftier_sync_retry_at(30, SEAFTIER_REMOTE_ERR_TRANSIENT, now) - now;
         assert_true(capped >= 900 && capped <= 1080);
-        gint64 perm = seaftier_upload_retry_at(0, FALSE, now) - now;
+        gint64 perm = seaftier_sync_retry_at(0, SEAFTIER_REMOTE_ERR_PERMANENT, now) - now;
         assert_true(perm >= 60 && perm <= 72);
-        gint64 perm_capped = seaftier_upload_retry_at(1000, FALSE, now) - now;
+        gint64 perm_capped = seaftier_sync_retry_at(1000, SEAFTIER_REMOTE_ERR_PERMANENT, now) - now;
         assert_true(perm_capped >= 21600 && perm_capped <= 21600 + 4320);
     }
 }
@@ -149,7 +149,7 @@ test_metrics(void **state)
     const char *buckets[] = { "c-bucket", "f-bucket", "b-bucket" };
     for (int t = 0; t < SEAFTIER_N_TYPES; t++)
         cfg.s3[t].bucket = (char *)buckets[t];
-    SeaftierEnv env = { .cfg = &cfg, .tier_dir = (char *)"/srv/tier" };
+    SeaftierSite env = { .cfg = &cfg, .tier_dir = (char *)"/srv/tier" };
     char *text = seaftier_metrics_prometheus(m, &env, 3);
     assert_non_null(strstr(text, "# TYPE seaftier_uploads_ok_total counter\nseaftier_uploads_ok_total 2\n"));
     assert_non_null(strstr(text, "seaftier_upload_bytes_total 4000\n"));
