@@ -135,26 +135,34 @@ seaftier_sync_delete_pass(SeaftierSync *sync, SeaftierObjType type, int limit, g
     return TRUE;
 }
 
+typedef struct {
+    GPtrArray *rows;
+    gint64 due_by;          /* skip rows whose retry time is later; G_MAXINT64: none */
+} Collect;
+
 static gboolean
 collect_entry(const SeaftierTierEntry *e, void *user_data)
 {
-    g_ptr_array_add(user_data, g_memdup2(e, sizeof *e));
+    Collect *c = user_data;
+    if (e->retry_at <= c->due_by)
+        g_ptr_array_add(c->rows, g_memdup2(e, sizeof *e));
     return TRUE;
 }
 
 gboolean
-seaftier_sync_flush_deletes(SeaftierSync *sync, int type, guint64 *done, guint64 *failed,
-                            GError **error)
+seaftier_sync_flush_deletes(SeaftierSync *sync, int type, gboolean respect_backoff,
+                            guint64 *done, guint64 *failed, GError **error)
 {
     guint64 n_done = 0, n_failed = 0;
     GError *first = NULL;
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         if (type >= 0 && type != t)
             continue;
-        /* A snapshot, whatever the rows' retry times: each is tried once. */
+        /* A snapshot: each row is tried once. */
         GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
+        Collect c = { rows, respect_backoff ? g_get_real_time() / G_USEC_PER_SEC : G_MAXINT64 };
         if (!seaftier_tier_foreach(sync->tier, (SeaftierObjType)t, NULL,
-                                   1u << SEAFTIER_STATE_DELETED, collect_entry, rows, error)) {
+                                   1u << SEAFTIER_STATE_DELETED, collect_entry, &c, error)) {
             g_ptr_array_free(rows, TRUE);
             g_clear_error(&first);
             return FALSE;

@@ -26,10 +26,18 @@ typedef struct {
     gint64 last_report_us;
 } FlushJob;
 
+typedef struct {
+    GArray *items;
+    gint64 due_by;          /* skip rows whose retry time is later; G_MAXINT64: none */
+} Collect;
+
 static gboolean
 collect_dirty(const SeaftierTierEntry *e, void *user_data)
 {
-    GArray *items = user_data;
+    Collect *c = user_data;
+    if (e->retry_at > c->due_by)
+        return TRUE;
+    GArray *items = c->items;
     FlushItem it = { 0 };
     it.type = (guint8)e->type;
     g_strlcpy(it.repo_id, e->repo_id, sizeof it.repo_id);
@@ -92,11 +100,13 @@ seaftier_sync_flush(SeaftierSync *sync, const SeaftierFlushOptions *opts,
     SeaftierTier *tier = sync->tier;
     SeaftierInflight *inflight = sync->inflight;
     GArray *items = g_array_new(FALSE, FALSE, sizeof(FlushItem));
+    Collect collect = { items, opts->respect_backoff ? g_get_real_time() / G_USEC_PER_SEC
+                                                     : G_MAXINT64 };
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         if (opts->type >= 0 && opts->type != t)
             continue;
         if (!seaftier_tier_foreach(tier, (SeaftierObjType)t, opts->repo_id,
-                                   1u << SEAFTIER_STATE_DIRTY, collect_dirty, items, error)) {
+                                   1u << SEAFTIER_STATE_DIRTY, collect_dirty, &collect, error)) {
             g_array_free(items, TRUE);
             return FALSE;
         }
@@ -197,12 +207,13 @@ gboolean
 seaftier_sync_flush_all(SeaftierSync *sync, GError **error)
 {
     FirstFailure ff = { NULL };
-    SeaftierFlushOptions opts = { .type = -1, .failed = note_failure, .user_data = &ff };
+    SeaftierFlushOptions opts = { .type = -1, .respect_backoff = TRUE, .failed = note_failure,
+                                  .user_data = &ff };
     SeaftierFlushProgress p;
     if (!seaftier_sync_flush(sync, &opts, &p, error))
         return FALSE;
     GError *derr = NULL;
-    gboolean deletes_ok = seaftier_sync_flush_deletes(sync, -1, NULL, NULL, &derr);
+    gboolean deletes_ok = seaftier_sync_flush_deletes(sync, -1, TRUE, NULL, NULL, &derr);
     if (ff.first) {
         g_propagate_error(error, ff.first);
         g_clear_error(&derr);

@@ -119,6 +119,9 @@ typedef struct {
     const char *repo_id;            /* NULL: all repos */
     /* Per type: a reason not to upload at all (a refused bucket), or NULL. */
     const char *refused[SEAFTIER_N_TYPES];
+    /* Leave out objects whose last failure set a retry time still to come
+     * (as seaftierd's own uploads do); an operator's flush tries them all. */
+    gboolean respect_backoff;
     /* Set to non-zero (from any thread) to stop submitting. */
     volatile gint *cancel;
     /* Called at most every 200 ms and once at the end, serialized. */
@@ -130,8 +133,8 @@ typedef struct {
 } SeaftierFlushOptions;
 
 /* "Upload every dirty object now": takes a snapshot of the dirty objects
- * matching the filter, ignores upload_delay and backoff (an operator or a
- * test asked), submits each once (waiting for keys another request holds)
+ * matching the filter, ignores upload_delay (and backoff unless asked to
+ * respect it), submits each once (waiting for keys another request holds)
  * and ends when every one was tried. FALSE with `error` only when the index
  * cannot be read; upload failures go to opts->failed and `result`. */
 gboolean seaftier_sync_flush(SeaftierSync *sync, const SeaftierFlushOptions *opts,
@@ -146,15 +149,17 @@ gboolean seaftier_sync_flush(SeaftierSync *sync, const SeaftierFlushOptions *opt
 gboolean seaftier_sync_delete_pass(SeaftierSync *sync, SeaftierObjType type, int limit,
                                    guint *handled, GError **error);
 
-/* Carries every pending remote delete (of `type` when >= 0) now, ignoring
- * backoff, each once. *done and *failed (may be NULL) count the keys.
- * FALSE when any failed (error: the first failure) or the index failed. */
-gboolean seaftier_sync_flush_deletes(SeaftierSync *sync, int type, guint64 *done,
-                                     guint64 *failed, GError **error);
+/* Carries every pending remote delete (of `type` when >= 0) now, each once;
+ * with `respect_backoff`, those whose retry time is still to come are left.
+ * *done and *failed (may be NULL) count the keys. FALSE when any failed
+ * (error: the first failure) or the index failed. */
+gboolean seaftier_sync_flush_deletes(SeaftierSync *sync, int type, gboolean respect_backoff,
+                                     guint64 *done, guint64 *failed, GError **error);
 
-/* Flush of every dirty object (seaftier_sync_flush without a filter) and
- * then of every pending delete. FALSE (error: the first failure) when
- * anything failed. For tools and tests that drain a tier. */
+/* Flush of every dirty object and then of every pending delete, respecting
+ * backoff (a failed object is retried when seaftierd would retry it). FALSE
+ * (error: the first failure) when anything failed. For tools and tests
+ * that drain a tier. */
 gboolean seaftier_sync_flush_all(SeaftierSync *sync, GError **error);
 
 /* ---- reads (fetch.c) ---- */

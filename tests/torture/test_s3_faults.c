@@ -356,7 +356,7 @@ main(void)
     int delete_rounds = 0;
     while (tt_sql_int(db, "SELECT count(*) FROM objects WHERE state = 2") > 0) {
         TT_CHECK_MSG(++delete_rounds <= 5, "remote deletes still pending");
-        if (!seaftier_sync_flush_deletes(sh->sync, -1, NULL, NULL, &err)) {
+        if (!seaftier_sync_flush_deletes(sh->sync, -1, FALSE, NULL, NULL, &err)) {
             printf("delete round %d: %s\n", delete_rounds, err->message);
             g_clear_error(&err);
         }
