@@ -66,9 +66,9 @@ head_one(gpointer data, gpointer user_data)
     SeaftierTierEntry *e = data;
     Verify *v = user_data;
     char *key = seaftier_remote_key(e->repo_id, e->obj_id);
-    SeaftierS3ObjectInfo info;
+    SeaftierRemoteInfo info;
     GError *err = NULL;
-    if (!seaftier_s3_head(v->env->s3[e->type], key, &info, &err)) {
+    if (!seaftier_remote_head(v->env->remote[e->type], key, &info, &err)) {
         char *what = g_strdup_printf("clean here but not readable in S3: %s", err->message);
         problem(v, "remote", e->type, e->repo_id, e->obj_id, what);
         g_free(what);
@@ -79,6 +79,15 @@ head_one(gpointer data, gpointer user_data)
     } else if (info.size != e->size) {
         char *what = g_strdup_printf("size in S3 is %" G_GUINT64_FORMAT ", the tier has %"
                                      G_GUINT64_FORMAT, info.size, e->size);
+        problem(v, "remote", e->type, e->repo_id, e->obj_id, what);
+        g_free(what);
+        g_mutex_lock(&v->lock);
+        v->remote_problems++;
+        g_mutex_unlock(&v->lock);
+    } else if (info.meta.has_crc32c && info.meta.crc32c != e->checksum) {
+        /* Recorded at upload (x-amz-meta-seaftier-crc32c): S3 holds other bytes. */
+        char *what = g_strdup_printf("CRC32C recorded in S3 is %08x, the tier's copy has %08x",
+                                     info.meta.crc32c, e->checksum);
         problem(v, "remote", e->type, e->repo_id, e->obj_id, what);
         g_free(what);
         g_mutex_lock(&v->lock);

@@ -38,14 +38,14 @@ typedef struct {
 } ListCtx;
 
 static gboolean
-list_entry(const SeaftierS3ListEntry *entry, void *user_data)
+list_entry(const char *key, guint64 size, void *user_data)
 {
     ListCtx *lc = user_data;
-    const char *slash = strchr(entry->key, '/');
-    if (!slash || (gsize)(slash - entry->key) != strlen(lc->repo_id) ||
+    const char *slash = strchr(key, '/');
+    if (!slash || (gsize)(slash - key) != strlen(lc->repo_id) ||
         !seaftier_valid_obj_id(slash + 1))
         return TRUE;
-    WarmItem it = { .type = lc->type, .size = entry->size };
+    WarmItem it = { .type = lc->type, .size = size };
     g_strlcpy(it.obj_id, slash + 1, sizeof it.obj_id);
     g_array_append_val(lc->items, it);
     return TRUE;
@@ -155,7 +155,7 @@ admin_cmd_warmup(int argc, char **argv)
         if (type >= 0 && t != type)
             continue;
         ListCtx lc = { items, t, repo_id };
-        if (!seaftier_s3_list(env->s3[t], prefix, 0, list_entry, &lc, &err)) {
+        if (!seaftier_remote_list(env->remote[t], prefix, list_entry, &lc, &err)) {
             admin_error("warmup", "cannot list %s in bucket %s: %s", prefix, env->cfg->s3[t].bucket,
                         err->message);
             g_clear_error(&err);

@@ -95,7 +95,7 @@ fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
         if (is_not_found(sh, type, err))
             seaftier_debug("read %s %s: not in the tier nor in S3", type_name(type), key);
         else
-            seaftier_error("read %s %s: S3 GET failed: %s", type_name(type), key, err->message);
+            seaftier_error("read %s %s: fetch from S3 failed: %s", type_name(type), key, err->message);
         g_error_free(err);
         g_free(key);
         return FALSE;

@@ -1,5 +1,5 @@
 /*
- * lib/bucket-name.c — S3 bucket naming rules, as AWS documents them for
+ * lib/config/bucket-name.c — S3 bucket naming rules, as AWS documents them for
  * general purpose buckets ("Bucket naming rules", Amazon S3 User Guide).
  * Other S3 servers are laxer, but Seafile's docs ask for names that work
  * everywhere, and one rule per message tells the operator exactly what to fix.

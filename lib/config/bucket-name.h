@@ -1,5 +1,5 @@
 /*
- * lib/bucket-name.h — S3 bucket naming rules (general purpose buckets), so
+ * lib/config/bucket-name.h — S3 bucket naming rules (general purpose buckets), so
  * that a misspelt bucket is reported at start-up with the rule it breaks
  * rather than as an obscure 400 from the server later. Not installed.
  */

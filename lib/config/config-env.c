@@ -1,5 +1,5 @@
 /*
- * lib/config-env.c — Seafile's S3_* environment, as haiwen/seafobj reads it
+ * lib/config/config-env.c — Seafile's S3_* environment, as haiwen/seafobj reads it
  * (seafobj/objstore_factory.py: SeafileConfig.__init__ and
  * get_s3_conf_from_env). What seafobj does, and so what we do:
  *  - SEAF_SERVER_STORAGE_TYPE == "s3" (exactly) takes all three S3 sections

@@ -1,6 +1,6 @@
 /*
- * lib/config-internal.h — helpers shared by the config loader's modules
- * (config.c, config-s3.c, config-tier.c, config-env.c). Not installed.
+ * lib/config/config-internal.h — helpers shared by the config loader's modules
+ * (config-values.c, for config.c, config-s3.c, config-tier.c, config-env.c). Not installed.
  *
  * Messages name where a value came from with a "label": "[section] key" for
  * seafile.conf, or the variable name (e.g. "S3_FS_BUCKET") for the

@@ -1,5 +1,5 @@
 /*
- * lib/config-s3.c — one S3 backend section ([commit_object_backend],
+ * lib/config/config-s3.c — one S3 backend section ([commit_object_backend],
  * [fs_object_backend], [block_backend]) or its S3_* environment equivalent,
  * read and checked. Keys and meanings follow Seafile's documentation and
  * seafobj's reader (get_s3_conf in seafobj/objstore_factory.py); ca_file and

@@ -1,5 +1,5 @@
 /*
- * lib/config-tier.c — seaftier's own [tier] section of seafile.conf, with
+ * lib/config/config-tier.c — seaftier's own [tier] section of seafile.conf, with
  * the defaults documented in seaftier/config.h and conf/seafile.conf.example.
  * The section is optional; the environment never sets it.
  */

@@ -1,6 +1,6 @@
 # build fragment for the config loader (seafile.conf + S3_* environment), included by Makefile.am
 lib_libseaftier_la_SOURCES += lib/config/config.c lib/config/config-s3.c lib/config/config-tier.c lib/config/config-env.c \
-	lib/config/bucket-name.c lib/config/config-internal.h lib/config/bucket-name.h
+	lib/config/config-values.c lib/config/bucket-name.c lib/config/config-internal.h lib/config/bucket-name.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_config
