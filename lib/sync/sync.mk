@@ -7,3 +7,11 @@ lib_libseaftier_la_SOURCES += \
 	lib/sync/probe.c lib/sync/probe.h
 EXTRA_DIST += lib/sync/README.md
 
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_sync
+TESTS += tests/unit/test_sync
+tests_unit_test_sync_SOURCES = tests/unit/test_sync.c
+tests_unit_test_sync_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sync_LDADD = $(TEST_LIBS)
+endif
