@@ -118,7 +118,7 @@ bucket_failed(SeaftierObjType type, const GError *error, void *data)
         return;
     const SeaftierS3Config *cfg = &d->site->cfg->s3[type];
     char *msg = g_strdup_printf("an upload failed for the whole bucket: %s; what to do: %s",
-                                error->message, seaftier_remote_s3_advice(error, cfg, "PUT"));
+                                error->message, seaftier_remote_s3_advice(error, cfg->sse_c_key != NULL, "PUT"));
     seaftier_error("[%s] bucket %s: %s; pausing %s uploads until the bucket passes its probe again",
                    cfg->section, cfg->bucket, msg, seaftier_type_name(type));
     seaftier_metrics_set_backend(d->metrics, type, SEAFTIER_BACKEND_REFUSED, msg);

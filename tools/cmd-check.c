@@ -79,7 +79,7 @@ check_existing(Check *c, const SeaftierS3Config *cfg, SeaftierS3 *s3, SampleResu
     SeaftierS3ListPage *page = NULL;
     if (!seaftier_s3_list_page(s3, "", NULL, 100, &page, &err)) {
         char *what = g_strdup_printf("cannot list bucket %s: %s", cfg->bucket, err->message);
-        finding(c, "error", what, seaftier_remote_s3_advice(err, cfg, "list"));
+        finding(c, "error", what, seaftier_remote_s3_advice(err, cfg->sse_c_key != NULL, "list"));
         g_free(what);
         g_error_free(err);
         g_ptr_array_free(sample.keys, TRUE);

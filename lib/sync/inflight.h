@@ -1,11 +1,11 @@
 /*
- * lib/sync/inflight.h — the set of objects with an S3 request in flight.
+ * lib/sync/inflight.h — the set of objects with a remote request in flight.
  *
  * Invariant it exists for: one key never has a PUT and a DELETE in flight at
  * once (their order at S3 would be undefined, and a DELETE overtaken by an
- * older PUT would leave a deleted object in the bucket). Uploads, direct
- * PUTs and remote deletes of the engine claim a key here before their request and release it
- * after the index is updated.
+ * older PUT would leave a deleted object in the bucket). The engine's
+ * uploads, direct PUTs and remote deletes claim a key here before their
+ * request and release it after the index is updated.
  */
 #ifndef SEAFTIER_SYNC_INFLIGHT_H
 #define SEAFTIER_SYNC_INFLIGHT_H

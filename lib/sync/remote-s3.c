@@ -130,12 +130,11 @@ seaftier_remote_s3_classify(const GError *error)
 }
 
 const char *
-seaftier_remote_s3_advice(const GError *error, const SeaftierS3Config *cfg, const char *op)
+seaftier_remote_s3_advice(const GError *error, gboolean sse_c, const char *op)
 {
     if (!error || error->domain != SEAFTIER_S3_ERROR)
         return "check the tier and the configuration";
     gboolean put = strcmp(op, "PUT") == 0;
-    gboolean sse_c = cfg && cfg->sse_c_key;
     switch ((SeaftierS3ErrorCode)error->code) {
     case SEAFTIER_S3_ERROR_NO_SUCH_BUCKET:
         return "the bucket does not exist: create it, or fix `bucket` in this section";
@@ -176,10 +175,7 @@ seaftier_remote_s3_advice(const GError *error, const SeaftierS3Config *cfg, cons
 static const char *
 s3r_advice(SeaftierRemote *r, const GError *error, const char *op)
 {
-    /* Only whether SSE-C is configured matters to the advice. */
-    SeaftierS3Config cfg = { 0 };
-    cfg.sse_c_key = ((RemoteS3 *)r)->sse_c ? (char *)"set" : NULL;
-    return seaftier_remote_s3_advice(error, &cfg, op);
+    return seaftier_remote_s3_advice(error, ((RemoteS3 *)r)->sse_c, op);
 }
 
 static const char *

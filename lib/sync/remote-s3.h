@@ -23,9 +23,9 @@ SeaftierS3 *seaftier_remote_s3_client(SeaftierRemote *r);
 /* How the engine treats a SEAFTIER_S3_ERROR (the S3 remote's `classify`). */
 SeaftierRemoteErrorClass seaftier_remote_s3_classify(const GError *error);
 
-/* What an operator should do about an S3 error on `cfg`'s bucket during `op`
- * ("PUT", "GET", "DELETE", "HEAD", "list"). A static string. */
-const char *seaftier_remote_s3_advice(const GError *error, const SeaftierS3Config *cfg,
-                                      const char *op);
+/* What an operator should do about an S3 error during `op` ("PUT", "GET",
+ * "DELETE", "HEAD", "list") on a bucket configured with SSE-C or not. A
+ * static string. */
+const char *seaftier_remote_s3_advice(const GError *error, gboolean sse_c, const char *op);
 
 #endif

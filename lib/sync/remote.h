@@ -101,7 +101,6 @@ gboolean seaftier_remote_meta_verify(const SeaftierRemoteMeta *meta, const void 
 GQuark seaftier_remote_error_quark(void);
 typedef enum {
     SEAFTIER_REMOTE_ERROR_INTEGRITY,     /* bytes read differ from the recorded size/CRC32C */
-    SEAFTIER_REMOTE_ERROR_READ_ONLY,     /* a write to a source that cannot be written */
     SEAFTIER_REMOTE_ERROR_PARTIAL,       /* a batch request reported this key as failed */
 } SeaftierRemoteErrorCode;
 
