@@ -182,11 +182,10 @@ remember_one(TierConn *conn, SeaftierObjType type, const SeaftierTierRemoteObjec
     return TRUE;
 }
 
-gboolean
-seaftier_tier_remember_remote_batch(SeaftierTier *tier, SeaftierObjType type,
-                                    const SeaftierTierRemoteObject *objects, guint n,
-                                    const SeaftierTierFillTicket *ticket, guint *added,
-                                    GError **error)
+static gboolean
+remember_batch(SeaftierTier *tier, SeaftierObjType type, const SeaftierTierRemoteObject *objects,
+               guint n, const SeaftierTierFillTicket *ticket, gboolean durable, guint *added,
+               GError **error)
 {
     guint count = 0;
     if (added)
@@ -203,7 +202,7 @@ seaftier_tier_remember_remote_batch(SeaftierTier *tier, SeaftierObjType type,
         return FALSE;
     GError *err = NULL;
     gint64 now = seaftier_tier_now();
-    gboolean ok = seaftier_tier_begin(conn, FALSE, &err);
+    gboolean ok = seaftier_tier_begin(conn, durable, &err);
     for (guint i = 0; ok && i < n; i++)
         ok = remember_one(conn, type, &objects[i], ticket, now, &count, &err);
     if (ok)
@@ -222,10 +221,19 @@ seaftier_tier_remember_remote_batch(SeaftierTier *tier, SeaftierObjType type,
 }
 
 gboolean
+seaftier_tier_remember_remote_batch(SeaftierTier *tier, SeaftierObjType type,
+                                    const SeaftierTierRemoteObject *objects, guint n,
+                                    const SeaftierTierFillTicket *ticket, guint *added,
+                                    GError **error)
+{
+    return remember_batch(tier, type, objects, n, ticket, FALSE, added, error);
+}
+
+gboolean
 seaftier_tier_remember_remote(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                               const char *obj_id, guint64 size,
                               const SeaftierTierFillTicket *ticket, GError **error)
 {
     SeaftierTierRemoteObject o = { .repo_id = repo_id, .obj_id = obj_id, .size = size };
-    return seaftier_tier_remember_remote_batch(tier, type, &o, 1, ticket, NULL, error);
+    return remember_batch(tier, type, &o, 1, ticket, TRUE, NULL, error);
 }

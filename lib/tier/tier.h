@@ -158,9 +158,8 @@ gboolean seaftier_tier_store_fill(SeaftierTier *tier, SeaftierObjType type, cons
 /* Records that S3 holds the object (seen by a HEAD or a listing, which the
  * caller started after taking `ticket`) as a REMOTE row of `size` bytes, when
  * the index has no row for it and no delete of it was forgotten since the
- * ticket. Any existing row is left as it is. Not durable (a lost REMOTE row
- * only costs a request, unless the index was marked complete in the same
- * power cycle: seaftier_tier_set_complete is durable and commits after it). */
+ * ticket. Any existing row is left as it is. Durable when it returns: in a
+ * complete index a lost REMOTE row would make an object S3 holds look absent. */
 gboolean seaftier_tier_remember_remote(SeaftierTier *tier, SeaftierObjType type,
                                        const char *repo_id, const char *obj_id, guint64 size,
                                        const SeaftierTierFillTicket *ticket, GError **error);
@@ -174,7 +173,9 @@ typedef struct {
 
 /* seaftier_tier_remember_remote for `n` objects in one transaction (a page
  * of a bucket listing, requested after `ticket` was taken); *added (may be
- * NULL) counts the rows inserted. All ids are checked first. */
+ * NULL) counts the rows inserted. All ids are checked first. Not durable by
+ * itself: an import marks the index complete last, with a durable commit
+ * that makes every earlier one durable too (one WAL, in order). */
 gboolean seaftier_tier_remember_remote_batch(SeaftierTier *tier, SeaftierObjType type,
                                              const SeaftierTierRemoteObject *objects, guint n,
                                              const SeaftierTierFillTicket *ticket, guint *added,
