@@ -80,7 +80,9 @@ fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
     if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL)) {
         if (entry.state == SEAFTIER_STATE_DELETED)
             return FALSE;
-        if (seaftier_tier_read(sh->site->tier, type, repo_id, obj_id, data, len, &err))
+        /* (a REMOTE row has no local copy to read: straight to the GET) */
+        if (entry.state != SEAFTIER_STATE_REMOTE &&
+            seaftier_tier_read(sh->site->tier, type, repo_id, obj_id, data, len, &err))
             return TRUE;
         if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
             g_error_free(err);
