@@ -76,6 +76,24 @@ seaftier_site_mark_empty_buckets(SeaftierSite *site)
                            "seaftier-admin index-remote", seaftier_type_name(t), bucket);
             continue;
         }
+        /* Rows saying S3 holds an object contradict an empty bucket (the
+         * configuration now names another bucket, or it was emptied behind
+         * the tier's back): marking complete would keep answering "exists"
+         * for them. Left incomplete, loudly. */
+        SeaftierTierStats st;
+        if (!seaftier_tier_stats(site->tier, &st, &err)) {
+            seaftier_warning("tier %s: %s", site->tier_dir, err->message);
+            g_error_free(err);
+            continue;
+        }
+        guint64 in_s3 = st.objects[t][SEAFTIER_STATE_CLEAN] + st.objects[t][SEAFTIER_STATE_REMOTE];
+        if (in_s3) {
+            seaftier_warning("%s bucket %s is empty, but the tier's index records %" G_GUINT64_FORMAT
+                             " objects as uploaded to it: was the bucket changed or emptied? The "
+                             "index is not taken as complete (exists() asks S3).",
+                             seaftier_type_name(t), bucket, in_s3);
+            continue;
+        }
         if (!seaftier_tier_set_complete(site->tier, (SeaftierObjType)t, bucket, TRUE, &err)) {
             seaftier_warning("%s bucket %s is empty, but marking the index complete failed: %s",
                              seaftier_type_name(t), bucket, err->message);
