@@ -9,7 +9,7 @@
  * a TRUE answer is cached in the tier handle (an operator who unmarks it
  * restarts the processes that use it, as for any configuration change).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

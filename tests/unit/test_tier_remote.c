@@ -3,7 +3,7 @@
  * them, deletes of them, rows remembered from a HEAD or a listing under a
  * fill ticket, the completeness flag, and the in-place upgrade of an index
  * made by schema 1. Real SQLite index in a temporary directory; no network. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>
