@@ -291,6 +291,38 @@ test_authoritative_off(void **state)
     beenv_free(env);
 }
 
+/* An empty bucket proves nothing when the index records objects uploaded
+ * to it (emptied behind the tier's back, or the configuration now names
+ * another bucket): the index is then not taken as complete. */
+static void
+test_emptied_bucket_not_complete(void **state)
+{
+    (void)state;
+    S3TestVariant variant = { TRUE, TRUE, FALSE, FALSE };
+    BeEnv *env = beenv_new("bidx4", &variant, "");
+    char *repo = rand_repo_id(rng);
+    char *id = rand_obj_id(rng);
+    assert_int_equal(store_write(env, STORE_BLOCKS, repo, id, "block", 5, TRUE), 0);
+    beenv_flush(env);
+    GError *err = NULL;
+    SeaftierSite *site = beenv_shared(env)->site;
+    assert_true(seaftier_tier_evict_clean(site->tier, NULL, NULL, &err));
+    assert_true(seaftier_tier_set_complete(site->tier, SEAFTIER_TYPE_BLOCKS,
+                                           site->cfg->s3[SEAFTIER_TYPE_BLOCKS].bucket, FALSE,
+                                           &err));
+    char *key = g_strdup_printf("%s/%s", repo, id);
+    assert_true(seaftier_s3_delete(site->s3[SEAFTIER_TYPE_BLOCKS], key, &err));
+    g_free(key);
+    beenv_close(env);
+    beenv_open(env);
+    assert_false(complete(env, SEAFTIER_TYPE_BLOCKS));
+    /* The other (untouched, empty) buckets are complete. */
+    assert_true(complete(env, SEAFTIER_TYPE_FS));
+    g_free(id);
+    g_free(repo);
+    beenv_free(env);
+}
+
 int
 main(void)
 {
@@ -304,6 +336,7 @@ main(void)
         cmocka_unit_test(test_new_objects_without_requests),
         cmocka_unit_test(test_incomplete_then_imported),
         cmocka_unit_test(test_authoritative_off),
+        cmocka_unit_test(test_emptied_bucket_not_complete),
     };
     int failed = cmocka_run_group_tests_name("backend index", tests, NULL, NULL);
     g_rand_free(rng);
