@@ -4,7 +4,9 @@ lib_libseaftier_la_SOURCES += \
 	lib/sync/sync.h lib/sync/sync-private.h lib/sync/engine.c \
 	lib/sync/inflight.c lib/sync/inflight.h lib/sync/workers.c lib/sync/workers.h \
 	lib/sync/upload.c lib/sync/delete.c lib/sync/flush-job.c lib/sync/fetch.c \
-	lib/sync/probe.c lib/sync/probe.h
+	lib/sync/probe.c lib/sync/probe.h \
+	lib/sync/objid.c lib/sync/objid.h lib/sync/remote-fs.c lib/sync/remote-fs.h \
+	lib/sync/transfer.c lib/sync/transfer.h lib/sync/migrate-state.c lib/sync/migrate-state.h
 EXTRA_DIST += lib/sync/README.md
 
 
