@@ -93,8 +93,22 @@ migrate_one(const CopyItem *it, guint64 *bytes, GError **error, void *user_data)
     gint64 ctime = meta.ctime > 0 ? meta.ctime : g_get_real_time() / G_USEC_PER_SEC;
     if (!seaftier_sync_transfer_in(seaftier_site_sync(m->site), it->type, it->repo_id,
                                    it->obj_id, data, len, ctime, m->verify || m->reencrypt,
-                                   error))
+                                   error)) {
+        if (seaftier_remote_classify(m->site->remote[it->type], *error) ==
+            SEAFTIER_REMOTE_ERR_BUCKET)
+            outcome = COPY_FAILED_ALL;  /* every other object would fail the same way */
         goto out;
+    }
+    /* Some servers accept SSE-C headers and store plaintext: the proof that
+     * the object is now encrypted is a read without the key being refused. */
+    if (m->reencrypt && seaftier_remote_head(src, key, NULL, NULL)) {
+        g_set_error(error, SEAFTIER_REMOTE_ERROR, SEAFTIER_REMOTE_ERROR_INTEGRITY,
+                    "%s is still readable without the SSE-C key after its encrypted PUT: the "
+                    "server ignores SSE-C (the object is unchanged, but not encrypted)",
+                    seaftier_remote_name(m->site->remote[it->type]));
+        outcome = COPY_FAILED_ALL;
+        goto out;
+    }
     *bytes = len;
     outcome = COPY_COPIED;
     /* Hook for the tier's remote-only rows: once the tier can record that an
@@ -113,8 +127,16 @@ bucket_list(SeaftierSite *site)
                            site->cfg->s3[2].bucket);
 }
 
+static gboolean
+stop_listing(const char *key, guint64 size, void *user_data)
+{
+    return FALSE;
+}
+
 /* The target buckets must answer before anything is read: a missing bucket
- * or a wrong secret is one error naming the bucket, not one per object. */
+ * or a wrong secret is one error naming the bucket, not one per object. (A
+ * listing, not a HEAD: a HEAD's 404 cannot tell a missing bucket from a
+ * missing key.) */
 static gboolean
 check_targets(Migrate *m)
 {
@@ -124,11 +146,10 @@ check_targets(Migrate *m)
             continue;
         GError *err = NULL;
         SeaftierRemote *dst = m->site->remote[t];
-        if (!seaftier_remote_head(dst, ".seaftier-migrate-check", NULL, &err) &&
-            seaftier_remote_classify(dst, err) != SEAFTIER_REMOTE_ERR_NOT_FOUND) {
+        if (!seaftier_remote_list(dst, ".seaftier-migrate-check/", stop_listing, NULL, &err)) {
             admin_error("migrate", "target %s ([%s]) cannot be used: %s (%s)",
                         seaftier_remote_name(dst), seaftier_type_section(t), err->message,
-                        seaftier_remote_advice(dst, err, "HEAD"));
+                        seaftier_remote_advice(dst, err, "list"));
             ok = FALSE;
         }
         g_clear_error(&err);

@@ -83,7 +83,7 @@ copy_one(gpointer data, gpointer user_data)
     GError *err = NULL;
     CopyOutcome outcome = r->run->copy(it, &bytes, &err, r->run->user_data);
     char *key = g_strconcat(it->repo_id, "/", it->obj_id, NULL);
-    if (outcome != COPY_FAILED && outcome != COPY_GONE &&
+    if (outcome != COPY_FAILED && outcome != COPY_FAILED_ALL && outcome != COPY_GONE &&
         !seaftier_migrate_state_mark_done(r->run->state, it->type, key, bytes ? bytes : it->size,
                                           &err))
         outcome = COPY_FAILED;
@@ -99,7 +99,8 @@ copy_one(gpointer data, gpointer user_data)
     case COPY_GONE:
         r->res->gone++;
         break;
-    case COPY_FAILED: {
+    case COPY_FAILED:
+    case COPY_FAILED_ALL: {
         char *line = g_strdup_printf("%s %s: %s", seaftier_type_name(it->type), key,
                                      err ? err->message : "failed");
         r->res->failed++;
@@ -109,7 +110,7 @@ copy_one(gpointer data, gpointer user_data)
             admin_progress_message(&r->bar, msg);
             g_free(msg);
         }
-        if (r->run->stop_on_error) {
+        if (r->run->stop_on_error || outcome == COPY_FAILED_ALL) {
             g_atomic_int_set(&r->stop, 1);
             r->res->stopped = TRUE;
         }
@@ -204,7 +205,7 @@ copy_result_report(const CopyRun *run, const CopyResult *s, const char *extra_js
                G_GUINT64_FORMAT " already in the target, %" G_GUINT64_FORMAT " gone, %"
                G_GUINT64_FORMAT " failed%s\n", run->what, s->listed, s->already_done, s->copied,
                admin_bytes(s->copied_bytes, b), ops, mbs, s->already_in_target, s->gone,
-               s->failed, s->stopped ? " (stopped at the first failure: --on-error=stop)" : "");
+               s->failed, s->stopped ? " (stopped early: see the first failure)" : "");
     }
     return s->failed ? ADMIN_EXIT_PROBLEMS : ADMIN_EXIT_OK;
 }

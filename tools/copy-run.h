@@ -26,6 +26,8 @@ typedef enum {
     COPY_ALREADY,               /* the target already holds it (e.g. already encrypted) */
     COPY_GONE,                  /* listed, but deleted before it was read: nothing to copy */
     COPY_FAILED,                /* error set */
+    COPY_FAILED_ALL,            /* error set, and it concerns every object (a refused
+                                 * bucket): the run stops whatever --on-error says */
 } CopyOutcome;
 
 /* Copies one object; *bytes = bytes written. Called from the workers. */
