@@ -296,12 +296,14 @@ main(int argc, char **argv)
     g_source_remove(term_src);
     g_source_remove(int_src);
     g_source_remove(hup_src);
+    /* The site first: freeing it joins the engine's workers, whose observer
+     * uses the metrics and the daemon state. */
+    seaftier_site_free(site);
     seaftier_metrics_free(d->metrics);
     g_main_loop_unref(d->loop);
     g_cond_clear(&d->hk_cond);
     g_mutex_clear(&d->hk_lock);
     g_free(d);
-    seaftier_site_free(site);
     close(lock_fd);
     g_free(opt_config_dir);
     g_free(opt_seafile_dir);

@@ -22,13 +22,15 @@ finish_job(SeaftierSync *sync, UploadJob *job, SeaftierUploadOutcome outcome, gu
     seaftier_inflight_release(sync->inflight, e->type, e->repo_id, e->obj_id);
     if (job->done)
         job->done(e, outcome != SEAFTIER_UPLOAD_FAILED, message, job->user_data);
+    /* Before the count drops: once seaftier_sync_drain() saw it reach zero,
+     * no callback runs any more and the observer's data may go. */
+    if (sync->obs.upload_done)
+        sync->obs.upload_done(e->type, outcome, bytes, will_retry, sync->obs.user_data);
+    g_free(job);
     g_mutex_lock(&sync->lock);
     sync->active--;
     g_cond_broadcast(&sync->changed);
     g_mutex_unlock(&sync->lock);
-    if (sync->obs.upload_done)
-        sync->obs.upload_done(e->type, outcome, bytes, will_retry, sync->obs.user_data);
-    g_free(job);
 }
 
 /* The row's data could not be read: a corrupt copy needs an operator, other
