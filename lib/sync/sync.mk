@@ -16,4 +16,10 @@ TESTS += tests/unit/test_sync
 tests_unit_test_sync_SOURCES = tests/unit/test_sync.c
 tests_unit_test_sync_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_sync_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_migrate_parts
+TESTS += tests/unit/test_migrate_parts
+tests_unit_test_migrate_parts_SOURCES = tests/unit/test_migrate_parts.c
+tests_unit_test_migrate_parts_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_migrate_parts_LDADD = $(TEST_LIBS)
 endif
