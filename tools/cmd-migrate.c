@@ -77,6 +77,14 @@ migrate_one(const CopyItem *it, guint64 *bytes, GError **error, void *user_data)
     SeaftierRemoteMeta meta = { 0 };
     GError *err = NULL;
     CopyOutcome outcome = COPY_FAILED;
+    /* Seafile deleted it through seaftier (a pending remote delete): copying
+     * it now could race that delete and leave it in the bucket. */
+    SeaftierTierEntry row;
+    if (seaftier_tier_lookup(m->site->tier, it->type, it->repo_id, it->obj_id, &row, NULL) &&
+        row.state == SEAFTIER_STATE_DELETED) {
+        outcome = COPY_GONE;
+        goto out;
+    }
     if (!seaftier_remote_get(src, key, &data, &len, &meta, &err)) {
         if (m->reencrypt && already_encrypted(m, it->type, key)) {
             outcome = COPY_ALREADY;
@@ -250,6 +258,14 @@ admin_cmd_migrate(int argc, char **argv)
             seaftier_log_add_secret(other->cfg->s3[t].key);
             seaftier_log_add_secret(other->cfg->s3[t].sse_c_key);
         }
+        for (int t = 0; t < SEAFTIER_N_TYPES; t++)
+            if (g_strcmp0(other->cfg->s3[t].bucket, m.site->cfg->s3[t].bucket) == 0 &&
+                g_strcmp0(other->cfg->s3[t].host, m.site->cfg->s3[t].host) == 0) {
+                admin_error("migrate", "[%s] of %s is the configured bucket %s itself (to encrypt "
+                            "it in place, use --reencrypt)", seaftier_type_section(t),
+                            other->conf_path, m.site->cfg->s3[t].bucket);
+                goto out;
+            }
         char *src_buckets = bucket_list(other);
         job = g_strdup_printf("buckets %s of %s -> buckets %s", src_buckets, other->conf_path,
                               buckets);

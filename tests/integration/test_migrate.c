@@ -299,6 +299,23 @@ test_migrate_storage(void)
     DT_CHECK(dt_json(out, expr));
     g_free(expr);
     g_free(out);
+
+    /* From these buckets (another seafile.conf) into new ones. */
+    DT *dt2 = dt_setup("mig2", TRUE, NULL);
+    DT_CHECK(dt_admin(dt2, &out, NULL, "migrate", "--from-config", dt->dir, "--verify", "--json", NULL) == 0);
+    expr = g_strdup_printf("d[\"copied\"] == %u and d[\"failed\"] == 0", objs->len);
+    DT_CHECK(dt_json(out, expr));
+    g_free(expr);
+    g_free(out);
+    check_in_buckets(dt2, objs);
+    dt_teardown(dt2);
+    /* A configuration naming the target buckets themselves is refused. */
+    char *err = NULL;
+    DT_CHECK(dt_admin(dt, &out, &err, "migrate", "--from-config", dt->dir, NULL) == 1);
+    DT_CHECK(strstr(err, "--reencrypt") != NULL);
+    g_free(out);
+    g_free(err);
+
     s3test_rm_rf(storage);
     g_free(storage);
     g_ptr_array_free(objs, TRUE);
