@@ -259,7 +259,7 @@ admin_cmd_migrate(int argc, char **argv)
             seaftier_log_add_secret(other->cfg->s3[t].sse_c_key);
         }
         for (int t = 0; t < SEAFTIER_N_TYPES; t++)
-            if (g_strcmp0(other->cfg->s3[t].bucket, m.site->cfg->s3[t].bucket) == 0 &&
+            if ((type < 0 || t == type) && g_strcmp0(other->cfg->s3[t].bucket, m.site->cfg->s3[t].bucket) == 0 &&
                 g_strcmp0(other->cfg->s3[t].host, m.site->cfg->s3[t].host) == 0) {
                 admin_error("migrate", "[%s] of %s is the configured bucket %s itself (to encrypt "
                             "it in place, use --reencrypt)", seaftier_type_section(t),

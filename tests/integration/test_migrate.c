@@ -382,14 +382,14 @@ test_kill_resume(void)
     char *storage = make_storage(objs);
     char *state = state_file(dt, "kill.db");
     const char *args[] = { "migrate", "--from-storage", storage, "--state", state, "--jobs", "4",
-                           "--rate", "120", NULL };
+                           "--rate", "60", NULL };
     /* Objects confirmed before a kill are marked in S3: rewritten with the
      * same bytes and x-amz-meta-ctime = 1. A resumed run that sent one of
      * them again would replace the mark. */
     GHashTable *marked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     int kills = 0, midway = 0;
     for (int round = 0; round < 14 && kills < 12; round++) {
-        if (!run_and_kill(dt, args, g_random_int_range(150, 700)))
+        if (!run_and_kill(dt, args, g_random_int_range(150, 600)))
             break;
         kills++;
         GHashTable *done = confirmed(state);
@@ -458,11 +458,11 @@ test_reencrypt(void)
     char *state = state_file(dt, "reenc.db");
     const char *args[] = { "migrate", "--reencrypt", "--state", state, "--jobs", "2", "--rate", "80",
                            NULL };
-    guint encrypted = 0;
+    int midway = 0;
     for (int round = 0; round < 3; round++) {
         run_and_kill(dt, args, g_random_int_range(300, 900));
         /* None lost: every object is readable, plain or encrypted, and intact. */
-        encrypted = 0;
+        guint encrypted = 0;
         for (guint i = 0; i < objs->len; i++) {
             const Obj *o = objs->pdata[i];
             char *key = key_of(o);
@@ -480,8 +480,9 @@ test_reencrypt(void)
             g_free(key);
         }
         g_printerr("re-encryption killed: %u/%u encrypted\n", encrypted, objs->len);
+        midway += encrypted > 0 && encrypted < objs->len;
     }
-    DT_CHECK(encrypted > 0 && encrypted < objs->len);     /* the kills were midway */
+    DT_CHECK(midway > 0);                                   /* a kill came midway */
     char *out = NULL;
     DT_CHECK(dt_admin(dt, &out, NULL, "migrate", "--reencrypt", "--state", state, "--json", NULL) == 0);
     char *expr = g_strdup_printf("d[\"failed\"] == 0 and d[\"listed\"] == %u", objs->len);
@@ -655,7 +656,7 @@ test_bad_input(void)
     g_free(out);
     g_free(err);
     /* A missing source bucket (another seafile.conf) is named too. */
-    DT_CHECK(dt_admin(dt, &out, &err, "migrate", "--from-config", vdir, NULL) == 1);
+    DT_CHECK(dt_admin(dt, &out, &err, "migrate", "--from-config", vdir, "--type", "blocks", NULL) == 1);
     DT_CHECK(strstr(err, missing) != NULL);
     g_free(out);
     g_free(err);
