@@ -54,7 +54,7 @@ typedef struct {
 /* Binds the nudge socket and starts the timers; uploads follow. */
 gboolean seaftier_scheduler_start(SeaftierDaemon *d, GError **error);
 void seaftier_scheduler_stop(SeaftierDaemon *d);
-/* Thread-safe: queues a fill of the uploader on the main loop. */
+/* Thread-safe: queues a fill of the engine's upload slots on the main loop. */
 void seaftier_scheduler_kick(SeaftierDaemon *d);
 
 /* prober.c */

@@ -109,11 +109,10 @@ migrate_one(const CopyItem *it, guint64 *bytes, GError **error, void *user_data)
     }
     /* Some servers accept SSE-C headers and store plaintext: the proof that
      * the object is now encrypted is a read without the key being refused. */
-    if (m->reencrypt && seaftier_remote_head(src, key, NULL, NULL)) {
-        g_set_error(error, SEAFTIER_REMOTE_ERROR, SEAFTIER_REMOTE_ERROR_INTEGRITY,
-                    "%s is still readable without the SSE-C key after its encrypted PUT: the "
-                    "server ignores SSE-C (the object is unchanged, but not encrypted)",
-                    seaftier_remote_name(m->site->remote[it->type]));
+    if (m->reencrypt && !seaftier_remote_prove_storage(m->site->remote[it->type], key, &err)) {
+        g_set_error(error, err->domain, err->code, "after its encrypted PUT: %s (the object is "
+                    "intact, but not encrypted)", err->message);
+        g_clear_error(&err);
         outcome = COPY_FAILED_ALL;
         goto out;
     }

@@ -87,7 +87,7 @@ gboolean seaftier_be_write(SeaftierBackendShared *sh, SeaftierObjType type, cons
                            const char *obj_id, const void *data, gsize len, gboolean need_sync);
 
 /* Existence: the index, else HEAD. An S3 error that persists answers FALSE
- * (see the comment in backend-common.c for why that is the safe answer). */
+ * (see the comment in common.c for why that is the safe answer). */
 gboolean seaftier_be_exists(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
                             const char *obj_id);
 

@@ -1,7 +1,7 @@
 /*
  * lib/backend/obj.c — Seafile's ObjBackend (commits and fs objects) over the
  * tier: thin adapters from the vtable's int/void* conventions to
- * backend-common.c.
+ * common.c.
  */
 #include "seaftier-build.h"
 

@@ -19,3 +19,4 @@ tests_fuzz_fuzz_config_replay_SOURCES = tests/fuzz/fuzz_config.c
 tests_fuzz_fuzz_config_replay_CPPFLAGS = $(AM_CPPFLAGS) -DSEAFTIER_FUZZ_REPLAY
 tests_fuzz_fuzz_config_replay_LDADD = lib/libseaftier.la $(DEPS_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/config
+EXTRA_DIST += lib/config/README.md

@@ -3,6 +3,8 @@
 
 #include "sync/probe.h"
 
+#include <seaftier/log.h>
+
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +18,18 @@ probe_failed(SeaftierRemote *r, const GError *err, const char *op, const char *k
         *advice = seaftier_remote_advice(r, err, op);
     return seaftier_remote_classify(r, err) == SEAFTIER_REMOTE_ERR_TRANSIENT
                ? SEAFTIER_PROBE_TRANSIENT : SEAFTIER_PROBE_REFUSED;
+}
+
+static void
+delete_probe_object(SeaftierRemote *r, const char *key)
+{
+    const char *keys[] = { key };
+    GError *err = NULL;
+    if (!seaftier_remote_delete_many(r, keys, 1, NULL, &err)) {
+        seaftier_warning("probe: cannot delete %s from %s: %s", key, seaftier_remote_name(r),
+                         err->message);
+        g_error_free(err);
+    }
 }
 
 SeaftierProbeResult
@@ -45,6 +59,8 @@ seaftier_probe_remote(SeaftierRemote *r, char **message, const char **advice)
     seaftier_remote_meta_for(&meta, body, sizeof body, g_get_real_time() / G_USEC_PER_SEC);
     if (!seaftier_remote_put(r, key, body, sizeof body, &meta, &err)) {
         res = probe_failed(r, err, "PUT", key, message, advice);
+        if (seaftier_remote_failed_put_stored(r, err))
+            delete_probe_object(r, key);
         goto out;
     }
     if (!seaftier_remote_get(r, key, &back, &back_len, NULL, &err)) {
@@ -57,6 +73,8 @@ seaftier_probe_remote(SeaftierRemote *r, char **message, const char **advice)
         if (advice)
             *advice = "check proxies between seaftier and the server, and the server itself";
         res = SEAFTIER_PROBE_REFUSED;
+    } else if (!seaftier_remote_prove_storage(r, key, &err)) {
+        res = probe_failed(r, err, "GET without the SSE-C key", key, message, advice);
     }
     g_free(back);
     GError *derr = NULL;

@@ -293,6 +293,20 @@ fsr_copy(SeaftierRemote *r, const char *src_key, const char *dst_key, GError **e
     return ok;
 }
 
+/* A file holds what was written: the read-back is all the proof there is. */
+static gboolean
+fsr_prove_storage(SeaftierRemote *r, const char *key, GError **error)
+{
+    return TRUE;
+}
+
+/* A failed put removed its temporary file and never renamed it. */
+static gboolean
+fsr_failed_put_stored(const GError *error)
+{
+    return FALSE;
+}
+
 static SeaftierRemoteErrorClass
 fsr_classify(const GError *error)
 {
@@ -333,6 +347,8 @@ static const SeaftierRemoteOps fs_ops = {
     .list = fsr_list,
     .copy = fsr_copy,
     .classify = fsr_classify,
+    .prove_storage = fsr_prove_storage,
+    .failed_put_stored = fsr_failed_put_stored,
     .advice = fsr_advice,
     .name = fsr_name,
     .free = fsr_free,

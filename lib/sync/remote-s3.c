@@ -122,6 +122,8 @@ seaftier_remote_s3_classify(const GError *error)
     case SEAFTIER_S3_ERROR_NO_SUCH_BUCKET:
     case SEAFTIER_S3_ERROR_SIGNATURE:
     case SEAFTIER_S3_ERROR_ACCESS_DENIED:
+    /* the server stores plaintext: no further object may go there */
+    case SEAFTIER_S3_ERROR_SSE_C_IGNORED:
         return SEAFTIER_REMOTE_ERR_BUCKET;
     default:
         return seaftier_s3_error_is_transient(error) ? SEAFTIER_REMOTE_ERR_TRANSIENT
@@ -167,9 +169,31 @@ seaftier_remote_s3_advice(const GError *error, gboolean sse_c, const char *op)
         return "the server fails: look at its health, the request will be retried";
     case SEAFTIER_S3_ERROR_NOT_IMPLEMENTED:
         return "the server does not implement this operation";
+    case SEAFTIER_S3_ERROR_SSE_C_IGNORED:
+        return "this server stores plaintext: SSE-C not honoured by this server (OpenStack "
+               "Swift's s3api accepts the SSE-C headers and ignores them); seaftier uploads "
+               "nothing to this bucket: use a server that implements SSE-C, or remove "
+               "sse_c_key consistently with the data already in the bucket";
     default:
         return "see the error above";
     }
+}
+
+static gboolean
+s3r_prove_storage(SeaftierRemote *r, const char *key, GError **error)
+{
+    /* An SSE-C echo proves nothing about storage: the object must also be
+     * unreadable without the key. */
+    if (!((RemoteS3 *)r)->sse_c)
+        return TRUE;
+    return seaftier_s3_prove_sse_c_enforced(client(r), key, error);
+}
+
+static gboolean
+s3r_failed_put_stored(const GError *error)
+{
+    /* The server took the object, in plaintext. */
+    return g_error_matches(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED);
 }
 
 static const char *
@@ -202,6 +226,8 @@ static const SeaftierRemoteOps s3_ops = {
     .list = s3r_list,
     .copy = s3r_copy,
     .classify = seaftier_remote_s3_classify,
+    .prove_storage = s3r_prove_storage,
+    .failed_put_stored = s3r_failed_put_stored,
     .advice = s3r_advice,
     .name = s3r_name,
     .free = s3r_free,

@@ -97,6 +97,18 @@ seaftier_remote_copy(SeaftierRemote *r, const char *src_key, const char *dst_key
     return r->ops->copy(r, src_key, dst_key, error);
 }
 
+gboolean
+seaftier_remote_prove_storage(SeaftierRemote *r, const char *key, GError **error)
+{
+    return r->ops->prove_storage(r, key, error);
+}
+
+gboolean
+seaftier_remote_failed_put_stored(SeaftierRemote *r, const GError *error)
+{
+    return r->ops->failed_put_stored(error);
+}
+
 const char *
 seaftier_remote_advice(SeaftierRemote *r, const GError *error, const char *op)
 {

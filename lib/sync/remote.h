@@ -73,6 +73,13 @@ typedef struct {
                      GError **error);
     /* The class of an error this remote returned. */
     SeaftierRemoteErrorClass (*classify)(const GError *error);
+    /* For the probe: after its object was written and read back, proves what
+     * the configuration promises about how the remote stores it (S3 with
+     * SSE-C: the object cannot be read without the key). */
+    gboolean (*prove_storage)(SeaftierRemote *r, const char *key, GError **error);
+    /* For the probe: TRUE when a PUT that failed with `error` may still have
+     * stored the object (it is then removed). */
+    gboolean (*failed_put_stored)(const GError *error);
     /* What an operator should do about `error` during `op` ("PUT", "GET",
      * "DELETE", "HEAD", "list"). A static string, never a secret. */
     const char *(*advice)(SeaftierRemote *r, const GError *error, const char *op);
@@ -123,6 +130,8 @@ gboolean seaftier_remote_list(SeaftierRemote *r, const char *prefix, SeaftierRem
                               void *user_data, GError **error);
 gboolean seaftier_remote_copy(SeaftierRemote *r, const char *src_key, const char *dst_key,
                               GError **error);
+gboolean seaftier_remote_prove_storage(SeaftierRemote *r, const char *key, GError **error);
+gboolean seaftier_remote_failed_put_stored(SeaftierRemote *r, const GError *error);
 const char *seaftier_remote_advice(SeaftierRemote *r, const GError *error, const char *op);
 const char *seaftier_remote_name(SeaftierRemote *r);
 /* NULL is a no-op. */

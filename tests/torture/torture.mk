@@ -1,6 +1,6 @@
-# build fragment for tests/torture (issue 5), included by Makefile.am.
+# build fragment for tests/torture, included by Makefile.am.
 #
-# Torture tests (issue 5): crash loop, S3 faults through a fault-injecting
+# Torture tests: crash loop, S3 faults through a fault-injecting
 # proxy (faultproxy.py), disk full on a tmpfs (needs root), hostile input,
 # secrets under debug logging, load. Each prints its figures and is bounded
 # in time. Environment:
