@@ -7,11 +7,14 @@
  * version, codec, CRC32C and original size, little-endian) so a file can be
  * recognised and checked even without the index.
  *
- * Files are written under <dir>/tmp/<pid>-<random>.tmp, fsynced (durable
- * stores), renamed into place; the directory is fsynced before the index row
- * commits (by the group committer, once per directory per batch), and so is
- * every directory above it whose entry this process has not synced yet. Temporary
- * files of dead processes are removed at open.
+ * Files are written under <dir>/tmp/<pid>-<start>-<boot>-<random>.tmp, fsynced
+ * (durable stores), renamed into place; the directory is fsynced before the
+ * index row commits (by the group committer, once per directory per batch),
+ * and so is every directory above it whose entry this process has not synced
+ * yet. Temporary files of dead processes are removed at open: a process is
+ * named by its pid, its start time (clock ticks since boot, /proc/<pid>/stat)
+ * and the boot id, so a leftover from before a reboot or of an earlier
+ * process with the same pid is recognised at once.
  */
 #include "seaftier-build.h"
 
@@ -34,8 +37,103 @@
 /* Fits the L2 cache: the CRC reads what read() just wrote there. */
 #define CRC_CHUNK (128 * 1024)
 static const char file_magic[4] = { 'S', 'T', 'F', '1' };
-/* A temporary file this old belongs to nobody, whatever its pid says. */
+/* A temporary file this old belongs to nobody, whatever its name says. */
 #define TMP_MAX_AGE_S (24 * 3600)
+/* Characters of the boot id (hex, dashes dropped) kept in a temp file name. */
+#define BOOT_TAG_LEN 16
+
+/* The start time of process `pid` in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat), 0 when the process does not exist or /proc says
+ * nothing. The command name (field 2) may hold spaces and parentheses, so
+ * fields are counted after its last ')'. */
+static guint64
+process_start_time(long pid)
+{
+    char path[64], *text = NULL;
+    g_snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    guint64 start = 0;
+    const char *p = strrchr(text, ')');
+    /* after ')': state is field 3; starttime is field 22 */
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    if (p)
+        start = g_ascii_strtoull(p + 1, NULL, 10);
+    g_free(text);
+    return start;
+}
+
+/* The first BOOT_TAG_LEN hex digits of the kernel's boot id ("0" * 16 when
+ * unknown), written to `tag` (BOOT_TAG_LEN + 1 bytes). */
+static void
+boot_tag(char *tag)
+{
+    static char cached[BOOT_TAG_LEN + 1];
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        char *text = NULL;
+        memset(cached, '0', BOOT_TAG_LEN);
+        if (g_file_get_contents("/proc/sys/kernel/random/boot_id", &text, NULL, NULL)) {
+            int n = 0;
+            for (const char *c = text; *c && n < BOOT_TAG_LEN; c++)
+                if (g_ascii_isxdigit(*c))
+                    cached[n++] = g_ascii_tolower(*c);
+            g_free(text);
+        }
+        g_once_init_leave(&once, 1);
+    }
+    memcpy(tag, cached, BOOT_TAG_LEN + 1);
+}
+
+/* "<pid>-<start>-<boot>" of this process, computed once (a fork child
+ * writing temp files would have another pid: it recomputes). */
+static const char *
+tmp_owner(void)
+{
+    static char owner[96];
+    static pid_t owner_pid;
+    static GMutex lock;
+    pid_t pid = getpid();
+    g_mutex_lock(&lock);
+    if (owner_pid != pid) {
+        char boot[BOOT_TAG_LEN + 1];
+        boot_tag(boot);
+        g_snprintf(owner, sizeof(owner), "%ld-%" G_GUINT64_FORMAT "-%s", (long)pid,
+                   process_start_time((long)pid), boot);
+        owner_pid = pid;
+    }
+    g_mutex_unlock(&lock);
+    return owner;
+}
+
+/* Whether the process that named temp file `name` may still be writing it.
+ * Names of this version carry pid, start time and boot id: alive only when
+ * all three match a running process. Older names (<pid>-<random>.tmp) only
+ * say the pid (as do names whose writer could not read its start time):
+ * alive when such a process exists. */
+static gboolean
+tmp_owner_alive(const char *name)
+{
+    char **parts = g_strsplit(name, "-", 5);
+    guint n = g_strv_length(parts);
+    char *end = NULL;
+    long pid = strtol(parts[0], &end, 10);
+    gboolean alive = FALSE;
+    if (pid > 0 && end && *end == '\0') {
+        guint64 start = n == 4 ? g_ascii_strtoull(parts[1], NULL, 10) : 0;
+        if (start != 0) {
+            char boot[BOOT_TAG_LEN + 1];
+            boot_tag(boot);
+            alive = strcmp(parts[2], boot) == 0 && process_start_time(pid) == start;
+        } else if (n == 2 || n == 4) {
+            /* (a start time of 0: /proc could not tell the writer's) */
+            alive = !(kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+        }
+    }
+    g_strfreev(parts);
+    return alive;
+}
 
 static void
 put_le32(unsigned char *p, guint32 v)
@@ -213,7 +311,7 @@ seaftier_tier_file_write(SeaftierTier *tier, const char *path, int codec, guint3
     put_le32(hdr + 8, checksum);
     put_le64(hdr + 16, size);
 
-    char *tmp = g_strdup_printf("%s/%d-%08x%08x.tmp", tier->tmp_dir, (int)getpid(),
+    char *tmp = g_strdup_printf("%s/%s-%08x%08x.tmp", tier->tmp_dir, tmp_owner(),
                                 g_random_int(), g_random_int());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -369,9 +467,8 @@ seaftier_tier_tmp_cleanup(SeaftierTier *tier)
     const char *name;
     while ((name = g_dir_read_name(d)) != NULL) {
         char *path = g_build_filename(tier->tmp_dir, name, NULL);
-        long pid = strtol(name, NULL, 10);
         struct stat st;
-        gboolean owner_gone = pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+        gboolean owner_gone = !tmp_owner_alive(name);
         if (lstat(path, &st) == 0 &&
             (owner_gone || now - (gint64)st.st_mtime > TMP_MAX_AGE_S)) {
             seaftier_info("removing leftover temporary file %s", path);

@@ -1065,6 +1065,35 @@ test_restart_and_child_crash(void **state)
     g_free(big);
 }
 
+/* This process's start time in clock ticks since boot (/proc/self/stat,
+ * field 22, counted after the command name's closing parenthesis). */
+static guint64
+own_start_time(void)
+{
+    char *text = NULL;
+    assert_true(g_file_get_contents("/proc/self/stat", &text, NULL, NULL));
+    char **f = g_strsplit(strrchr(text, ')') + 2, " ", 0);
+    assert_true(g_strv_length(f) > 19);
+    guint64 start = g_ascii_strtoull(f[19], NULL, 10);    /* field 22 */
+    g_strfreev(f);
+    g_free(text);
+    return start;
+}
+
+/* The first 16 hex digits of the boot id. */
+static char *
+own_boot_tag(void)
+{
+    char *text = NULL;
+    assert_true(g_file_get_contents("/proc/sys/kernel/random/boot_id", &text, NULL, NULL));
+    GString *tag = g_string_new(NULL);
+    for (const char *c = text; *c && tag->len < 16; c++)
+        if (g_ascii_isxdigit(*c))
+            g_string_append_c(tag, g_ascii_tolower(*c));
+    g_free(text);
+    return g_string_free(tag, FALSE);
+}
+
 static void
 test_tmp_cleanup(void **state)
 {
@@ -1074,12 +1103,37 @@ test_tmp_cleanup(void **state)
     char *live = g_strdup_printf("%s/tmp/%d-0000000000000001.tmp", fx->dir, (int)getpid());
     assert_true(g_file_set_contents(dead, "x", 1, NULL));
     assert_true(g_file_set_contents(live, "x", 1, NULL));
+    /* Names with the writer's start time and boot id: ours, and two that
+     * carry our pid but belong to an earlier process (another start time)
+     * or to the last boot (another boot id) — what a reboot leaves, with
+     * the pid reused since. */
+    guint64 start = own_start_time();
+    char *boot = own_boot_tag();
+    char *mine = g_strdup_printf("%s/tmp/%d-%" G_GUINT64_FORMAT "-%s-0000000000000002.tmp",
+                                 fx->dir, (int)getpid(), start, boot);
+    char *earlier = g_strdup_printf("%s/tmp/%d-%" G_GUINT64_FORMAT "-%s-0000000000000003.tmp",
+                                    fx->dir, (int)getpid(), start + 1, boot);
+    char *last_boot = g_strdup_printf("%s/tmp/%d-%" G_GUINT64_FORMAT
+                                      "-%s-0000000000000004.tmp", fx->dir, (int)getpid(),
+                                      start, boot[0] == 'f' ? "0000000000000000"
+                                                            : "ffffffffffffffff");
+    assert_true(g_file_set_contents(mine, "x", 1, NULL));
+    assert_true(g_file_set_contents(earlier, "x", 1, NULL));
+    assert_true(g_file_set_contents(last_boot, "x", 1, NULL));
     reopen(fx);
     assert_false(g_file_test(dead, G_FILE_TEST_EXISTS));
     assert_true(g_file_test(live, G_FILE_TEST_EXISTS));
+    assert_true(g_file_test(mine, G_FILE_TEST_EXISTS));
+    assert_false(g_file_test(earlier, G_FILE_TEST_EXISTS));
+    assert_false(g_file_test(last_boot, G_FILE_TEST_EXISTS));
     g_unlink(live);
+    g_unlink(mine);
     g_free(dead);
     g_free(live);
+    g_free(mine);
+    g_free(earlier);
+    g_free(last_boot);
+    g_free(boot);
 }
 
 static void
