@@ -263,8 +263,11 @@ void seaftier_tier_atime_flush(SeaftierTier *tier);
 
 /* tier.c */
 /* Handles a row whose data is missing or damaged: a CLEAN row is dropped
- * (only if it still has `generation`), a DIRTY one is logged and kept.
- * Sets `error` (NOT_FOUND or CORRUPT) for the caller. */
+ * (only if it still has `generation`); a DIRTY row never synced is a
+ * non-durable write lost by a crash: dropped too (REMOTE when `uploaded`
+ * says S3 may hold the object from before), logged naming it; a synced
+ * DIRTY row is logged as an error and kept. Sets `error` for the caller:
+ * NOT_FOUND (missing, or a lost write) or CORRUPT. */
 void seaftier_tier_bad_copy(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                             const char *obj_id, const TierRow *row, gboolean missing,
                             const char *problem, GError **error);

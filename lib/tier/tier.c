@@ -236,6 +236,66 @@ seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id
     return 1;
 }
 
+/* Drops the row of a bad copy if it still holds `row`'s version, in a
+ * transaction of its own: a CLEAN row goes (S3 has the object); a lost
+ * non-durable DIRTY row goes too, or becomes REMOTE when S3 may hold the
+ * same (content-addressed) object from before it (`uploaded`: a write over
+ * an evicted or deleted row), so the index does not answer "absent" for it.
+ * FULL for a file: the row must be gone before the file is. TRUE when it
+ * was dropped. */
+static gboolean
+drop_bad_row(SeaftierTier *tier, const TierRow *row, GError **error)
+{
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    gboolean ok = seaftier_tier_begin(conn, row->location == LOC_FILE, error);
+    const char *sql;
+    if (row->state == SEAFTIER_STATE_CLEAN)
+        sql = "DELETE FROM objects WHERE id = ?1 AND generation = ?2 AND state = 0";
+    else if (!row->uploaded)
+        sql = "DELETE FROM objects WHERE id = ?1 AND generation = ?2 AND state = 1 AND synced = 0";
+    else
+        sql = "UPDATE objects SET state = 3, stored_size = 0, codec = 0, location = 0, synced = 1,"
+              " attempts = 0, retry_at = 0, last_error = '', generation = ?3"
+              " WHERE id = ?1 AND generation = ?2 AND state = 1 AND synced = 0";
+    sqlite3_stmt *stmt = ok ? seaftier_tier_stmt(conn, sql, error) : NULL;
+    gboolean dropped = FALSE;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, row->rowid);
+        sqlite3_bind_int64(stmt, 2, row->generation);
+        if (row->state != SEAFTIER_STATE_CLEAN && row->uploaded)
+            sqlite3_bind_int64(stmt, 3, seaftier_tier_new_generation());
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE)
+            seaftier_tier_sql_error(error, conn, rc, "dropping a bad copy");
+        dropped = rc == SQLITE_DONE && sqlite3_changes(conn->db) > 0;
+        ok = rc == SQLITE_DONE;
+    } else {
+        ok = FALSE;
+    }
+    if (ok && dropped && row->location == LOC_INLINE) {
+        /* (a deleted row's trigger removes its blob; a REMOTE one keeps none) */
+        sqlite3_stmt *b = seaftier_tier_stmt(conn, "DELETE FROM blobs WHERE id = ?1", error);
+        ok = b != NULL;
+        if (b) {
+            sqlite3_bind_int64(b, 1, row->rowid);
+            int rc = sqlite3_step(b);
+            sqlite3_reset(b);
+            if (rc != SQLITE_DONE) {
+                seaftier_tier_sql_error(error, conn, rc, "dropping a bad copy");
+                ok = FALSE;
+            }
+        }
+    }
+    ok = ok && seaftier_tier_commit(conn, error);
+    if (!ok)
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    return ok && dropped;
+}
+
 void
 seaftier_tier_bad_copy(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                        const char *obj_id, const TierRow *row, gboolean missing,
@@ -243,50 +303,53 @@ seaftier_tier_bad_copy(SeaftierTier *tier, SeaftierObjType type, const char *rep
 {
     const char *tname = seaftier_tier_type_dir(type);
     const char *what = row->location == LOC_FILE ? "file" : "inline copy";
-    if (row->state != SEAFTIER_STATE_CLEAN) {
+    const char *how = missing ? "missing" : "corrupt";
+    if (row->state != SEAFTIER_STATE_CLEAN && row->synced) {
+        /* Durable: the bytes were acknowledged as surviving anything; never
+         * dropped silently. */
         seaftier_error("DIRTY object %s/%s/%s in tier %s: local %s is %s%s%s; it was never "
                        "uploaded, so no other copy exists. Kept for an operator "
                        "(seaftier-admin inspect/verify).", tname, repo_id, obj_id, tier->dir,
-                       what, missing ? "missing" : "corrupt", problem ? ": " : "",
-                       problem ? problem : "");
+                       what, how, problem ? ": " : "", problem ? problem : "");
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_CORRUPT,
                     "dirty object %s/%s/%s: local %s is %s%s%s (not uploaded yet)", tname,
-                    repo_id, obj_id, what, missing ? "missing" : "corrupt", problem ? ": " : "",
-                    problem ? problem : "");
+                    repo_id, obj_id, what, how, problem ? ": " : "", problem ? problem : "");
         return;
     }
-    seaftier_warning("clean object %s/%s/%s in tier %s: local %s is %s%s%s; dropped, it will "
-                     "be fetched again from S3", tname, repo_id, obj_id, tier->dir, what,
-                     missing ? "missing" : "corrupt", problem ? ": " : "", problem ? problem : "");
+    gboolean lost_write = row->state != SEAFTIER_STATE_CLEAN;
     GError *err = NULL;
-    TierConn *conn = seaftier_tier_conn_get(tier, &err);
-    gboolean ok = conn && seaftier_tier_begin(conn, row->location == LOC_FILE, &err);
-    sqlite3_stmt *stmt = ok ? seaftier_tier_stmt(conn,
-        "DELETE FROM objects WHERE id = ?1 AND generation = ?2 AND state = 0", &err) : NULL;
-    if (stmt) {
-        sqlite3_bind_int64(stmt, 1, row->rowid);
-        sqlite3_bind_int64(stmt, 2, row->generation);
-        int rc = sqlite3_step(stmt);
-        sqlite3_reset(stmt);
-        ok = rc == SQLITE_DONE ? seaftier_tier_commit(conn, &err) : FALSE;
-        if (rc != SQLITE_DONE)
-            seaftier_tier_sql_error(&err, conn, rc, "dropping a bad copy");
-    }
-    if (ok && stmt) {
+    gboolean dropped = drop_bad_row(tier, row, &err);
+    if (dropped) {
+        if (lost_write)
+            /* A store acknowledged without durability (need_sync off) whose
+             * row reached the disk (another store's FULL commit synced the
+             * WAL) but whose bytes did not: a power cut lost the write, as
+             * it may. Retrying its upload could never succeed. */
+            seaftier_warning("DIRTY object %s/%s/%s in tier %s: local %s is %s%s%s and was "
+                             "never synced: a non-durable write lost by a crash; its row was "
+                             "dropped%s", tname, repo_id, obj_id, tier->dir, what, how,
+                             problem ? ": " : "", problem ? problem : "",
+                             row->uploaded ? " (S3 may hold the object from before: kept as "
+                                             "REMOTE)" : "");
+        else
+            seaftier_warning("clean object %s/%s/%s in tier %s: local %s is %s%s%s; dropped, "
+                             "it will be fetched again from S3", tname, repo_id, obj_id,
+                             tier->dir, what, how, problem ? ": " : "", problem ? problem : "");
         seaftier_tier_forget_data(tier, type, repo_id, obj_id, row->location, row->generation);
         seaftier_tier_bump_epoch(tier);
-    } else {
-        seaftier_warning("could not drop clean object %s/%s/%s: %s", tname, repo_id, obj_id,
-                         err ? err->message : "?");
-        if (conn)
-            seaftier_tier_rollback(conn);
+    } else if (err) {
+        seaftier_warning("could not drop %s object %s/%s/%s (local %s %s): %s",
+                         lost_write ? "lost dirty" : "clean", tname, repo_id, obj_id, what, how,
+                         err->message);
         g_clear_error(&err);
     }
-    seaftier_tier_conn_put(tier, conn);
-    if (missing)
+    /* (not dropped without an error: the row changed meanwhile — a newer
+     * version, to be read again) */
+    if (missing || lost_write)
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
-                    "%s/%s/%s: local copy was missing and has been dropped", tname, repo_id,
-                    obj_id);
+                    "%s/%s/%s: local %s was %s%s", tname, repo_id, obj_id, what, how,
+                    lost_write ? " (a non-durable write lost by a crash) and has been dropped"
+                               : " and has been dropped");
     else
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_CORRUPT,
                     "%s/%s/%s: local copy was corrupt (%s) and has been dropped", tname, repo_id,

@@ -555,6 +555,99 @@ test_rewrite_repairs_damaged_dirty_inline(void **state)
     g_free(data);
 }
 
+/* ---- a non-durable write lost by a power cut ---- */
+
+/* Reads `id`, which must fail with `code`. */
+static void
+assert_read_fails(Fx *fx, const char *id, int code)
+{
+    void *out = NULL;
+    gsize len = 0;
+    GError *err = NULL;
+    assert_false(seaftier_tier_read(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &out, &len, &err));
+    if (!g_error_matches(err, SEAFTIER_TIER_ERROR, code))
+        fail_msg("read %s: wanted error %d, got %s", id, code, err ? err->message : "none");
+    g_error_free(err);
+}
+
+static gboolean
+in_dirty_batch(Fx *fx, const char *id)
+{
+    GError *err = NULL;
+    GPtrArray *batch = seaftier_tier_dirty_batch(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, 1000,
+                                                 G_MAXINT64, &err);
+    assert_non_null(batch);
+    gboolean seen = FALSE;
+    for (guint i = 0; i < batch->len; i++)
+        seen = seen || strcmp(((SeaftierTierEntry *)batch->pdata[i])->obj_id, id) == 0;
+    g_ptr_array_free(batch, TRUE);
+    return seen;
+}
+
+/* What a power cut leaves of a store made without need_sync when another
+ * store's FULL commit synced the WAL: the row (synced = 0), but a file that
+ * is short, wrong or absent. That write was never promised to survive: it
+ * is dropped (not retried by the uploader for ever), while the same damage
+ * to a synced row stays an error. */
+static void
+test_lost_nondurable_write_is_dropped(void **state)
+{
+    Fx *fx = *state;
+    GError *err = NULL;
+    for (int how = 0; how < 3; how++) {     /* short, corrupt, missing */
+        char id[41];
+        make_id("", 600 + how, id);
+        unsigned char *data = bytes_of(FILE_LEN, 60 + how);
+        store_ok(fx, id, data, FILE_LEN, SEAFTIER_STATE_DIRTY, FALSE);
+        char *path = object_path(fx, id);
+        if (how < 2)
+            damage(path, how == 0);
+        else
+            assert_int_equal(g_unlink(path), 0);
+        assert_true(in_dirty_batch(fx, id));
+        assert_read_fails(fx, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+        SeaftierTierEntry e;
+        assert_false(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &e, &err));
+        assert_null(err);
+        assert_false(in_dirty_batch(fx, id));
+        g_free(path);
+        g_free(data);
+    }
+
+    /* Written over an evicted copy (S3 holds the same object): the lost
+     * write leaves the REMOTE row it replaced, so the object still exists. */
+    char again[41];
+    make_id("", 610, again);
+    unsigned char *data = bytes_of(FILE_LEN, 61);
+    store_ok(fx, again, data, FILE_LEN, SEAFTIER_STATE_CLEAN, FALSE);
+    guint64 evicted = 0;
+    assert_true(seaftier_tier_evict_clean(fx->tier, REPO, &evicted, &err));
+    assert_int_equal(evicted, 1);
+    store_ok(fx, again, data, FILE_LEN, SEAFTIER_STATE_DIRTY, FALSE);
+    char *path = object_path(fx, again);
+    damage(path, FALSE);
+    assert_read_fails(fx, again, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    SeaftierTierEntry e;
+    assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, again, &e, NULL));
+    assert_int_equal(e.state, SEAFTIER_STATE_REMOTE);
+    assert_int_equal(e.size, FILE_LEN);
+    assert_false(in_dirty_batch(fx, again));
+    g_free(path);
+
+    /* Durable (synced = 1), the same damage: an error, the row kept. */
+    char durable[41];
+    make_id("", 620, durable);
+    store_ok(fx, durable, data, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
+    path = object_path(fx, durable);
+    damage(path, FALSE);
+    assert_read_fails(fx, durable, SEAFTIER_TIER_ERROR_CORRUPT);
+    assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, durable, &e, NULL));
+    assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
+    assert_true(in_dirty_batch(fx, durable));
+    g_free(path);
+    g_free(data);
+}
+
 /* ---- deletes are durable ---- */
 
 static void
@@ -634,6 +727,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rewrite_repairs_damaged_dirty_inline, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_lost_nondurable_write_is_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_is_durable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_store_syncs_whole_path, setup, teardown),
     };
