@@ -253,14 +253,18 @@ forget_pending(RemoveCtx *ctx)
     return ok;
 }
 
+/* Local objects deleted per call of seaftier_tier_delete_many. */
+#define REMOVE_CHUNK 512
+
 /*
  * remove_store deletes in S3 directly (DeleteObjects, 1000 keys a request)
  * rather than leaving one pending-delete row per object for seaftierd: a
  * repo can hold millions of blocks, the listing is needed anyway to find
  * objects the tier never saw, and the progress callback then reports real
- * removals. Local rows are deleted first (each leaves a pending remote
- * delete, see seaftier_tier_delete), so a failure half-way leaves every
- * local object's remote delete recorded, and a retry finishes the job.
+ * removals. Local rows are deleted first, many per durable transaction
+ * (each leaves a pending remote delete, see seaftier_tier_delete), so a
+ * failure half-way leaves every local object's remote delete recorded, and
+ * a retry finishes the job.
  */
 gboolean
 seaftier_be_remove_store(SeaftierBackendShared *sh, SeaftierObjType type, const char *store_id,
@@ -277,14 +281,27 @@ seaftier_be_remove_store(SeaftierBackendShared *sh, SeaftierObjType type, const 
     gboolean ok = TRUE;
     GHashTableIter it;
     gpointer k, v;
+    /* Many rows per durable transaction (seaftier_tier_delete_many): one
+     * WAL fsync per chunk instead of one per object. */
+    GPtrArray *chunk = g_ptr_array_new();
+    gboolean more = TRUE;
     g_hash_table_iter_init(&it, local);
-    while (ok && g_hash_table_iter_next(&it, &k, &v)) {
-        if (GPOINTER_TO_INT(v) - 1 == SEAFTIER_STATE_DELETED)
+    while (ok && more) {
+        more = g_hash_table_iter_next(&it, &k, &v);
+        if (more && GPOINTER_TO_INT(v) - 1 != SEAFTIER_STATE_DELETED)
+            g_ptr_array_add(chunk, k);
+        if (chunk->len < REMOVE_CHUNK && (more || chunk->len == 0))
             continue;
-        ok = seaftier_tier_delete(sh->site->tier, type, store_id, k, &ctx.error);
-        if (ok && ++ctx.removed % 100 == 0)
+        ok = seaftier_tier_delete_many(sh->site->tier, type, store_id,
+                                       (const char *const *)chunk->pdata, chunk->len,
+                                       &ctx.error);
+        if (ok) {
+            ctx.removed += chunk->len;
             report(&ctx);
+        }
+        g_ptr_array_set_size(chunk, 0);
     }
+    g_ptr_array_free(chunk, TRUE);
     if (ok) {
         report(&ctx);
         gboolean stopped;

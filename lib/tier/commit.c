@@ -147,6 +147,70 @@ put_blob(TierConn *conn, TierCommitEntry *e, GError **error)
     return step_done(conn, stmt, "storing inline data", error);
 }
 
+/* A delete: the row becomes DELETED (inserted when the tier never saw the
+ * id: S3 may hold it, so a remote delete is recorded), its local copy goes
+ * (inline bytes here, a file by the caller after the commit). Even a dirty
+ * row never uploaded in this row's life may have a copy in S3 (an evicted
+ * clean copy written again, a direct PUT with a full tier, a rewrite over a
+ * pending delete): the tier never sees S3, so it can never prove the key
+ * absent, and always records the remote delete (a DELETE of a missing key
+ * is one cheap request). */
+static gboolean
+apply_delete(TierConn *conn, TierCommitEntry *e, const TierRow *row, gboolean found, Usage *u,
+             gint64 now, GError **error)
+{
+    sqlite3_stmt *stmt;
+    if (!found) {
+        stmt = seaftier_tier_stmt(conn,
+            "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum,"
+            " location, created, atime, generation, uploaded, synced)"
+            " VALUES (?1, ?2, ?3, 2, 0, 0, 0, 0, 0, ?4, ?4, ?5, 1, 1)", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int(stmt, 1, e->type);
+        sqlite3_bind_text(stmt, 2, e->repo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, e->obj_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, now);
+        sqlite3_bind_int64(stmt, 5, seaftier_tier_new_generation());
+        if (!step_done(conn, stmt, "recording a delete", error))
+            return FALSE;
+        e->rowid = sqlite3_last_insert_rowid(conn->db);
+        e->applied = TRUE;
+        return TRUE;
+    }
+    e->rowid = row->rowid;
+    if (row->state == SEAFTIER_STATE_DELETED)
+        return TRUE;        /* the remote delete is already pending */
+    stmt = seaftier_tier_stmt(conn,
+        "UPDATE objects SET state = 2, stored_size = 0, location = 0, generation = ?2,"
+        " uploaded = 1, attempts = 0, retry_at = 0, last_error = '', atime = ?3"
+        " WHERE id = ?1", error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, row->rowid);
+    sqlite3_bind_int64(stmt, 2, seaftier_tier_new_generation());
+    sqlite3_bind_int64(stmt, 3, now);
+    if (!step_done(conn, stmt, "deleting an object", error))
+        return FALSE;
+    if (row->location == LOC_INLINE && row->state != SEAFTIER_STATE_REMOTE) {
+        stmt = seaftier_tier_stmt(conn, "DELETE FROM blobs WHERE id = ?1", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int64(stmt, 1, row->rowid);
+        if (!step_done(conn, stmt, "deleting inline data", error))
+            return FALSE;
+    }
+    if (row->state == SEAFTIER_STATE_DIRTY)
+        u->dirty -= MIN(u->dirty, row->stored_size);
+    else if (row->state == SEAFTIER_STATE_CLEAN)
+        u->clean -= MIN(u->clean, row->stored_size);
+    e->applied = TRUE;
+    e->data_gone = TRUE;
+    e->gone_location = row->location;
+    e->gone_generation = row->generation;
+    return TRUE;
+}
+
 /* FALSE only for a failure of the whole transaction; per-entry outcomes
  * (FULL) go to e->error. */
 static gboolean
@@ -160,6 +224,8 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
         g_propagate_error(error, err);
         return FALSE;
     }
+    if (e->kind == COMMIT_DELETE)
+        return apply_delete(conn, e, &row, found, u, now, error);
     sqlite3_stmt *stmt;
 
     /* A durable store meeting a dirty file never fdatasynced (a concurrent
@@ -356,15 +422,21 @@ checkpoint_after_batch(SeaftierTier *tier)
     seaftier_tier_conn_put(tier, conn);
 }
 
-gboolean
-seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **error)
+/* Queues `entries`, then waits until a batch holding them committed,
+ * leading batches while none is in progress. All are queued under one
+ * lock hold, so one leader takes them together. */
+static void
+commit_queued(SeaftierTier *tier, TierCommitEntry **entries, guint n, gboolean announced)
 {
     TierCommitQueue *q = &tier->commit;
     g_mutex_lock(&q->lock);
-    g_ptr_array_add(q->pending, entry);
-    g_atomic_int_add(&q->preparing, -1);
+    for (guint i = 0; i < n; i++)
+        g_ptr_array_add(q->pending, entries[i]);
+    if (announced)
+        g_atomic_int_add(&q->preparing, -(gint)n);
     g_cond_signal(&q->arrived);
-    while (!entry->done) {
+    TierCommitEntry *last = entries[n - 1];
+    while (!last->done) {
         if (q->leader_active) {
             g_cond_wait(&q->done, &q->lock);
             continue;
@@ -396,10 +468,23 @@ seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **
         g_mutex_lock(&q->lock);
     }
     g_mutex_unlock(&q->lock);
+}
+
+gboolean
+seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **error)
+{
+    commit_queued(tier, &entry, 1, TRUE);
     if (entry->error) {
         g_propagate_error(error, entry->error);
         entry->error = NULL;
         return FALSE;
     }
     return TRUE;
+}
+
+void
+seaftier_tier_commit_entries(SeaftierTier *tier, TierCommitEntry **entries, guint n)
+{
+    if (n > 0)
+        commit_queued(tier, entries, n, FALSE);
 }

@@ -8,8 +8,8 @@
  * synchronous=NORMAL and their rows marked synced=0; a later durable store of
  * the same dirty id syncs that file and turns into a cheap FULL commit of
  * the flag, so "durable" always means durable without making every store
- * pay an fsync. Fills from S3 carry a ticket (tombstone.c); deletes always
- * commit with FULL.
+ * pay an fsync. Fills from S3 carry a ticket (tombstone.c); deletes go
+ * through the same committer and always commit with FULL.
  */
 #include "seaftier-build.h"
 
@@ -18,6 +18,9 @@
 #include "tier/crc32c.h"
 
 #include <string.h>
+
+/* Rows per transaction of seaftier_tier_delete_many. */
+#define TIER_DELETE_BATCH_MAX 512
 
 static gboolean
 check_floor(SeaftierTier *tier, GError **error)
@@ -359,98 +362,75 @@ seaftier_tier_store_fill(SeaftierTier *tier, SeaftierObjType type, const char *r
                            ticket, error);
 }
 
+/* Deletes hand their rows to the group committer like stores: each is
+ * durable (its batch commits FULL) before it returns, and concurrent deletes
+ * — and a list given at once — share one transaction and one WAL fsync.
+ * The DELETED row is what seaftierd sends the S3 DELETE for, so it must be
+ * on stable storage first: a row coming back (clean) after a power failure
+ * would name an object S3 no longer has. A file goes only after its row. */
+static gboolean
+delete_entries(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+               const char *const *obj_ids, guint n, GError **error)
+{
+    TierCommitEntry *entries = g_new0(TierCommitEntry, n);
+    TierCommitEntry **queue = g_new(TierCommitEntry *, n);
+    for (guint i = 0; i < n; i++) {
+        entries[i].kind = COMMIT_DELETE;
+        entries[i].type = type;
+        entries[i].repo_id = repo_id;
+        entries[i].obj_id = obj_ids[i];
+        entries[i].state = SEAFTIER_STATE_DELETED;
+        entries[i].durable = TRUE;
+        queue[i] = &entries[i];
+    }
+    seaftier_tier_commit_entries(tier, queue, n);
+    gboolean ok = TRUE, any_gone = FALSE;
+    for (guint i = 0; i < n; i++) {
+        TierCommitEntry *e = &entries[i];
+        if (e->error) {
+            if (ok)
+                g_propagate_prefixed_error(error, g_steal_pointer(&e->error),
+                                           "cannot delete %s/%s/%s%s: ",
+                                           seaftier_tier_type_dir(type), repo_id, obj_ids[i],
+                                           n > 1 ? " (and the rest of its batch)" : "");
+            g_clear_error(&e->error);
+            ok = FALSE;
+            continue;
+        }
+        if (e->data_gone) {
+            seaftier_tier_forget_data(tier, type, repo_id, obj_ids[i], e->gone_location,
+                                      e->gone_generation);
+            any_gone = TRUE;
+        }
+    }
+    if (any_gone)
+        seaftier_tier_bump_epoch(tier);
+    g_free(queue);
+    g_free(entries);
+    return ok;
+}
+
 gboolean
 seaftier_tier_delete(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                      const char *obj_id, GError **error)
 {
     if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
         return FALSE;
-    TierConn *conn = seaftier_tier_conn_get(tier, error);
-    if (!conn)
-        return FALSE;
-    TierRow row;
-    GError *err = NULL;
-    /* Always a FULL commit: the DELETED row is what seaftierd sends the S3
-     * DELETE for, so it must be on stable storage first — a row coming back
-     * (clean) after a power failure would name an object S3 no longer has.
-     * For a file, the row must also be gone before the file goes. */
-    gboolean full = TRUE;
-    gboolean ok = seaftier_tier_begin(conn, full, &err);
-    gboolean found = ok && seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
-    ok = ok && !err;
-    sqlite3_stmt *stmt = NULL;
-    gboolean data_gone = FALSE, now_deleted = FALSE;
-    gint64 now = seaftier_tier_now();
-    if (ok && !found) {
-        /* Unknown here: S3 may hold it, so a remote delete is recorded. */
-        stmt = seaftier_tier_stmt(conn,
-            "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum,"
-            " location, created, atime, generation, uploaded, synced)"
-            " VALUES (?1, ?2, ?3, 2, 0, 0, 0, 0, 0, ?4, ?4, ?5, 1, ?6)", &err);
-        if (stmt) {
-            sqlite3_bind_int(stmt, 1, type);
-            sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(stmt, 4, now);
-            sqlite3_bind_int64(stmt, 5, seaftier_tier_new_generation());
-            sqlite3_bind_int(stmt, 6, full);
-        }
-    } else if (ok && row.state != SEAFTIER_STATE_DELETED) {
-        /* Even a dirty row never uploaded by this row's life may have a copy
-         * in S3 (an evicted clean copy written again, a direct PUT with a
-         * full tier, a rewrite over a pending delete): the tier never sees
-         * S3, so it can never prove the key absent, and always records the
-         * remote delete (a DELETE of a missing key is one cheap request). */
-        stmt = seaftier_tier_stmt(conn,
-            "UPDATE objects SET state = 2, stored_size = 0, location = 0, generation = ?2,"
-            " uploaded = 1, attempts = 0, retry_at = 0, last_error = '', atime = ?3"
-            " WHERE id = ?1", &err);
-        if (stmt) {
-            sqlite3_bind_int64(stmt, 1, row.rowid);
-            sqlite3_bind_int64(stmt, 2, seaftier_tier_new_generation());
-            sqlite3_bind_int64(stmt, 3, now);
-        }
-        data_gone = TRUE;
-        now_deleted = TRUE;
-    }
-    if (stmt) {
-        int rc = sqlite3_step(stmt);
-        sqlite3_reset(stmt);
-        if (rc != SQLITE_DONE) {
-            seaftier_tier_sql_error(&err, conn, rc, "delete");
-            ok = FALSE;
-        }
-        if (ok && now_deleted && row.location == LOC_INLINE) {
-            /* (when the row itself goes, its trigger removes the blob) */
-            sqlite3_stmt *b = seaftier_tier_stmt(conn, "DELETE FROM blobs WHERE id = ?1", &err);
-            ok = b != NULL;
-            if (b) {
-                sqlite3_bind_int64(b, 1, row.rowid);
-                rc = sqlite3_step(b);
-                sqlite3_reset(b);
-                if (rc != SQLITE_DONE) {
-                    seaftier_tier_sql_error(&err, conn, rc, "delete");
-                    ok = FALSE;
-                }
-            }
-        }
-    } else if (ok && err) {
-        ok = FALSE;
-    }
-    if (ok)
-        ok = seaftier_tier_commit(conn, &err);
-    else
-        seaftier_tier_rollback(conn);
-    seaftier_tier_conn_put(tier, conn);
-    if (!ok) {
-        g_propagate_prefixed_error(error, err, "cannot delete %s/%s/%s: ",
-                                   seaftier_tier_type_dir(type), repo_id, obj_id);
-        return FALSE;
-    }
-    if (data_gone) {
-        seaftier_tier_forget_data(tier, type, repo_id, obj_id, row.location, row.generation);
-        seaftier_tier_bump_epoch(tier);
-    }
+    return delete_entries(tier, type, repo_id, &obj_id, 1, error);
+}
+
+gboolean
+seaftier_tier_delete_many(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                          const char *const *obj_ids, guint n, GError **error)
+{
+    for (guint i = 0; i < n; i++)
+        if (!seaftier_tier_check_ids(type, repo_id, obj_ids[i], error))
+            return FALSE;
+    /* Bounded transactions: stores queued behind a batch wait for all of it. */
+    for (guint done = 0; done < n; done += TIER_DELETE_BATCH_MAX)
+        if (!delete_entries(tier, type, repo_id, obj_ids + done,
+                            MIN(n - done, TIER_DELETE_BATCH_MAX), error))
+            return FALSE;
     return TRUE;
 }
 

@@ -206,7 +206,9 @@ void seaftier_tier_tmp_cleanup(SeaftierTier *tier);
 guint64 seaftier_tier_fs_free(SeaftierTier *tier, gboolean fresh);
 
 /* commit.c */
-typedef enum { COMMIT_STORE, COMMIT_SYNC } TierCommitKind;
+/* COMMIT_DELETE: the row becomes (or is inserted) DELETED; always durable,
+ * so the batch that holds it commits FULL before seaftierd can see it. */
+typedef enum { COMMIT_STORE, COMMIT_SYNC, COMMIT_DELETE } TierCommitKind;
 typedef struct {
     TierCommitKind kind;
     SeaftierObjType type;
@@ -229,12 +231,21 @@ typedef struct {
     gboolean applied;        /* the row now holds this version */
     gboolean stale;          /* COMMIT_SYNC: the row holds another unsynced file now */
     gint64 replaced_generation; /* applied over this version's file: remove it */
+    /* COMMIT_DELETE: the local copy the delete took away (its data is
+     * removed by the caller once the batch committed) */
+    gboolean data_gone;
+    int gone_location;
+    gint64 gone_generation;
     gint64 rowid;
     GError *error;
 } TierCommitEntry;
 /* Queues `entry` and returns once a transaction containing it committed
  * (or failed). The caller announced it with seaftier_tier_commit_prepare(). */
 gboolean seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **error);
+/* Queues `n` entries together (they commit in one transaction, with
+ * whatever else is queued) and returns once it committed or failed; the
+ * outcome of each is in its `error`. Not announced beforehand. */
+void seaftier_tier_commit_entries(SeaftierTier *tier, TierCommitEntry **entries, guint n);
 /* Tells the committer that a store is on its way (compressing, writing
  * its file): a leader waits a little for such stores to join its batch. */
 void seaftier_tier_commit_prepare(SeaftierTier *tier);

@@ -220,9 +220,17 @@ gboolean seaftier_tier_meta_set(SeaftierTier *tier, const char *key, const char 
  * records (or keeps) the remote delete; deleting twice is harmless.
  * The DELETED row is on stable storage when this returns (seaftierd may
  * send the S3 DELETE at once; a row coming back after a power failure
- * would then name an object S3 no longer has). */
+ * would then name an object S3 no longer has). Concurrent deletes (and
+ * stores) share one FULL commit: the tier's group committer. */
 gboolean seaftier_tier_delete(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                               const char *obj_id, GError **error);
+/* seaftier_tier_delete for `n` objects of one repo, many rows per FULL
+ * transaction (one WAL fsync for hundreds of deletes; concurrent deletes
+ * of other callers share them too). Every id is checked first; on failure
+ * the deletes of earlier transactions stand (each is durable), and error
+ * names the first object that could not be deleted. */
+gboolean seaftier_tier_delete_many(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                                   const char *const *obj_ids, guint n, GError **error);
 
 /* Calls `func` for every row of `type` (and of `repo_id` when not NULL) whose
  * state is in `state_mask` (bit 1<<state). Stops when func returns FALSE. */

@@ -676,6 +676,144 @@ test_delete_is_durable(void **state)
     g_free(wal);
 }
 
+static guint
+log_count(const char *path)
+{
+    guint n = 0;
+    g_mutex_lock(&sync_lock);
+    for (guint i = 0; i < sync_log->len; i++)
+        n += strcmp(sync_log->pdata[i], path) == 0;
+    g_mutex_unlock(&sync_lock);
+    return n;
+}
+
+static void
+assert_deleted(Fx *fx, const char *id)
+{
+    SeaftierTierEntry e;
+    assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &e, NULL));
+    assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
+}
+
+typedef struct {
+    Fx *fx;
+    char id[41];
+} DeleteJob;
+
+static gpointer
+delete_thread(gpointer p)
+{
+    DeleteJob *j = p;
+    GError *err = NULL;
+    if (!seaftier_tier_delete(j->fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, j->id, &err))
+        fail_msg("delete %s: %s", j->id, err->message);
+    return NULL;
+}
+
+#define N_FOLLOWERS 8
+
+/* Deletes arriving while another delete commits wait for it and then share
+ * one FULL commit (one WAL fsync), still each durable before it returns. */
+static void
+test_concurrent_deletes_share_a_commit(void **state)
+{
+    Fx *fx = *state;
+    DeleteJob jobs[N_FOLLOWERS + 1];
+    unsigned char *data = bytes_of(INLINE_LEN, 45);
+    for (int i = 0; i <= N_FOLLOWERS; i++) {
+        jobs[i].fx = fx;
+        make_id("", 450 + i, jobs[i].id);
+        store_ok(fx, jobs[i].id, data, INLINE_LEN, SEAFTIER_STATE_CLEAN, FALSE);
+    }
+    char *wal = g_build_filename(fx->dir, "index.db-wal", NULL);
+    /* The first delete is held in its WAL fsync, inside its commit. */
+    g_mutex_lock(&sync_lock);
+    gate_path = wal;
+    g_mutex_unlock(&sync_lock);
+    GThread *threads[N_FOLLOWERS + 1];
+    threads[0] = g_thread_new("del0", delete_thread, &jobs[0]);
+    g_mutex_lock(&sync_lock);
+    while (!gate_held)
+        g_cond_wait(&sync_cond, &sync_lock);
+    g_mutex_unlock(&sync_lock);
+    log_clear();
+    for (int i = 1; i <= N_FOLLOWERS; i++)
+        threads[i] = g_thread_new("del", delete_thread, &jobs[i]);
+    /* They queue for the group committer (not for SQLite's write lock). */
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    guint queued;
+    while ((queued = pending_stores(fx->tier)) < N_FOLLOWERS &&
+           g_get_monotonic_time() < deadline)
+        g_usleep(1000);
+    g_mutex_lock(&sync_lock);
+    gate_path = NULL;
+    g_cond_broadcast(&sync_cond);
+    g_mutex_unlock(&sync_lock);
+    for (int i = 0; i <= N_FOLLOWERS; i++)
+        g_thread_join(threads[i]);
+    if (queued < N_FOLLOWERS)
+        fail_msg("only %u of %d concurrent deletes queued for a shared commit", queued,
+                 N_FOLLOWERS);
+    guint wal_syncs = log_count(wal);
+    if (wal_syncs != 1) {
+        log_dump();
+        fail_msg("%d deletes queued together made %u WAL syncs, wanted 1", N_FOLLOWERS,
+                 wal_syncs);
+    }
+    for (int i = 0; i <= N_FOLLOWERS; i++)
+        assert_deleted(fx, jobs[i].id);
+    g_free(wal);
+    g_free(data);
+}
+
+#define N_MANY 300
+
+/* A list of deletes (a repo's objects) commits many rows per transaction:
+ * inline and file objects and ids the tier never saw, one WAL fsync, each
+ * row DELETED and every file gone (after its row). */
+static void
+test_delete_many_one_commit(void **state)
+{
+    Fx *fx = *state;
+    char ids[N_MANY][41];
+    const char *ptrs[N_MANY];
+    char *paths[N_MANY] = { NULL };
+    unsigned char *data = bytes_of(FILE_LEN, 46);
+    for (int i = 0; i < N_MANY; i++) {
+        make_id("", 1000 + i, ids[i]);
+        ptrs[i] = ids[i];
+        if (i % 3 == 0)
+            store_ok(fx, ids[i], data, INLINE_LEN, SEAFTIER_STATE_CLEAN, FALSE);
+        else if (i % 3 == 1) {
+            store_ok(fx, ids[i], data, FILE_LEN, SEAFTIER_STATE_DIRTY, FALSE);
+            paths[i] = object_path(fx, ids[i]);
+        }
+    }
+    char *wal = g_build_filename(fx->dir, "index.db-wal", NULL);
+    log_clear();
+    GError *err = NULL;
+    if (!seaftier_tier_delete_many(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ptrs, N_MANY, &err))
+        fail_msg("delete_many: %s", err->message);
+    assert_int_equal(log_count(wal), 1);
+    for (int i = 0; i < N_MANY; i++) {
+        assert_deleted(fx, ids[i]);
+        if (paths[i])
+            assert_false(g_file_test(paths[i], G_FILE_TEST_EXISTS));
+        g_free(paths[i]);
+    }
+    /* A bad id anywhere: refused before anything is deleted. */
+    char fresh[41];
+    make_id("", 2000, fresh);
+    const char *bad[] = { fresh, "not-an-id" };
+    assert_false(seaftier_tier_delete_many(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bad, 2, &err));
+    assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
+    g_clear_error(&err);
+    SeaftierTierEntry e;
+    assert_false(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, fresh, &e, NULL));
+    g_free(wal);
+    g_free(data);
+}
+
 /* ---- directories of object files ---- */
 
 static void
@@ -729,6 +867,9 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lost_nondurable_write_is_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_is_durable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_deletes_share_a_commit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_delete_many_one_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_store_syncs_whole_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
