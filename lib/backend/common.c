@@ -554,10 +554,15 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
                          src_repo_id, obj_id, dst_repo_id);
         return FALSE;
     }
-    /* Only this tier has a dirty source; a pending delete of the
-     * destination must be overridden by a dirty row (see cache_after_put);
-     * write-through needs a PUT we control. All go through the data. */
-    if ((have_src && src.state == SEAFTIER_STATE_DIRTY) || have_dst)
+    /* A source with a local copy (DIRTY: only this tier has it; CLEAN:
+     * cached) is copied from it: one PUT in write-through, a local dirty
+     * store in write-back — a server-side copy would cost a request that
+     * RGW answers 501 for SSE-C objects, then a GET and a PUT. A pending
+     * delete of the destination must be overridden by a dirty row (see
+     * cache_after_put). All these go through the data; only a source known
+     * to S3 alone (REMOTE, or not in the index) is copied by S3. */
+    if ((have_src && (src.state == SEAFTIER_STATE_DIRTY || src.state == SEAFTIER_STATE_CLEAN)) ||
+        have_dst)
         return copy_via_data(sh, type, src_repo_id, dst_repo_id, obj_id);
 
     char *src_key = seaftier_remote_key(src_repo_id, obj_id);
@@ -590,14 +595,6 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
             seaftier_warning("copy %s %s -> %s: copied, but not recorded in the tier's index "
                              "(%s)", type_name(type), src_key, dst_key, err->message);
             g_clear_error(&err);
-        }
-        /* The source is cached: cache the copy too, it is likely read next. */
-        void *data = NULL;
-        gsize len = 0;
-        if (seaftier_tier_read(sh->site->tier, type, src_repo_id, obj_id, &data, &len, NULL)) {
-            seaftier_tier_store_fill(sh->site->tier, type, dst_repo_id, obj_id, data, len,
-                                     &ticket, NULL);
-            g_free(data);
         }
     }
     g_free(src_key);

@@ -430,6 +430,19 @@ test_delete(void **state)
 
 /* ---- copy ---- */
 
+/* S3 requests of every type sent so far by this environment's clients. */
+static guint64
+requests_sent(BeEnv *env)
+{
+    guint64 n = 0;
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        SeaftierS3Stats st;
+        seaftier_s3_get_stats(beenv_shared(env)->site->s3[t], &st);
+        n += st.requests;
+    }
+    return n;
+}
+
 static void
 test_copy(void **state)
 {
@@ -474,16 +487,21 @@ test_copy(void **state)
         g_bytes_unref(raw);
         check_read(env, kind, dst, c, cd, n, "copy of a clean object");
 
+        /* A cached clean source is copied from its local copy: a dirty
+         * store (write-back), no request to S3 until the uploader's PUT. */
+        guint64 sent = requests_sent(env);
         assert_int_equal(store_copy(env, kind, src, dst, e), 0);
-        assert_int_equal(row_state(env, kind, dst, e), SEAFTIER_STATE_CLEAN);
-        raw = s3_object(env, kind, dst, e);
-        assert_non_null(raw);
-        g_bytes_unref(raw);
+        assert_int_equal(requests_sent(env) - sent, 0);
+        assert_int_equal(row_state(env, kind, dst, e), SEAFTIER_STATE_DIRTY);
         check_read(env, kind, dst, e, ed, n, "copy of a cached clean object");
 
         assert_int_equal(store_copy(env, kind, src, dst, p), 0);
         check_read(env, kind, dst, p, pd, n, "copy over a pending delete");
         beenv_flush(env);
+        raw = s3_object(env, kind, dst, e);
+        assert_non_null(raw);
+        assert_same("uploaded copy", g_bytes_get_data(raw, NULL), g_bytes_get_size(raw), ed, n);
+        g_bytes_unref(raw);
         raw = s3_object(env, kind, dst, p);
         assert_non_null(raw);
         g_bytes_unref(raw);
@@ -925,6 +943,24 @@ test_write_through(void **state)
         g_bytes_unref(raw);
         assert_int_equal(row_state(env, kind, repo, id), SEAFTIER_STATE_CLEAN);
         check_read(env, kind, repo, id, data, sizeof data, "write-through read");
+
+        /* A copy of it (cached clean) is one PUT of the local copy: no
+         * server-side copy, no GET. */
+        char *other = rand_repo_id(rng);
+        SeaftierS3Stats before, after;
+        seaftier_s3_get_stats(beenv_shared(env)->site->s3[store_type(kind)], &before);
+        guint64 sent = requests_sent(env);
+        assert_int_equal(store_copy(env, kind, repo, other, id), 0);
+        seaftier_s3_get_stats(beenv_shared(env)->site->s3[store_type(kind)], &after);
+        assert_int_equal(requests_sent(env) - sent, 1);
+        assert_int_equal(after.by_op[SEAFTIER_S3_OP_PUT] - before.by_op[SEAFTIER_S3_OP_PUT], 1);
+        raw = s3_object(env, kind, other, id);
+        assert_non_null(raw);
+        assert_same("write-through copy", g_bytes_get_data(raw, NULL), g_bytes_get_size(raw),
+                    data, sizeof data);
+        g_bytes_unref(raw);
+        assert_int_equal(row_state(env, kind, other, id), SEAFTIER_STATE_CLEAN);
+        g_free(other);
 
         /* Deleted, then written again before the delete reached S3: the
          * pending delete must not remove the new copy. */
