@@ -29,8 +29,11 @@ ask(const char *ctl, const char *cmd, int timeout_s)
     struct timeval tv = { .tv_sec = timeout_s };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     GString *out = g_string_new(NULL);
+    /* one send: pcfs answers after one read and closes */
+    char *line = g_strdup_printf("%s\n", cmd);
     gboolean ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-                  write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd) && write(fd, "\n", 1) == 1;
+                  send(fd, line, strlen(line), MSG_NOSIGNAL) == (ssize_t)strlen(line);
+    g_free(line);
     char buf[1024];
     ssize_t n;
     while (ok && (n = read(fd, buf, sizeof buf)) > 0)

@@ -7,7 +7,9 @@
  *   cut             -> power cut: all that is not durable is lost
  *   reorder SEED    -> power cut of a reordering disk: a seeded random
  *                      subset of what is not durable survives
- *   unmount         -> clean unmount: everything made durable first
+ *   unmount         -> clean unmount: everything made durable first, then
+ *                      the disk compared with the live tree
+ *                      (self_check_mismatches in the answer)
  * After cut/reorder/unmount the mount is gone, the backing directory holds
  * the disk's state and the process exits; the answer (the counters) is
  * sent only then.
@@ -39,10 +41,11 @@ stats_line(void)
                            " pending_pages=%" G_GUINT64_FORMAT " pending_dir_ops=%" G_GUINT64_FORMAT
                            " lost_pages=%" G_GUINT64_FORMAT " lost_sizes=%" G_GUINT64_FORMAT
                            " lost_dir_ops=%" G_GUINT64_FORMAT " survived_pages=%" G_GUINT64_FORMAT
-                           " survived_sizes=%" G_GUINT64_FORMAT " survived_dirs=%" G_GUINT64_FORMAT "\n",
+                           " survived_sizes=%" G_GUINT64_FORMAT " survived_dirs=%" G_GUINT64_FORMAT
+                           " self_check_mismatches=%" G_GUINT64_FORMAT "\n",
                            pc.file_syncs, pc.dir_syncs, pc.pages_synced, pc.meta_ops, pages, dir_ops,
                            pc.lost_pages, pc.lost_sizes, pc.lost_dir_ops, pc.survived_pages,
-                           pc.survived_sizes, pc.survived_dirs);
+                           pc.survived_sizes, pc.survived_dirs, pc.self_check_mismatches);
 }
 
 static void
@@ -104,6 +107,7 @@ ctl_thread(gpointer data)
                 pc_cut(seed ? seed : 1);
             } else {
                 pc_sync_all();
+                pc.self_check_mismatches = pc_self_check();
                 pc_drop_area();
             }
             final_answer = stats_line();

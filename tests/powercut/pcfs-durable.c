@@ -237,8 +237,9 @@ pc_sync_file(PcInode *pi, int fd)
 
 /* A directory's durable copy moved from `from` to `to`: so did its subdirectories'. */
 static void
-rewrite_dpaths(const char *from, const char *to)
+rewrite_dpaths(const char *from_arg, const char *to)
 {
+    char *from = g_strdup(from_arg);    /* from_arg may be one of the paths rewritten */
     gsize fl = strlen(from);
     for (guint i = 0; i < pc.all->len; i++) {
         PcInode *d = g_ptr_array_index(pc.all, i);
@@ -250,6 +251,7 @@ rewrite_dpaths(const char *from, const char *to)
             d->dpath = n;
         }
     }
+    g_free(from);
 }
 
 static PcInode *
@@ -724,4 +726,73 @@ pc_load(void)
         }
     }
     return ok;
+}
+
+/* ---- self-check: after a full sync the disk must equal the live tree ---- */
+
+static gboolean
+same_file(int d1, int d2, const char *name)
+{
+    int a = openat(d1, name, O_RDONLY | O_CLOEXEC), b = openat(d2, name, O_RDONLY | O_CLOEXEC);
+    gboolean same = a >= 0 && b >= 0;
+    char ba[65536], bb[65536];
+    while (same) {
+        ssize_t na = read(a, ba, sizeof ba), nb = read(b, bb, sizeof bb);
+        same = na == nb && na >= 0 && memcmp(ba, bb, (size_t)MAX(na, 0)) == 0;
+        if (na <= 0)
+            break;
+    }
+    if (a >= 0)
+        close(a);
+    if (b >= 0)
+        close(b);
+    return same;
+}
+
+static guint64
+compare_dirs(int ld, int dd, const char *path, gboolean root)
+{
+    guint64 bad = 0;
+    GHashTable *l = list_dir(ld, FALSE), *d = list_dir(dd, root);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, l);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        struct stat *ls = v, *ds = g_hash_table_lookup(d, k);
+        char *sub = join(path, k);
+        if (!ds || (ls->st_mode & S_IFMT) != (ds->st_mode & S_IFMT)) {
+            fprintf(stderr, "pcfs: self-check: %s: %s on the disk\n", sub, ds ? "another type" : "missing");
+            bad++;
+        } else if (S_ISREG(ls->st_mode) && (ls->st_size != ds->st_size || !same_file(ld, dd, k))) {
+            fprintf(stderr, "pcfs: self-check: %s: other contents on the disk\n", sub);
+            bad++;
+        } else if (S_ISDIR(ls->st_mode)) {
+            int a = openat(ld, k, O_RDONLY | O_DIRECTORY | O_CLOEXEC), b = openat(dd, k, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (a >= 0 && b >= 0)
+                bad += compare_dirs(a, b, sub, FALSE);
+            if (a >= 0)
+                close(a);
+            if (b >= 0)
+                close(b);
+        }
+        g_free(sub);
+    }
+    g_hash_table_iter_init(&it, d);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        if (!g_hash_table_contains(l, k)) {
+            char *sub = join(path, k);
+            fprintf(stderr, "pcfs: self-check: %s: on the disk only\n", sub);
+            g_free(sub);
+            bad++;
+        }
+    }
+    g_hash_table_destroy(l);
+    g_hash_table_destroy(d);
+    return bad;
+}
+
+guint64
+pc_self_check(void)
+{
+    return compare_dirs(pc.lfd, pc.dfd, "", TRUE);
 }

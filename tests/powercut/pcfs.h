@@ -61,6 +61,7 @@ typedef struct {
     struct fuse *fuse;
     /* counters */
     guint64 file_syncs, dir_syncs, pages_synced, meta_ops;
+    guint64 self_check_mismatches;
     guint64 lost_pages, lost_dir_ops, survived_pages, survived_dirs, lost_sizes, survived_sizes;
 } PcState;
 
@@ -88,6 +89,9 @@ void pc_sync_all(void);
 /* The power cut (lock held): seed 0 = everything not durable is lost,
  * else a seeded random subset of it survives. Then the area is removed. */
 void pc_cut(guint32 seed);
+/* After pc_sync_all(): the number of differences between the live tree
+ * and the disk (each printed on stderr); 0 unless the model is broken. */
+guint64 pc_self_check(void);
 /* Removes the area (unmount). */
 void pc_drop_area(void);
 /* Pending pages and directory operations right now (lock held). */

@@ -8,10 +8,11 @@
 #   POWERCUT_CUTS   cuts per mode (default 15 in make check, 150 in powercut-torture)
 #   POWERCUT_MODES  "cut", "reorder" or "cut,reorder" (default both)
 #   POWERCUT_KEEP   keep the scratch directory
+EXTRA_DIST += tests/powercut/README.md
 
 PCFS_UTIL_SOURCES = tests/powercut/pc-util.c tests/powercut/pc-util.h
 
-check_PROGRAMS += tests/powercut/pcfs tests/powercut/test_pcfs
+check_PROGRAMS += tests/powercut/pcfs tests/powercut/test_pcfs tests/powercut/test_powercut
 TESTS += tests/powercut/test_pcfs
 
 tests_powercut_pcfs_SOURCES = tests/powercut/pcfs.h tests/powercut/pcfs-main.c \
@@ -23,3 +24,14 @@ tests_powercut_test_pcfs_SOURCES = tests/powercut/test_pcfs.c $(PCFS_UTIL_SOURCE
 tests_powercut_test_pcfs_CFLAGS = $(AM_CFLAGS)
 tests_powercut_test_pcfs_LDADD = $(GLIB_LIBS) $(SQLITE_LIBS)
 EXTRA_tests_powercut_test_pcfs_DEPENDENCIES = tests/powercut/pcfs
+
+tests_powercut_test_powercut_SOURCES = tests/powercut/test_powercut.c $(PCFS_UTIL_SOURCES) \
+	$(TORTURE_UTIL_SOURCES)
+tests_powercut_test_powercut_CFLAGS = $(TEST_CFLAGS)
+tests_powercut_test_powercut_LDADD = $(TEST_LIBS)
+EXTRA_tests_powercut_test_powercut_DEPENDENCIES = tests/powercut/pcfs daemon/seaftierd \
+	tools/seaftier-admin
+
+.PHONY: powercut-torture
+powercut-torture: tests/powercut/test_powercut tests/powercut/pcfs daemon/seaftierd tools/seaftier-admin
+	POWERCUT_CUTS=$${POWERCUT_CUTS:-150} tests/powercut/test_powercut

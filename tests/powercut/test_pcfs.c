@@ -175,9 +175,24 @@ test_model(void)
     CHECK(stat(p("hard"), &a) == 0 && stat(p("moved/late"), &b) == 0 && a.st_ino == b.st_ino &&
           a.st_nlink == 2, "hard link lost its identity");
 
+    /* directories synced before their parents are (their durable copies
+     * start outside the namespace and move in with the parent's sync) */
+    CHECK(mkdir(p("o"), 0700) == 0 && mkdir(p("o/p"), 0700) == 0 && mkdir(p("o/p/q"), 0700) == 0, "mkdir");
+    put("o/p/q/f", "deep", TRUE);
+    sync_dir("o/p/q");
+    sync_dir("o/p");
+    sync_dir("o");
+    put("o/p/g", "not in a synced dir", TRUE);
+    sync_dir(".");
+    cut_and_remount("cut");
+    expect("o/p/q/f", "deep", "directories synced child first");
+    expect("o/p/g", NULL, "a name whose directory was synced before it was made");
+
     /* a clean unmount keeps everything */
     put("clean", "all of it", FALSE);
-    g_free(end_mount("unmount"));
+    answer = end_mount("unmount");
+    CHECK(pc_stat(answer, "self_check_mismatches") == 0, "%s", answer);
+    g_free(answer);
     mount_disk();
     expect("clean", "all of it", "clean unmount");
 }
@@ -395,7 +410,7 @@ test_locks(void)
     struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
     CHECK(fcntl(fd, F_SETLK, &fl) == -1 && (errno == EAGAIN || errno == EACCES),
           "a second process got a write lock held by another");
-    CHECK(write(done[1], "x", 1) == 1, "pipe");
+    CHECK(write(done[1], "x", 1) == 1, "pipe to the lock holder: %s", g_strerror(errno));
     waitpid(child, NULL, 0);
     CHECK(fcntl(fd, F_SETLK, &fl) == 0, "lock not free after the holder exited: %s", g_strerror(errno));
     close(fd);
@@ -439,6 +454,7 @@ test_locks(void)
 int
 main(void)
 {
+    signal(SIGPIPE, SIG_IGN);      /* a broken pipe is an error to report, not a silent death */
     scratch = g_dir_make_tmp("pcfs-XXXXXX", NULL);
     CHECK(scratch != NULL, "tmpdir");
     disk = g_build_filename(scratch, "disk", NULL);
@@ -455,7 +471,9 @@ main(void)
     test_sqlite("cut");
     test_sqlite("reorder");
     printf("sqlite: ok\n");
-    g_free(end_mount("unmount"));
+    char *last = end_mount("unmount");
+    CHECK(pc_stat(last, "self_check_mismatches") == 0, "the disk differs from the live tree: %s", last);
+    g_free(last);
     printf("test_pcfs: all passed in %.1f s\n", ((double)g_get_monotonic_time() - t0) / 1e6);
     pc_scratch_cleanup(scratch);
     char *argv[] = { "rm", "-rf", "--", scratch, NULL };
