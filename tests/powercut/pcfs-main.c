@@ -65,6 +65,7 @@ main(int argc, char **argv)
     char *fargv[] = { argv[0], "-o", "fsname=pcfs,subtype=pcfs", debug ? "-d" : NULL, NULL };
     struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, fargv);
     pc.fuse = fuse_new(&args, &pc_ops, sizeof pc_ops, NULL);
+    fuse_opt_free_args(&args);
     if (!pc.fuse || fuse_mount(pc.fuse, pc.mountpoint) != 0) {
         fprintf(stderr, "pcfs: cannot mount %s (is /dev/fuse there, are we root?)\n", pc.mountpoint);
         return 1;

@@ -62,43 +62,48 @@ cut_and_remount(const char *cmd)
     mount_disk();
 }
 
-static char *
+/* A path on the mount; valid until 16 more calls (a ring, so that calls
+ * can be nested in expressions without leaking). */
+static const char *
 p(const char *name)
 {
-    return g_build_filename(mnt, name, NULL);
+    static char *ring[16];
+    static guint next;
+    guint i = next++ % G_N_ELEMENTS(ring);
+    g_free(ring[i]);
+    ring[i] = g_build_filename(mnt, name, NULL);
+    return ring[i];
 }
 
 static void
 put(const char *name, const char *text, gboolean sync)
 {
-    char *path = p(name);
+    const char *path = p(name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     CHECK(fd >= 0, "%s: %s", path, g_strerror(errno));
     CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text), "write %s", path);
     if (sync)
         CHECK(fsync(fd) == 0, "fsync %s: %s", path, g_strerror(errno));
     close(fd);
-    g_free(path);
 }
 
 static void
 sync_dir(const char *name)
 {
-    char *path = p(name);
+    const char *path = p(name);
     int fd = open(path, O_RDONLY | O_DIRECTORY);
     CHECK(fd >= 0 && fsync(fd) == 0, "fsync dir %s: %s", path, g_strerror(errno));
     close(fd);
-    g_free(path);
 }
 
 /* contents of a file on the mount, NULL when absent */
 static char *
 get(const char *name)
 {
-    char *path = p(name), *text = NULL;
+    const char *path = p(name);
+    char *text = NULL;
     if (!g_file_get_contents(path, &text, NULL, NULL))
         text = NULL;
-    g_free(path);
     return text;
 }
 
@@ -117,7 +122,7 @@ test_model(void)
     /* 1. write without fsync + cut = gone */
     put("a", "durable", TRUE);
     sync_dir(".");
-    char *path = p("a");
+    const char *path = p("a");
     int fd = open(path, O_WRONLY);
     CHECK(fd >= 0 && pwrite(fd, "LOST!!!", 7, 0) == 7, "overwrite a");
     close(fd);
@@ -141,7 +146,6 @@ test_model(void)
     /* 5. unlink without dir fsync comes back; with it, not */
     CHECK(unlink(p("b")) == 0, "unlink b");
     CHECK(unlink(p("c")) == 0 && (sync_dir("."), 1), "unlink c");
-    g_free(path);
 
     char *answer = end_mount("cut");
     CHECK(pc_stat(answer, "lost_pages") >= 1 && pc_stat(answer, "lost_dir_ops") >= 1,
@@ -214,7 +218,7 @@ test_reorder(void)
         for (int i = 0; i < N; i++) {
             char *name = g_strdup_printf("r%d", i);
             char *text = g_strnfill(PAGES * 4096, 'n');
-            char *path = p(name);
+            const char *path = p(name);
             int fd = open(path, O_WRONLY);
             CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text), "rewrite");
             close(fd);
@@ -224,7 +228,6 @@ test_reorder(void)
                 CHECK(rename(path, to) == 0, "rename");
                 g_free(to);
             }
-            g_free(path);
             g_free(text);
             g_free(name);
         }
@@ -301,7 +304,7 @@ static void
 test_sqlite(const char *mode)
 {
     for (int round = 0; round < 4; round++) {
-        char *path = p("wal.db");
+        const char *path = p("wal.db");
         int fds[2];
         CHECK(pipe(fds) == 0, "pipe");
         fflush(stdout);
@@ -343,7 +346,6 @@ test_sqlite(const char *mode)
                round, acked - first + 1, acked, count);
         CHECK(count == max && count >= acked, "%s round %d: %d acknowledged commits, %d rows (max %d) after the cut",
               mode, round, acked, count, max);
-        g_free(path);
     }
 }
 
@@ -352,7 +354,7 @@ test_sqlite(const char *mode)
 static void
 test_sqlite_unsynced(void)
 {
-    char *path = p("nosync.db");
+    const char *path = p("nosync.db");
     int fds[2];
     CHECK(pipe(fds) == 0, "pipe");
     fflush(stdout);
@@ -383,7 +385,6 @@ test_sqlite_unsynced(void)
     sqlite3_close(db);
     printf("  sqlite synchronous=OFF: %d commits acknowledged, %d rows after the cut\n", acked, rows);
     CHECK(rows < acked, "a cut kept all %d unsynced commits: pcfs lost nothing", acked);
-    g_free(path);
 }
 
 /* POSIX locks taken through the mount exclude another process */
@@ -391,7 +392,7 @@ static void
 test_locks(void)
 {
     put("lockfile", "x", TRUE);
-    char *path = p("lockfile");
+    const char *path = p("lockfile");
     int ready[2], done[2];
     CHECK(pipe(ready) == 0 && pipe(done) == 0, "pipe");
     fflush(stdout);
@@ -418,7 +419,7 @@ test_locks(void)
 
     /* and so SQLite's: one writer at a time */
     sqlite3 *a = NULL, *b = NULL;
-    char *db = p("locks.db");
+    const char *db = p("locks.db");
     CHECK(sqlite3_open(db, &a) == SQLITE_OK && sqlite3_open(db, &b) == SQLITE_OK, "open");
     sql(a, "PRAGMA journal_mode=WAL");
     sql(a, "CREATE TABLE IF NOT EXISTS t(x)");
@@ -447,8 +448,6 @@ test_locks(void)
     sqlite3_close(b);
     close(go[0]);
     close(go[1]);
-    g_free(db);
-    g_free(path);
 }
 
 int
