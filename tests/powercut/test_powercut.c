@@ -374,7 +374,7 @@ static GHashTable *keys;        /* key string -> Key */
 static GPid workers[N_WORKERS], daemon_pid, evictor_pid;
 static PcMount *pcm;
 static char *scratch_dir;       /* of the running mode */
-static int failures_shown;
+static int failures_shown;     /* CORRUPT reads reported by workers */
 
 static void
 kill_all(void *data)
@@ -470,7 +470,7 @@ apply_log(const char *path, int cycle, Totals *t)
         g_string_append_printf(k->history, " c%d:%c%c", cycle, ev, op);
         if (ev == 'X') {
             t->corrupt++;
-            if (failures_shown++ < 30)
+            if (failures_shown++ < 40)
                 g_printerr("CORRUPT: cycle %d: a worker read %s %s/%s and got %zu other bytes; history:%s\n",
                            cycle, seaftier_type_name(o.type), o.repo, o.id, o.len, k->history->str);
             continue;
@@ -521,10 +521,16 @@ apply_log(const char *path, int cycle, Totals *t)
     g_free(text);
 }
 
+/* Prints one failure; at most 40 of each kind (the totals count them all). */
 static void
 report(const char *what, int cycle, Key *k, const char *detail)
 {
-    if (failures_shown++ >= 30)
+    static GHashTable *shown;
+    if (!shown)
+        shown = g_hash_table_new(g_str_hash, g_str_equal);
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(shown, what));
+    g_hash_table_insert(shown, (gpointer)what, GUINT_TO_POINTER(n + 1));
+    if (n >= 40)
         return;
     g_printerr("%s: cycle %d: %s %s/%s (%zu bytes, expected %s): %s; history:%s\n", what, cycle,
                seaftier_type_name(k->o.type), k->o.repo, k->o.id, k->o.len, state_name(k->state), detail,
