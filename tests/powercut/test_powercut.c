@@ -366,6 +366,7 @@ typedef struct {
     int cuts;
     guint64 acked_durable, acked_deletes, acked_volatile, acked_copies, fills_checked;
     guint64 lost, resurrected, corrupt, clean_missing, integrity, tmp_left, verify, drain, clean_damaged;
+    int fresh_tier_lost;        /* the write into a tier made just before the cut */
     double cycle_ms;
     gint64 lost_pages, lost_dir_ops, survived_pages, survived_dirs;
 } Totals;
@@ -549,10 +550,66 @@ s3_has(SeaftierS3 *s3, const Obj *o, gboolean *error)
     return yes;
 }
 
+/* Copies index.db and its WAL to dir (from the mount: the live state; from
+ * the backing directory after a cut: what the disk kept). */
+static void
+snapshot_index(const char *tier_dir, const char *dir)
+{
+    g_mkdir_with_parents(dir, 0700);
+    static const char *const names[] = { "index.db", "index.db-wal" };
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        char *from = g_build_filename(tier_dir, names[i], NULL);
+        char *to = g_build_filename(dir, names[i], NULL);
+        gsize len = 0;
+        char *data = tt_slurp(from, &len);
+        unlink(to);
+        if (data && !g_file_set_contents(to, data, (gssize)len, NULL))
+            g_printerr("warning: cannot copy %s\n", from);
+        g_free(data);
+        g_free(to);
+        g_free(from);
+    }
+    char *shm = g_build_filename(dir, "index.db-shm", NULL);
+    unlink(shm);
+    g_free(shm);
+}
+
+/* An index row's state ("no row", "CLEAN", ...) in the index at db_path. */
+static char *
+index_row(const char *db_path, const Obj *o)
+{
+    static const char *const names[] = { "CLEAN", "DIRTY", "DELETED" };
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    char *out = NULL;
+    if (sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT state, synced FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, (int)o->type);
+        sqlite3_bind_text(st, 2, o->repo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, o->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            int state = sqlite3_column_int(st, 0);
+            out = g_strdup_printf("%s synced=%d", state >= 0 && state <= 2 ? names[state] : "?",
+                                  sqlite3_column_int(st, 1));
+        } else {
+            out = g_strdup("no row");
+        }
+    } else {
+        out = g_strdup_printf("unknown (%s)", h ? sqlite3_errmsg(h) : "?");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+}
+
 /* The invariants; returns the number of failures of this cycle. */
 static guint64
-check_cycle(const char *conf, const char *tier_dir, int cycle, Totals *t, GRand *r)
+check_cycle(const char *conf, const char *tier_dir, const char *precut, const char *postcut, int cycle, Totals *t,
+            GRand *r)
 {
+    char *precut_db = g_build_filename(precut, "index.db", NULL);
+    char *postcut_db = g_build_filename(postcut, "index.db", NULL);
     guint64 fails = 0;
     char *db = g_build_filename(tier_dir, "index.db", NULL);
     char *msg = NULL;
@@ -628,18 +685,27 @@ check_cycle(const char *conf, const char *tier_dir, int cycle, Totals *t, GRand 
             t->corrupt++;
             fails++;
         } else if (k->state == ST_PRESENT && !got) {
-            char *d = g_strdup_printf("acknowledged durable, cannot be read (%s)", detail);
+            char *before = index_row(precut_db, &k->o), *after = index_row(postcut_db, &k->o);
+            char *d = g_strdup_printf("acknowledged durable, cannot be read (%s; index just before the cut: %s, "
+                                      "on the disk just after it: %s)", detail, before, after);
+            g_free(before);
+            g_free(after);
             report("LOST", cycle, k, d);
             g_free(d);
             t->lost++;
             fails++;
+            k->state = ST_ABSENT;       /* counted once: from now on it is known gone */
         } else if (k->state == ST_ABSENT && (got || in_s3)) {
-            char *d = g_strdup_printf("its delete was acknowledged; reads back: %s (%s)", got ? "yes" : "no",
-                                      detail);
+            char *before = index_row(precut_db, &k->o), *after = index_row(postcut_db, &k->o);
+            char *d = g_strdup_printf("its delete was acknowledged; reads back: %s (%s; index just before the cut: "
+                                      "%s, on the disk just after it: %s)", got ? "yes" : "no", detail, before, after);
+            g_free(before);
+            g_free(after);
             report("RESURRECTED", cycle, k, d);
             g_free(d);
             t->resurrected++;
             fails++;
+            k->state = got ? ST_PRESENT : ST_OPEN;     /* counted once */
         } else if (k->state == ST_OPEN) {
             /* drained: whatever the outcome was, it is settled now */
             k->state = got ? ST_PRESENT : ST_ABSENT;
@@ -653,6 +719,8 @@ check_cycle(const char *conf, const char *tier_dir, int cycle, Totals *t, GRand 
     for (int i = 0; i < 3; i++)
         seaftier_s3_free(s3[i]);
     seaftier_config_free(cfg);
+    g_free(precut_db);
+    g_free(postcut_db);
     g_free(db);
     return fails;
 }
@@ -776,6 +844,49 @@ sleep_ms(int ms)
     g_usleep((gulong)ms * 1000);
 }
 
+/* A new tier: a durable write into a tier created moments before must
+ * survive a cut too. Returns the number of such writes lost (0 or 1). */
+static int
+fresh_tier_check(const char *conf, const char *tier_dir, const char *disk, const char *mnt, const char *scratch,
+                 const char *mode)
+{
+    GRand *r = g_rand_new();
+    Obj o = { .type = SEAFTIER_TYPE_COMMITS, .len = 3000, .seed = g_rand_int(r), .comp = 1 };
+    tt_random_repo(r, o.repo);
+    g_free(obj_bytes(&o, o.id));
+    guint8 *bytes = obj_bytes(&o, o.id);
+    TTBackends *be = tt_backends_open(conf);
+    TT_CHECK_MSG(tt_be_write(be, o.type, o.repo, o.id, bytes, o.len, TRUE), "fresh tier: write refused");
+    tt_backends_close(be);
+    char *why = NULL;
+    char *cmd = strcmp(mode, "reorder") == 0 ? g_strdup_printf("reorder %u", g_rand_int(r) | 1) : g_strdup("cut");
+    char *answer = pc_end(pcm, cmd, &why);
+    pcm = NULL;
+    TT_CHECK_MSG(answer != NULL, "fresh tier: %s", why);
+    g_free(answer);
+    g_free(cmd);
+    char *index = g_build_filename(disk, "tier", "index.db", NULL);
+    gboolean index_kept = g_file_test(index, G_FILE_TEST_EXISTS);
+    g_free(index);
+    pcm = pc_mount(disk, mnt, scratch, &why);
+    TT_CHECK_MSG(pcm != NULL, "fresh tier: remount: %s", why);
+    be = tt_backends_open(conf);
+    guint8 *got = NULL;
+    gsize len = 0;
+    gboolean ok = tt_be_read(be, o.type, o.repo, o.id, &got, &len) && tt_bytes_match(o.id, got, len);
+    tt_backends_close(be);
+    if (!ok)
+        g_printerr("LOST: fresh tier: commits %s/%s (%zu bytes), stored with need_sync into a tier created just "
+                   "before, is gone after a %s (%s): the new tier directory's name in its parent was never "
+                   "fsynced\n", o.repo, o.id, o.len, mode,
+                   index_kept ? "the index survived" : "tier/index.db itself is gone");
+    g_free(got);
+    g_free(bytes);
+    g_rand_free(r);
+    (void)tier_dir;
+    return ok ? 0 : 1;
+}
+
 static gboolean
 run_mode(const char *mode, int cuts, const char *self, Totals *t)
 {
@@ -789,6 +900,8 @@ run_mode(const char *mode, int cuts, const char *self, Totals *t)
                         .extra_tier = "log_level = warning\nram_cache_size = 1M\n" };
     char *conf = tt_write_conf(scratch, &opts, NULL);
     char *settled = g_build_filename(scratch, "settled", NULL);
+    char *precut = g_build_filename(scratch, "precut", NULL);
+    char *postcut = g_build_filename(scratch, "postcut", NULL);
     char *daemon_log = g_build_filename(scratch, "seaftierd.log", NULL);
     char *worker_log = g_build_filename(scratch, "worker.log", NULL);
     char *admin_log = g_build_filename(scratch, "admin.log", NULL);
@@ -803,6 +916,15 @@ run_mode(const char *mode, int cuts, const char *self, Totals *t)
     TT_CHECK_MSG(pcm != NULL, "%s", why);
     printf("powercut %s: %d cuts, tier %s on pcfs (disk %s)\n", mode, cuts, tier_dir, disk);
     fflush(stdout);
+    if (strcmp(mode, "clean") != 0)
+        t->fresh_tier_lost = fresh_tier_check(conf, tier_dir, disk, mnt, scratch, mode);
+    /* The tier directory of a running system was created long ago: its
+     * name is durable (the fresh-tier check above is about the first
+     * minutes). "sync" makes everything so, as time would. */
+    TT_CHECK_MSG(g_mkdir_with_parents(tier_dir, 0700) == 0, "%s: %s", tier_dir, g_strerror(errno));
+    char *synced = pc_ctl(pcm, "sync");
+    TT_CHECK_MSG(synced && strcmp(synced, "ok") == 0, "pcfs sync: %s", synced ? synced : "no answer");
+    g_free(synced);
     guint64 fails = 0;
     gint64 stuck = 0;           /* rows the drain was already found unable to clear */
     double t_all = tt_now_ms();
@@ -842,6 +964,10 @@ run_mode(const char *mode, int cuts, const char *self, Totals *t)
             tt_kill_wait(evictor_pid, SIGKILL, 10);
         evictor_pid = 0;
 
+        /* what the tier's index said just before the power went (read
+         * through the mount: the live state), for the failure reports */
+        snapshot_index(tier_dir, precut);
+
         /* the power cut, and a fresh mount of what the disk kept */
         char *cmd = strcmp(mode, "reorder") == 0 ? g_strdup_printf("reorder %u", g_rand_int(r) | 1)
                                                  : g_strdup(strcmp(mode, "cut") == 0 ? "cut" : "unmount");
@@ -857,6 +983,10 @@ run_mode(const char *mode, int cuts, const char *self, Totals *t)
                      scratch);
         g_free(answer);
         g_free(cmd);
+        /* and what the disk kept, before anything opened it again */
+        char *disk_tier = g_build_filename(disk, "tier", NULL);
+        snapshot_index(disk_tier, postcut);
+        g_free(disk_tier);
         pcm = pc_mount(disk, mnt, scratch, &why);
         TT_CHECK_MSG(pcm != NULL, "cycle %d: remount: %s", c, why);
 
@@ -889,7 +1019,7 @@ run_mode(const char *mode, int cuts, const char *self, Totals *t)
             fails++;
         }
         fails += run_verify(scratch, c, t);
-        fails += check_cycle(conf, tier_dir, c, t, r);
+        fails += check_cycle(conf, tier_dir, precut, postcut, c, t, r);
         write_settled(settled);
         t->cuts++;
         if ((c + 1) % 5 == 0 || fails != before) {
@@ -902,6 +1032,7 @@ run_mode(const char *mode, int cuts, const char *self, Totals *t)
             break;
     }
     t->cycle_ms = (tt_now_ms() - t_all) / MAX(1, t->cuts);
+    fails += (guint64)t->fresh_tier_lost;
     char *end = pc_end(pcm, "unmount", &why);
     pcm = NULL;
     TT_CHECK_MSG(end != NULL, "%s", why);
@@ -919,6 +1050,8 @@ run_mode(const char *mode, int cuts, const char *self, Totals *t)
     g_free(worker_log);
     g_free(daemon_log);
     g_free(settled);
+    g_free(precut);
+    g_free(postcut);
     g_free(conf);
     g_free(tier_dir);
     g_free(mnt);
@@ -960,9 +1093,9 @@ main(int argc, char **argv)
         printf("powercut %s: lost = %" G_GUINT64_FORMAT ", resurrected = %" G_GUINT64_FORMAT ", corrupt = %"
                G_GUINT64_FORMAT ", clean-missing-from-S3 = %" G_GUINT64_FORMAT ", integrity = %" G_GUINT64_FORMAT
                ", verify = %" G_GUINT64_FORMAT ", tmp-left = %" G_GUINT64_FORMAT ", drain = %" G_GUINT64_FORMAT
-               " (damaged clean copies found and dropped: %" G_GUINT64_FORMAT ")\n",
+               ", fresh-tier lost = %d (damaged clean copies found and dropped: %" G_GUINT64_FORMAT ")\n",
                *m, t.lost, t.resurrected, t.corrupt, t.clean_missing, t.integrity, t.verify, t.tmp_left, t.drain,
-               t.clean_damaged);
+               t.fresh_tier_lost, t.clean_damaged);
         fflush(stdout);
         ok = ok && mode_ok;
     }
