@@ -358,6 +358,7 @@ typedef struct {
     int pending_op;             /* op of a B line without its A/F yet, 0 none */
     KState before;              /* the state before that op */
     gboolean touched;           /* changed in this cycle */
+    gboolean reported;          /* found lost or resurrected: counted once, not checked again */
     GString *history;
 } Key;
 
@@ -662,7 +663,7 @@ check_cycle(const char *conf, const char *tier_dir, const char *precut, const ch
     g_hash_table_iter_init(&it, keys);
     while (g_hash_table_iter_next(&it, &kk, &vv)) {
         Key *k = vv;
-        if (!k->touched && g_rand_int_range(r, 0, 100) >= 5)
+        if (k->reported || (!k->touched && g_rand_int_range(r, 0, 100) >= 5))
             continue;
         k->touched = FALSE;
         /* the row as the drain left it (the read below may fill it) */
@@ -694,7 +695,7 @@ check_cycle(const char *conf, const char *tier_dir, const char *precut, const ch
             g_free(d);
             t->lost++;
             fails++;
-            k->state = ST_ABSENT;       /* counted once: from now on it is known gone */
+            k->reported = TRUE;
         } else if (k->state == ST_ABSENT && (got || in_s3)) {
             char *before = index_row(precut_db, &k->o), *after = index_row(postcut_db, &k->o);
             char *d = g_strdup_printf("its delete was acknowledged; reads back: %s (%s; index just before the cut: "
@@ -705,7 +706,7 @@ check_cycle(const char *conf, const char *tier_dir, const char *precut, const ch
             g_free(d);
             t->resurrected++;
             fails++;
-            k->state = got ? ST_PRESENT : ST_OPEN;     /* counted once */
+            k->reported = TRUE;
         } else if (k->state == ST_OPEN) {
             /* drained: whatever the outcome was, it is settled now */
             k->state = got ? ST_PRESENT : ST_ABSENT;
@@ -734,7 +735,7 @@ write_settled(const char *path)
     g_hash_table_iter_init(&it, keys);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         Key *k = v;
-        if (k->state == ST_OPEN)
+        if (k->state == ST_OPEN || k->reported)
             continue;
         char *ol = obj_line(&k->o);
         g_string_append_printf(s, "%c %s\n", k->state == ST_PRESENT ? 'P' : 'A', ol);
