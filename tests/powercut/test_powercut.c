@@ -828,12 +828,18 @@ list_undrained(const char *tier_dir)
     sqlite3_busy_timeout(h, 10000);
     TT_CHECK(sqlite3_prepare_v2(h, "SELECT state, type, repo_id, obj_id, size, last_error FROM objects "
                                    "WHERE state IN (1, 2)", -1, &st, NULL) == SQLITE_OK);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        g_printerr("  %s %s %s/%s (%d bytes): %s\n", sqlite3_column_int(st, 0) == 1 ? "DIRTY" : "DELETED",
-                   seaftier_type_name((SeaftierObjType)sqlite3_column_int(st, 1)),
-                   (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-                   sqlite3_column_int(st, 4),
-                   sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) : "");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        Obj o = { .type = (SeaftierObjType)sqlite3_column_int(st, 1) };
+        g_strlcpy(o.repo, (const char *)sqlite3_column_text(st, 2), sizeof o.repo);
+        g_strlcpy(o.id, (const char *)sqlite3_column_text(st, 3), sizeof o.id);
+        char *k = obj_key(&o);
+        Key *key = g_hash_table_lookup(keys, k);
+        g_free(k);
+        g_printerr("  %s %s %s/%s (%d bytes): %s; history:%s\n", sqlite3_column_int(st, 0) == 1 ? "DIRTY" : "DELETED",
+                   seaftier_type_name(o.type), o.repo, o.id, sqlite3_column_int(st, 4),
+                   sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) : "",
+                   key ? key->history->str : " (not written by the workers)");
+    }
     sqlite3_finalize(st);
     sqlite3_close(h);
     g_free(db);
