@@ -1,6 +1,6 @@
 /* tools/admin.c — seaftier-admin: the operator's tool. Dispatches to one
  * subcommand; each lives in its own cmd-*.c file. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 

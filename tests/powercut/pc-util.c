@@ -1,5 +1,5 @@
 /* tests/powercut/pc-util.c — see pc-util.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "pc-util.h"
 

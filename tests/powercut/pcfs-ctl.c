@@ -14,7 +14,7 @@
  * the disk's state and the process exits; the answer (the counters) is
  * sent only then.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "pcfs.h"
 

@@ -2,7 +2,7 @@
  * tests/powercut/pcfs-durable.c — the backing directory as the disk: what
  * an fsync makes durable, what a power cut leaves (model: README.md).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "pcfs.h"
 

@@ -7,7 +7,7 @@
  * live state is kept in the --live directory (emptied at start; tmpfs is
  * fastest). Controlled through SOCKET (pcfs-ctl.c). See README.md.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "pcfs.h"
 

@@ -3,7 +3,7 @@
  * to the live tree, and namespace changes and written pages are recorded
  * as pending until an fsync makes them durable (pcfs-durable.c).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "pcfs.h"
 

@@ -6,7 +6,7 @@
  * across processes on the mount. Needs root and /dev/fuse: without them it
  * fails (it never skips).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "pc-util.h"
 

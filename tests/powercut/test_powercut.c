@@ -31,7 +31,7 @@
  * instead of a cut: failures there come from the kills and races alone), POWERCUT_KEEP (keep the scratch directory),
  * POWERCUT_STOP_AT_FIRST (stop at the first cycle with a failure).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "../torture/torture-util.h"
 #include "../common/s3test.h"
