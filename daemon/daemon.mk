@@ -44,10 +44,16 @@ TESTS += tests/integration/test_sse_c_proof
 tests_integration_test_sse_c_proof_SOURCES = tests/integration/test_sse_c_proof.c $(DAEMON_TEST_SOURCES)
 tests_integration_test_sse_c_proof_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_sse_c_proof_LDADD = $(TEST_LIBS)
+# migrate and export (seaftier-admin) with Seafile-format objects.
+check_PROGRAMS += tests/integration/test_migrate
+TESTS += tests/integration/test_migrate
+tests_integration_test_migrate_SOURCES = tests/integration/test_migrate.c $(DAEMON_TEST_SOURCES)
+tests_integration_test_migrate_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_migrate_LDADD = $(TEST_LIBS)
 # The tests run the programs they check.
 tests/integration/test_daemon.log tests/integration/test_daemon_sigterm.log \
-tests/integration/test_admin.log tests/integration/test_sse_c_proof.log: \
-	daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
+tests/integration/test_admin.log tests/integration/test_sse_c_proof.log \
+tests/integration/test_migrate.log: daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
 
 
 if HAVE_CMOCKA

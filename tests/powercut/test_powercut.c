@@ -579,7 +579,7 @@ snapshot_index(const char *tier_dir, const char *dir)
 static char *
 index_row(const char *db_path, const Obj *o)
 {
-    static const char *const names[] = { "CLEAN", "DIRTY", "DELETED" };
+    static const char *const names[] = { "CLEAN", "DIRTY", "DELETED", "REMOTE" };
     sqlite3 *h = NULL;
     sqlite3_stmt *st = NULL;
     char *out = NULL;
@@ -591,7 +591,7 @@ index_row(const char *db_path, const Obj *o)
         sqlite3_bind_text(st, 3, o->id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             int state = sqlite3_column_int(st, 0);
-            out = g_strdup_printf("%s synced=%d", state >= 0 && state <= 2 ? names[state] : "?",
+            out = g_strdup_printf("%s synced=%d", state >= 0 && state <= 3 ? names[state] : "?",
                                   sqlite3_column_int(st, 1));
         } else {
             out = g_strdup("no row");
@@ -626,13 +626,13 @@ check_cycle(const char *conf, const char *tier_dir, const char *precut, const ch
     for (int i = 0; i < 3; i++)
         s3[i] = tt_s3_direct(cfg, (SeaftierObjType)i);
 
-    /* no CLEAN row without its object in S3 */
+    /* no row that says S3 holds the object (CLEAN, REMOTE) while S3 lacks it */
     {
         sqlite3 *h = NULL;
         TT_CHECK(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
         sqlite3_busy_timeout(h, 10000);
         sqlite3_stmt *st = NULL;
-        TT_CHECK(sqlite3_prepare_v2(h, "SELECT type, repo_id, obj_id FROM objects WHERE state = 0", -1, &st,
+        TT_CHECK(sqlite3_prepare_v2(h, "SELECT type, repo_id, obj_id, state FROM objects WHERE state IN (0, 3)", -1, &st,
                                     NULL) == SQLITE_OK);
         while (sqlite3_step(st) == SQLITE_ROW) {
             Obj o = { .type = (SeaftierObjType)sqlite3_column_int(st, 0) };
@@ -641,7 +641,9 @@ check_cycle(const char *conf, const char *tier_dir, const char *precut, const ch
             gboolean err = FALSE;
             if (!s3_has(s3[o.type], &o, &err) && !err) {
                 Key *k = key_of(&o);
-                report("CLEAN-MISSING", cycle, k, "the tier has a CLEAN row, S3 has no object");
+                report("CLEAN-MISSING", cycle, k,
+                       sqlite3_column_int(st, 3) == 0 ? "the tier has a CLEAN row, S3 has no object"
+                                                      : "the tier has a REMOTE row, S3 has no object");
                 t->clean_missing++;
                 fails++;
             }
@@ -672,8 +674,8 @@ check_cycle(const char *conf, const char *tier_dir, const char *precut, const ch
         sqlite3_bind_text(row, 2, k->o.repo, -1, SQLITE_STATIC);
         sqlite3_bind_text(row, 3, k->o.id, -1, SQLITE_STATIC);
         int row_state = sqlite3_step(row) == SQLITE_ROW ? sqlite3_column_int(row, 0) : -1;
-        static const char *const row_names[] = { "no row", "CLEAN", "DIRTY", "DELETED" };
-        const char *in_index = row_names[row_state + 1 < 4 && row_state >= -1 ? row_state + 1 : 0];
+        static const char *const row_names[] = { "no row", "CLEAN", "DIRTY", "DELETED", "REMOTE" };
+        const char *in_index = row_names[row_state + 1 < 5 && row_state >= -1 ? row_state + 1 : 0];
         guint8 *data = NULL;
         gsize len = 0;
         gboolean got = tt_be_read(be, k->o.type, k->o.repo, k->o.id, &data, &len);
