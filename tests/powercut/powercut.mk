@@ -13,7 +13,7 @@ EXTRA_DIST += tests/powercut/README.md
 PCFS_UTIL_SOURCES = tests/powercut/pc-util.c tests/powercut/pc-util.h
 
 check_PROGRAMS += tests/powercut/pcfs tests/powercut/test_pcfs tests/powercut/test_powercut
-TESTS += tests/powercut/test_pcfs
+TESTS += tests/powercut/test_pcfs tests/powercut/test_powercut
 
 tests_powercut_pcfs_SOURCES = tests/powercut/pcfs.h tests/powercut/pcfs-main.c \
 	tests/powercut/pcfs-ops.c tests/powercut/pcfs-durable.c tests/powercut/pcfs-ctl.c
