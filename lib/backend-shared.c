@@ -141,6 +141,9 @@ shared_open(char *canon_dir, SeaftierConfig *cfg, GError **error)
 SeaftierBackendShared *
 seaftier_backend_shared_get(const char *seaf_dir, GKeyFile *config, GError **error)
 {
+    /* Reached only through the backend constructors, i.e. inside a host such
+     * as seaf-server: log lines belong in its log file. */
+    seaftier_log_attach_to_host();
     if (!config) {
         g_set_error(error, SEAFTIER_CONFIG_ERROR, SEAFTIER_CONFIG_ERROR_MISSING,
                     "seaftier: no seafile.conf key file was given");
