@@ -33,6 +33,8 @@ typedef struct {
     gboolean content_md5;         /* add Content-MD5 of the body */
     unsigned sse;                 /* S3SseFlags */
     gboolean head;                /* no response body expected */
+    gboolean no_sse_echo;         /* S3_SSE_OBJECT sent, but no echo expected in the
+                                   * answer (CreateMultipartUpload, Complete) */
 } S3Request;
 
 typedef struct {
@@ -57,6 +59,7 @@ struct SeaftierS3 {
     GMutex pool_lock;
     GPtrArray *idle_handles;      /* CURL*, reused for keep-alive */
     SeaftierS3Stats stats;        /* updated atomically */
+    gint copy_not_implemented;    /* set once CopyObject answered 501 (atomic) */
 };
 
 void s3_request_add_header(S3Request *req, const char *name, const char *value);

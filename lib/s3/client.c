@@ -78,6 +78,20 @@ wipe_string(char *s)
     }
 }
 
+/* An IPv4 or IPv6 address (bracketed or not), as opposed to a host name. */
+static gboolean
+host_is_ip_literal(const char *host)
+{
+    gsize n = strlen(host);
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+        char *inner = g_strndup(host + 1, n - 2);
+        gboolean ip = g_hostname_is_ip_address(inner);
+        g_free(inner);
+        return ip;
+    }
+    return g_hostname_is_ip_address(host);
+}
+
 SeaftierS3 *
 seaftier_s3_new(const SeaftierS3Config *cfg, GError **error)
 {
@@ -113,6 +127,12 @@ seaftier_s3_new(const SeaftierS3Config *cfg, GError **error)
     }
     /* the config keeps IPv6 literals bracketed ("[::1]"); bracket bare ones too */
     gboolean v6 = host[0] != '[' && strchr(host, ':') != NULL;
+    if (!s3->cfg.path_style_request && host_is_ip_literal(host)) {
+        /* <bucket>.<ip> is no host name: use path style, as botocore does */
+        seaftier_debug("[%s] host %s is an IP address: using path-style requests",
+                       s3->cfg.section ? s3->cfg.section : "s3", host);
+        s3->cfg.path_style_request = TRUE;
+    }
     char *hostport = s3->cfg.port > 0
                          ? g_strdup_printf(v6 ? "[%s]:%d" : "%s:%d", host, s3->cfg.port)
                          : g_strdup_printf(v6 ? "[%s]" : "%s", host);
@@ -163,6 +183,12 @@ seaftier_s3_free(SeaftierS3 *s3)
     g_free(s3->host_header);
     g_free(s3->vhost_header);
     g_free(s3);
+}
+
+gboolean
+seaftier_s3_uses_path_style(const SeaftierS3 *s3)
+{
+    return s3->cfg.path_style_request;
 }
 
 const char *
@@ -581,8 +607,20 @@ judge(SeaftierS3 *s3, const S3Request *req, const S3Response *resp, const TryRes
                     res->curl_msg[0] ? res->curl_msg : curl_easy_strerror(res->curl_code), hint);
         return curl_code_transient(res->curl_code) ? VERDICT_RETRY : VERDICT_FAIL;
     }
-    if (resp->status >= 200 && resp->status < 300)
+    if (resp->status >= 200 && resp->status < 300) {
+        /* A server that honours SSE-C echoes the algorithm on every answer
+         * about object data; one that answers 2xx without it ignored the key
+         * (OpenStack Swift's s3api does, and stores plaintext). */
+        if ((req->sse & S3_SSE_OBJECT) && !req->no_sse_echo && !resp->sse_c) {
+            g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED,
+                        "%s %s/%s: HTTP %ld without the "
+                        "x-amz-server-side-encryption-customer-algorithm echo: the server ignored "
+                        "SSE-C (stores plaintext: SSE-C not honoured by this server)",
+                        op, bucket, key_or_bucket(req), resp->status);
+            return VERDICT_FAIL;
+        }
         return VERDICT_OK;
+    }
 
     S3XmlError xe = { 0 };
     if (resp->body && resp->body->len > 0)
