@@ -257,7 +257,8 @@ admin_cmd_check(int argc, char **argv)
     int rc = ADMIN_EXIT_USAGE;
     SeaftierEnv *env = NULL;
     if (!admin_parse(&argc, &argv, "check", NULL,
-                     "Validates seafile.conf (every rule), then per backend: reaches the bucket,\n"
+                     "Validates seafile.conf (every rule; all problems are listed at once), then\n"
+                     "per backend: reaches the bucket,\n"
                      "writes/reads/deletes a probe object with the configured SSE-C, and samples\n"
                      "existing objects for mixed encrypted/unencrypted data or another SSE-C key.\n"
                      "Warns when the Go file server is on (it bypasses the tier).\n"
@@ -271,15 +272,28 @@ admin_cmd_check(int argc, char **argv)
     GError *err = NULL;
     env = seaftier_env_load(common.config_dir, common.seafile_dir, &err);
     if (!env) {
+        /* The config module reports every problem of the file, one a line. */
+        char **problems = g_strsplit(err->message, "\n", -1);
         if (common.json) {
             GString *o = g_string_new("{\"ok\":false,\"config\":{\"ok\":false,\"error\":");
             seaftier_json_string(o, err->message);
-            g_string_append(o, "}}");
+            g_string_append(o, ",\"problems\":[");
+            for (char **p = problems; *p; p++) {
+                if (p != problems)
+                    g_string_append_c(o, ',');
+                seaftier_json_string(o, *p);
+            }
+            g_string_append(o, "]}}");
             printf("%s\n", o->str);
             g_string_free(o, TRUE);
-        } else {
+        } else if (g_strv_length(problems) == 1) {
             printf("config: ERROR: %s\n", err->message);
+        } else {
+            printf("config: ERROR: %u problems, fix all of them:\n", g_strv_length(problems));
+            for (char **p = problems; *p; p++)
+                printf("  PROBLEM: %s\n", *p);
         }
+        g_strfreev(problems);
         g_error_free(err);
         rc = ADMIN_EXIT_USAGE;
         goto out;

@@ -286,6 +286,25 @@ test_local_commands(void)
     g_free(v->conf_path);
     g_free(v);
 
+    /* check: problems in several sections → all listed at once, before any probe */
+    dir = conf_variant(dt, "block_backend", "bucket", "Bad_Bucket", "fs_object_backend", "use_https", "maybe",
+                       "tier", "max_size", "lots", NULL);
+    v = g_new0(DT, 1);
+    v->dir = dir;
+    v->conf_path = g_build_filename(dir, "seafile.conf", NULL);
+    DT_CHECK(dt_admin(v, &out, NULL, "check", NULL) == 2);
+    DT_CHECK_MSG(strstr(out, "config: ERROR: 3 problems") && count_lines(out, "PROBLEM: ") == 3 &&
+                 strstr(out, "[block_backend] bucket") && strstr(out, "[fs_object_backend] use_https") &&
+                 strstr(out, "[tier] max_size") && !strstr(out, "probe"), "%s", out);
+    g_free(out);
+    DT_CHECK(dt_admin(v, &out, NULL, "check", "--json", NULL) == 2);
+    DT_CHECK(dt_json(out, "not d[\"ok\"] and len(d[\"config\"][\"problems\"]) == 3"));
+    g_free(out);
+    s3test_rm_rf(v->dir);
+    g_free(v->dir);
+    g_free(v->conf_path);
+    g_free(v);
+
     dt_teardown(dt);
 }
 
