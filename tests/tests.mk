@@ -9,3 +9,11 @@ TESTS += tests/integration/test_s3_matrix
 tests_integration_test_s3_matrix_SOURCES = tests/integration/test_s3_matrix.c tests/common/s3test.c
 tests_integration_test_s3_matrix_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_s3_matrix_LDADD = $(TEST_LIBS)
+
+# Answers RGW never gives (a rewriting proxy in the test), and secrets out of
+# core files.
+check_PROGRAMS += tests/integration/test_s3_answers
+TESTS += tests/integration/test_s3_answers
+tests_integration_test_s3_answers_SOURCES = tests/integration/test_s3_answers.c tests/common/s3test.c
+tests_integration_test_s3_answers_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_s3_answers_LDADD = $(TEST_LIBS)

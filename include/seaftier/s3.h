@@ -44,9 +44,20 @@ typedef enum {
     SEAFTIER_S3_ERROR_SSE_C_IGNORED,      /* 2xx to an SSE-C request without the
                                            * x-amz-server-side-encryption-customer-algorithm
                                            * echo: the server stores plaintext (Swift's s3api) */
+    SEAFTIER_S3_ERROR_INCOMPLETE,         /* a 2xx not proven complete: an object body without
+                                           * Content-Length or shorter than it, a 200 whose body
+                                           * is an <Error> (CompleteMultipartUpload, CopyObject)
+                                           * or is cut short; the work may not be done: retry */
 } SeaftierS3ErrorCode;
 
-/* TRUE for errors worth retrying later (network, timeout, 5xx, SlowDown). */
+/* Largest response body accepted: an object (GET) and any other answer
+ * (XML). A larger one fails the request (BAD_RESPONSE) instead of filling
+ * memory. */
+#define SEAFTIER_S3_MAX_OBJECT_BODY ((gsize)1 << 30)
+#define SEAFTIER_S3_MAX_XML_BODY ((gsize)64 << 20)
+
+/* TRUE for errors worth retrying soon (network, timeout, 5xx, SlowDown,
+ * incomplete answers). */
 gboolean seaftier_s3_error_is_transient(const GError *error);
 
 /* Creates a client for the bucket of `cfg` (copied; `cfg` may be freed after).

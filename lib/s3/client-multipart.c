@@ -67,11 +67,8 @@ complete(SeaftierS3 *s3, const char *key, const char *upload_id, GPtrArray *etag
     if (!ok)
         return FALSE;
     /* S3 may answer 200 and still report an error in the body */
-    ok = s3_xml_check_root((const char *)resp.body->data, resp.body->len,
-                           "CompleteMultipartUploadResult", error);
+    ok = s3_check_result(s3, &req, &resp, "CompleteMultipartUploadResult", error);
     s3_response_clear(&resp);
-    if (!ok)
-        g_prefix_error(error, "CompleteMultipartUpload %s/%s: ", s3->cfg.bucket, key);
     return ok;
 }
 

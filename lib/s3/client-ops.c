@@ -58,7 +58,7 @@ get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsiz
     if (!s3_perform(s3, &req, &resp, error))
         return FALSE;
     if (resp.content_length >= 0 && (guint64)resp.content_length != resp.body->len) {
-        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_BAD_RESPONSE,
+        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INCOMPLETE,
                     "GetObject %s/%s: got %u bytes, Content-Length said %" G_GINT64_FORMAT,
                     s3->cfg.bucket, key, resp.body->len, resp.content_length);
         s3_response_clear(&resp);
@@ -288,10 +288,11 @@ seaftier_s3_copy(SeaftierS3 *s3, const char *src_key, const char *dst_key, GErro
     gboolean ok = s3_perform(s3, &req, &resp, &err);
     g_free(source);
     if (ok) {
-        ok = s3_xml_check_root((const char *)resp.body->data, resp.body->len, "CopyObjectResult", &err);
+        /* a 200 may carry an <Error> (or be cut short): the copy may not exist */
+        ok = s3_check_result(s3, &req, &resp, "CopyObjectResult", &err);
         s3_response_clear(&resp);
         if (!ok)
-            g_prefix_error(&err, "CopyObject %s/%s -> %s: ", s3->cfg.bucket, src_key, dst_key);
+            g_prefix_error(&err, "copy from %s: ", src_key);
     }
     if (!ok && g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED)) {
         /* the copy may be plaintext: rewrite it with a PUT, which either
