@@ -10,7 +10,7 @@
  * defaults (128 MiB RAM tier, lz4 on, write-back).
  * Prints the path of the file.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3test.h"
 
