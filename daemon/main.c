@@ -253,6 +253,7 @@ main(int argc, char **argv)
         return fail_startup("cannot open the tier", err);
     if (!seaftier_site_open_remotes(site, &err))
         return fail_startup("cannot create the S3 clients", err);
+    seaftier_site_mark_empty_buckets(site);
 
     SeaftierDaemon *d = g_new0(SeaftierDaemon, 1);
     d->site = site;

@@ -162,7 +162,7 @@ seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierSite *site, guint upload
         for (gsize k = 0; k < G_N_ELEMENTS(per_state); k++) {
             prom_header(out, per_state[k].name, "gauge", per_state[k].help);
             for (int t = 0; t < SEAFTIER_N_TYPES; t++)
-                for (int s = 0; s < 3; s++) {
+                for (int s = 0; s < SEAFTIER_N_STATES; s++) {
                     guint64 v = per_state[k].which == 0 ? st.objects[t][s]
                               : per_state[k].which == 1 ? st.bytes[t][s] : st.stored_bytes[t][s];
                     g_string_append_printf(out, "%s{type=\"%s\",state=\"%s\"} %" G_GUINT64_FORMAT "\n",
@@ -269,6 +269,17 @@ seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierSite *site, guint upload
             g_string_append_printf(out, "%s{type=\"%s\"} %" G_GUINT64_FORMAT "\n", s3c[k].name,
                                    seaftier_type_name(t), v);
         }
+    }
+    prom_header(out, "seaftier_s3_operation_requests_total", "counter",
+                "S3 requests sent by the daemon, by operation (head, get, put, delete, post, list).");
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        SeaftierS3Stats s = { 0 };
+        if (site->s3[t])
+            seaftier_s3_get_stats(site->s3[t], &s);
+        for (int op = 0; op < SEAFTIER_S3_N_OPS; op++)
+            g_string_append_printf(out, "seaftier_s3_operation_requests_total{type=\"%s\","
+                                   "op=\"%s\"} %" G_GUINT64_FORMAT "\n", seaftier_type_name(t),
+                                   seaftier_s3_op_name((SeaftierS3Op)op), s.by_op[op]);
     }
     prom_header(out, "seaftier_start_time_seconds", "gauge", "When the daemon started (unix time).");
     g_string_append_printf(out, "seaftier_start_time_seconds %" G_GINT64_FORMAT "\n", m->start_time);

@@ -57,6 +57,24 @@ gboolean seaftier_site_open_remotes(SeaftierSite *site, GError **error);
  * created on first use with [tier] upload_concurrency workers. */
 SeaftierSync *seaftier_site_sync(SeaftierSite *site);
 
+/* ---- the index as the authority on what S3 holds (site-index.c) ---- */
+
+/* Whether the configuration lets a complete index answer "not in S3"
+ * without a request: [tier] authoritative_index = on, or auto (the default)
+ * in write_back mode. */
+gboolean seaftier_site_index_trusted(const SeaftierSite *site);
+
+/* TRUE when exists()/stat of an id without a row may answer "absent" with no
+ * request: trusted, and the tier's index of `type` is complete for the
+ * type's bucket. FALSE (logged) when the index cannot be read. */
+gboolean seaftier_site_index_complete(SeaftierSite *site, SeaftierObjType type);
+
+/* For each type whose index is trusted but not complete yet: one
+ * ListObjectsV2 max-keys=1 of its bucket; an empty bucket marks the index
+ * complete (every object it will hold is written through this tier). Needs
+ * the tier and the remotes open; failures are logged, never fatal. */
+void seaftier_site_mark_empty_buckets(SeaftierSite *site);
+
 /* Closes everything (the engine first, waiting for its uploads); NULL is a no-op. */
 void seaftier_site_free(SeaftierSite *site);
 

@@ -20,6 +20,7 @@ static const struct {
     { "ls", admin_cmd_ls, "list objects in the tier" },
     { "inspect", admin_cmd_inspect, "everything known about one object" },
     { "evict", admin_cmd_evict, "evict clean objects" },
+    { "index-remote", admin_cmd_index_remote, "record what the buckets hold; mark the index complete" },
     { "warmup", admin_cmd_warmup, "prefetch a library's objects into the tier" },
     { "verify", admin_cmd_verify, "check local copies (and with --remote, S3)" },
     { "check", admin_cmd_check, "validate the configuration and probe every bucket" },

@@ -79,6 +79,7 @@ int admin_cmd_evict(int argc, char **argv);
 int admin_cmd_warmup(int argc, char **argv);
 int admin_cmd_verify(int argc, char **argv);
 int admin_cmd_check(int argc, char **argv);
+int admin_cmd_index_remote(int argc, char **argv);
 int admin_cmd_migrate(int argc, char **argv);
 int admin_cmd_export(int argc, char **argv);
 

@@ -99,6 +99,10 @@ migrate_one(const CopyItem *it, guint64 *bytes, GError **error, void *user_data)
         goto out;
     }
     gint64 ctime = meta.ctime > 0 ? meta.ctime : g_get_real_time() / G_USEC_PER_SEC;
+    /* Before the PUT: a delete carried out and forgotten after it must not
+     * be undone by the row recorded below. */
+    SeaftierTierFillTicket ticket;
+    gboolean have_ticket = seaftier_tier_fill_ticket(m->site->tier, &ticket, NULL);
     if (!seaftier_sync_transfer_in(seaftier_site_sync(m->site), it->type, it->repo_id,
                                    it->obj_id, data, len, ctime, m->verify || m->reencrypt,
                                    error)) {
@@ -118,9 +122,21 @@ migrate_one(const CopyItem *it, guint64 *bytes, GError **error, void *user_data)
     }
     *bytes = len;
     outcome = COPY_COPIED;
-    /* Hook for the tier's remote-only rows: once the tier can record that an
-     * object exists only in S3, a confirmed object is recorded there, so that
-     * Seafile's exists() answers from the index instead of asking S3. */
+    /* The tier's index records it (a REMOTE row, unless it has a row
+     * already): Seafile's exists() then answers from the index, and an index
+     * marked complete (the buckets were empty when seaf-server or seaftierd
+     * first opened them) stays complete. One transaction per object without
+     * an fsync; the run ends with a durable commit (see admin_cmd_migrate). */
+    SeaftierTierRemoteObject o = { it->repo_id, it->obj_id, len };
+    if (!have_ticket ||
+        !seaftier_tier_remember_remote_batch(m->site->tier, it->type, &o, 1, &ticket, NULL,
+                                             &err)) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "copied, but not recorded in the tier's index: %s (run seaftier-admin "
+                    "index-remote afterwards)", err ? err->message : "no fill ticket");
+        g_clear_error(&err);
+        outcome = COPY_FAILED;
+    }
 out:
     g_free(data);
     g_free(key);
@@ -339,12 +355,26 @@ admin_cmd_migrate(int argc, char **argv)
     };
     CopyResult res;
     copy_run(&run, items, &res);
+    /* A durable commit: the REMOTE rows recorded without an fsync during the
+     * run are on stable storage with it (one WAL, in order). */
+    gboolean index_synced = TRUE;
+    if (!dry_run) {
+        char *when = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
+        index_synced = seaftier_tier_meta_set(m.site->tier, "migrate/last-run", when, &err);
+        if (!index_synced) {
+            admin_error("migrate", "%s", err->message);
+            g_clear_error(&err);
+        }
+        g_free(when);
+    }
     GString *extra = g_string_new("\"source\":");
     seaftier_json_string(extra, job);
     g_string_append(extra, ",\"state\":");
     seaftier_json_string(extra, state_path);
     g_string_append_printf(extra, ",\"verified\":%s,", verify || reencrypt ? "true" : "false");
     rc = copy_result_report(&run, &res, extra->str);
+    if (!index_synced)
+        rc = ADMIN_EXIT_PROBLEMS;
     g_string_free(extra, TRUE);
     copy_result_clear(&res);
 out:

@@ -103,13 +103,15 @@ admin_cmd_status(int argc, char **argv)
             seaftier_json_key(out, seaftier_type_name(t), t == 0);
             g_string_append_c(out, '{');
             guint64 orig = 0, stored = 0;
-            for (int s = 0; s < 3; s++) {
+            for (int s = 0; s < SEAFTIER_N_STATES; s++) {
                 seaftier_json_key(out, seaftier_state_name(s), s == 0);
                 g_string_append_c(out, '{');
                 json_u64(out, "objects", st.objects[t][s], TRUE);
                 json_u64(out, "bytes", st.bytes[t][s], FALSE);
                 json_u64(out, "stored_bytes", st.stored_bytes[t][s], FALSE);
                 g_string_append_c(out, '}');
+                if (s == SEAFTIER_STATE_REMOTE)
+                    continue;       /* no local bytes: not part of the ratio */
                 orig += st.bytes[t][s];
                 stored += st.stored_bytes[t][s];
             }
@@ -178,7 +180,8 @@ admin_cmd_status(int argc, char **argv)
     printf("used %s of %s (%.0f%%), %s free on the file system\n", admin_bytes(st.used_bytes, b1),
            admin_bytes(st.max_size, b2), st.max_size ? 100.0 * (double)st.used_bytes / (double)st.max_size : 0,
            admin_bytes(st.fs_free_bytes, b3));
-    printf("\n%-8s %22s %22s %10s %7s\n", "type", "clean", "dirty", "deleted", "ratio");
+    printf("\n%-8s %22s %22s %10s %10s %7s\n", "type", "clean", "dirty", "deleted", "in S3 only",
+           "ratio");
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         guint64 orig = 0, stored = 0;
         for (int s = 0; s < 3; s++) {
@@ -190,8 +193,9 @@ admin_cmd_status(int argc, char **argv)
                    admin_bytes(st.bytes[t][SEAFTIER_STATE_CLEAN], b1));
         g_snprintf(d, sizeof d, "%" G_GUINT64_FORMAT " (%s)", st.objects[t][SEAFTIER_STATE_DIRTY],
                    admin_bytes(st.bytes[t][SEAFTIER_STATE_DIRTY], b2));
-        printf("%-8s %22s %22s %10" G_GUINT64_FORMAT " %6.2fx\n", seaftier_type_name(t), c, d,
-               st.objects[t][SEAFTIER_STATE_DELETED], stored ? (double)orig / (double)stored : 1.0);
+        printf("%-8s %22s %22s %10" G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT " %6.2fx\n",
+               seaftier_type_name(t), c, d, st.objects[t][SEAFTIER_STATE_DELETED],
+               st.objects[t][SEAFTIER_STATE_REMOTE], stored ? (double)orig / (double)stored : 1.0);
     }
     printf("\nupload backlog: %" G_GUINT64_FORMAT " objects, %s; oldest dirty: %s\n", dirty_objects,
            admin_bytes(dirty_bytes, b1), st.oldest_dirty ? admin_duration(oldest_age, b4) : "-");

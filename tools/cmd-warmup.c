@@ -2,8 +2,9 @@
  * library's objects from S3 into the tier as clean copies, before users ask
  * for them (after a migration, or ahead of a known busy time).
  *
- * Objects the tier already knows are skipped, deleted ones included: a
- * pending remote delete must not be undone by a prefetch. */
+ * Objects the tier already holds are skipped, deleted ones included: a
+ * pending remote delete must not be undone by a prefetch. REMOTE rows (no
+ * local copy) are fetched. */
 #include "seaftier-build.h"
 
 #include "admin.h"
@@ -86,7 +87,9 @@ warm_one(gpointer data, gpointer user_data)
         item_done(w, it, FALSE, FALSE, "skipped: the tier is full");
         return;
     }
-    if (seaftier_tier_lookup(w->env->tier, it->type, w->repo_id, it->obj_id, &e, &err)) {
+    /* A REMOTE row (evicted, or only seen in S3) has no local copy: fetched. */
+    if (seaftier_tier_lookup(w->env->tier, it->type, w->repo_id, it->obj_id, &e, &err) &&
+        e.state != SEAFTIER_STATE_REMOTE) {
         item_done(w, it, FALSE, TRUE, NULL);
         return;
     }

@@ -58,6 +58,15 @@ typedef struct {
     guint64 multipart_part_size;/* multipart_part_size; bodies above it go multipart, default 64 MiB, min 5 MiB */
 } SeaftierS3Config;
 
+/* [tier] authoritative_index: whether an index known to be complete (it has
+ * a row for every object the bucket holds) may answer "absent" without
+ * asking S3. Only true while nobody but this site's tier writes the buckets. */
+typedef enum {
+    SEAFTIER_AUTHORITATIVE_AUTO = 0,   /* auto (default): yes in write_back mode, no in write_through */
+    SEAFTIER_AUTHORITATIVE_ON,         /* on: yes in both modes (one node, write-through for safety) */
+    SEAFTIER_AUTHORITATIVE_OFF,        /* off: never (the buckets are shared) */
+} SeaftierAuthoritativeIndex;
+
 /* The [tier] section (seaftier's own). */
 typedef struct {
     char *dir;                  /* dir: tier directory (index + objects); NULL = <seafile data dir>/seaftier */
@@ -68,6 +77,7 @@ typedef struct {
     guint64 ram_cache_size;     /* ram_cache_size: in-process RAM tier, default 128 MiB, 0 = off */
     gboolean compression;       /* compression: lz4 on/off, default true */
     gboolean write_through;     /* mode = write_through | write_back (default write_back) */
+    SeaftierAuthoritativeIndex authoritative_index; /* authoritative_index = auto | on | off */
     int upload_concurrency;     /* upload_concurrency: PUTs in flight, default 16 */
     int upload_delay_ms;        /* upload_delay: ms a dirty object waits before upload, default 0 */
     guint64 inline_max;         /* inline_max: objects up to this size live inside SQLite, default 64 KiB */

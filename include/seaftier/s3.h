@@ -138,6 +138,12 @@ typedef struct {
  * for the first page; `max_keys` 0 means the server's default (1000). */
 gboolean seaftier_s3_list_page(SeaftierS3 *s3, const char *prefix, const char *token,
                                int max_keys, SeaftierS3ListPage **page, GError **error);
+/* The same, starting after the key `start_after` (ListObjectsV2 start-after;
+ * ignored when `token` continues a listing): how a listing is resumed
+ * later, when a continuation token may have expired. */
+gboolean seaftier_s3_list_page_after(SeaftierS3 *s3, const char *prefix, const char *start_after,
+                                     const char *token, int max_keys, SeaftierS3ListPage **page,
+                                     GError **error);
 void seaftier_s3_list_page_free(SeaftierS3ListPage *page);
 
 /* Called for every key under a prefix; return FALSE to stop early. */
@@ -172,8 +178,20 @@ gboolean seaftier_s3_create_bucket(SeaftierS3 *s3, GError **error);
  * (otherwise fails with SEAFTIER_S3_ERROR_INVALID_REQUEST). */
 gboolean seaftier_s3_prove_sse_c_enforced(SeaftierS3 *s3, const char *key, GError **error);
 
-/* Counters since creation, for metrics. */
+/* Requests by operation, counted like `requests` (each attempt, retries
+ * included). A copy is a PUT; multipart parts and completion are PUTs and
+ * POSTs; a bucket listing is a LIST, not a GET. */
+typedef enum {
+    SEAFTIER_S3_OP_HEAD, SEAFTIER_S3_OP_GET, SEAFTIER_S3_OP_PUT, SEAFTIER_S3_OP_DELETE,
+    SEAFTIER_S3_OP_POST, SEAFTIER_S3_OP_LIST,
+    SEAFTIER_S3_N_OPS
+} SeaftierS3Op;
+/* "head", "get", "put", "delete", "post", "list" */
+const char *seaftier_s3_op_name(SeaftierS3Op op);
+
+/* Counters since creation, for metrics and tests. */
 typedef struct {
+    guint64 by_op[SEAFTIER_S3_N_OPS];
     guint64 requests;
     guint64 retries;
     guint64 failures;

@@ -39,3 +39,12 @@ tests_integration_test_backend_restart_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_integration_test_backend_restart_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_backend_restart_LDADD = $(TEST_LIBS)
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/integration/test_backend_index
+TESTS += tests/integration/test_backend_index
+tests_integration_test_backend_index_SOURCES = tests/integration/test_backend_index.c $(BACKEND_TEST_SOURCES)
+tests_integration_test_backend_index_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
+tests_integration_test_backend_index_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_backend_index_LDADD = $(TEST_LIBS)
+endif

@@ -80,7 +80,9 @@ fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
     if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL)) {
         if (entry.state == SEAFTIER_STATE_DELETED)
             return FALSE;
-        if (seaftier_tier_read(sh->site->tier, type, repo_id, obj_id, data, len, &err))
+        /* (a REMOTE row has no local copy to read: straight to the GET) */
+        if (entry.state != SEAFTIER_STATE_REMOTE &&
+            seaftier_tier_read(sh->site->tier, type, repo_id, obj_id, data, len, &err))
             return TRUE;
         if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
             g_error_free(err);
@@ -201,6 +203,17 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
     GError *err = NULL;
     gboolean have_row = seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL);
     if (!have_row || entry.state != SEAFTIER_STATE_DELETED) {
+        /* The index must know that S3 holds it even when no copy can be
+         * cached (a full tier): a complete index would otherwise answer
+         * exists() with "absent". Durable: so must a power cut. */
+        if (!have_row && ticket && seaftier_site_index_trusted(sh->site) &&
+            !seaftier_tier_remember_remote(sh->site->tier, type, repo_id, obj_id, len, ticket,
+                                           &err)) {
+            seaftier_warning("write %s %s: in S3, but not recorded in the tier's index (%s); "
+                             "exists() may answer \"absent\" for it until seaftier-admin "
+                             "index-remote", type_name(type), key, err->message);
+            g_clear_error(&err);
+        }
         /* A delete that comes after this point is newer than our write, and
          * a clean store over it does nothing: the delete wins, as it should. */
         if (!have_row && ticket &&
@@ -404,30 +417,63 @@ head_with_retry(SeaftierBackendShared *sh, SeaftierObjType type, const char *key
  * also uses exists(); the loud error line below tells the operator that a
  * "missing" report during the outage is not to be trusted.)
  */
+/* What the tier and, when needed, S3 know about an object: TRUE with its
+ * size when it exists. The index answers alone for any row (DIRTY, CLEAN
+ * and REMOTE exist, DELETED does not) and, when the index is complete and
+ * trusted (site-index.c), for an id without a row: not in S3, no request.
+ * Otherwise one HEAD; an object found is remembered as a REMOTE row, so the
+ * next question about it is answered locally. */
+static gboolean
+locate(SeaftierBackendShared *sh, const char *op, SeaftierObjType type, const char *repo_id,
+       const char *obj_id, guint64 *size)
+{
+    SeaftierTierEntry entry;
+    GError *err = NULL;
+    if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, &err)) {
+        *size = entry.size;
+        return entry.state != SEAFTIER_STATE_DELETED;
+    }
+    if (err) {
+        seaftier_warning("%s %s %s/%s: index lookup failed (%s); asking S3", op, type_name(type),
+                         repo_id, obj_id, err->message);
+        g_clear_error(&err);
+    } else if (seaftier_site_index_complete(sh->site, type)) {
+        return FALSE;
+    }
+    /* Before the HEAD: a delete carried out while it is in flight must not
+     * leave a REMOTE row behind (tombstone.c). */
+    SeaftierTierFillTicket ticket;
+    gboolean have_ticket = seaftier_tier_fill_ticket(sh->site->tier, &ticket, NULL);
+    char *key = seaftier_remote_key(repo_id, obj_id);
+    SeaftierRemoteInfo info = { 0 };
+    gboolean found = head_with_retry(sh, type, key, &info, &err);
+    if (found) {
+        *size = info.size;
+        if (have_ticket &&
+            !seaftier_tier_remember_remote(sh->site->tier, type, repo_id, obj_id, info.size,
+                                           &ticket, &err)) {
+            seaftier_debug("%s %s %s: in S3, not remembered in the index: %s", op,
+                           type_name(type), key, err->message);
+            g_clear_error(&err);
+        }
+    } else if (!is_not_found(sh, type, err)) {
+        seaftier_error("%s %s %s: S3 HEAD failed (%s); answering \"absent\" so that Seafile "
+                       "sends the data again rather than skipping it", op, type_name(type), key,
+                       err ? err->message : "unknown error");
+    }
+    g_clear_error(&err);
+    g_free(key);
+    return found;
+}
+
 gboolean
 seaftier_be_exists(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
                    const char *obj_id)
 {
     if (!seaftier_be_check_ids("exists", repo_id, obj_id))
         return FALSE;
-    SeaftierTierEntry entry;
-    GError *err = NULL;
-    if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, &err))
-        return entry.state != SEAFTIER_STATE_DELETED;
-    if (err) {
-        seaftier_warning("exists %s %s/%s: index lookup failed (%s); asking S3", type_name(type),
-                         repo_id, obj_id, err->message);
-        g_clear_error(&err);
-    }
-    char *key = seaftier_remote_key(repo_id, obj_id);
-    gboolean found = head_with_retry(sh, type, key, NULL, &err);
-    if (!found && !is_not_found(sh, type, err))
-        seaftier_error("exists %s %s: S3 HEAD failed (%s); answering \"absent\" so that Seafile "
-                       "sends the data again rather than skipping it", type_name(type), key,
-                       err ? err->message : "unknown error");
-    g_clear_error(&err);
-    g_free(key);
-    return found;
+    guint64 size = 0;
+    return locate(sh, "exists", type, repo_id, obj_id, &size);
 }
 
 gboolean
@@ -436,24 +482,7 @@ seaftier_be_size(SeaftierBackendShared *sh, SeaftierObjType type, const char *re
 {
     if (!seaftier_be_check_ids("stat", repo_id, obj_id))
         return FALSE;
-    SeaftierTierEntry entry;
-    if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL)) {
-        if (entry.state == SEAFTIER_STATE_DELETED)
-            return FALSE;
-        *size = entry.size;
-        return TRUE;
-    }
-    char *key = seaftier_remote_key(repo_id, obj_id);
-    SeaftierRemoteInfo info;
-    GError *err = NULL;
-    gboolean found = head_with_retry(sh, type, key, &info, &err);
-    if (found)
-        *size = info.size;
-    else if (!is_not_found(sh, type, err))
-        seaftier_error("stat %s %s: S3 HEAD failed: %s", type_name(type), key, err->message);
-    g_clear_error(&err);
-    g_free(key);
-    return found;
+    return locate(sh, "stat", type, repo_id, obj_id, size);
 }
 
 /* ---- delete ---- */
@@ -554,6 +583,14 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
             g_clear_error(&err);
         }
     } else if (have_src && have_ticket) {
+        /* The index must know the new key (a complete index answers
+         * exists() from its rows alone); durable, as for a direct PUT. */
+        if (!seaftier_tier_remember_remote(sh->site->tier, type, dst_repo_id, obj_id, src.size,
+                                           &ticket, &err)) {
+            seaftier_warning("copy %s %s -> %s: copied, but not recorded in the tier's index "
+                             "(%s)", type_name(type), src_key, dst_key, err->message);
+            g_clear_error(&err);
+        }
         /* The source is cached: cache the copy too, it is likely read next. */
         void *data = NULL;
         gsize len = 0;

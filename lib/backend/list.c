@@ -35,7 +35,7 @@ collect_local(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
     LocalRows rows = { g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) };
     GError *err = NULL;
     unsigned mask = (1u << SEAFTIER_STATE_CLEAN) | (1u << SEAFTIER_STATE_DIRTY) |
-                    (1u << SEAFTIER_STATE_DELETED);
+                    (1u << SEAFTIER_STATE_DELETED) | (1u << SEAFTIER_STATE_REMOTE);
     if (!seaftier_tier_foreach(sh->site->tier, type, repo_id, mask, collect_row, &rows, &err)) {
         seaftier_error("%s %s %s: reading the tier index failed: %s", op,
                        seaftier_type_name(type), repo_id, err->message);
@@ -126,8 +126,9 @@ seaftier_be_foreach(SeaftierBackendShared *sh, SeaftierObjType type, const char 
     if (!local)
         return FALSE;
 
-    /* Local live rows first: dirty ones exist nowhere else, and a clean one
-     * may not be in the listing yet on an eventually consistent store. */
+    /* Local live rows first (DIRTY, CLEAN, REMOTE): dirty ones exist nowhere
+     * else, and a clean one may not be in the listing yet on an eventually
+     * consistent store. */
     GPtrArray *ids = g_ptr_array_new();
     GHashTableIter it;
     gpointer k, v;
@@ -142,7 +143,9 @@ seaftier_be_foreach(SeaftierBackendShared *sh, SeaftierObjType type, const char 
     g_ptr_array_free(ids, TRUE);
 
     gboolean ok = TRUE;
-    if (!stopped) {
+    /* A complete index has a row for everything S3 holds (REMOTE rows for
+     * what is only there): the listing would add nothing. */
+    if (!stopped && !seaftier_site_index_complete(sh->site, type)) {
         ForeachCtx ctx = { local, repo_id, func, user_data };
         GError *err = NULL;
         ok = list_repo(sh, type, repo_id, foreach_remote, &ctx, &stopped, &err);
@@ -201,8 +204,8 @@ remove_remote(const char *obj_id, void *user_data)
     RemoveCtx *ctx = user_data;
     g_ptr_array_add(ctx->keys, seaftier_remote_key(ctx->store_id, obj_id));
     /* Objects we deleted locally were counted already. */
-    if (local_state(ctx->local, obj_id) == SEAFTIER_STATE_CLEAN ||
-        local_state(ctx->local, obj_id) == SEAFTIER_STATE_DIRTY)
+    int state = local_state(ctx->local, obj_id);
+    if (state >= 0 && state != SEAFTIER_STATE_DELETED)
         ctx->removed--;
     if (ctx->keys->len >= 1000)
         return delete_batch(ctx);

@@ -109,6 +109,9 @@ shared_open(SeaftierSite *site, GError **error)
         return NULL;
     }
     sh->sync = seaftier_site_sync(site);
+    /* A tier on empty buckets knows every object they will hold: exists()
+     * of a new id then needs no request (see site-index.c). */
+    seaftier_site_mark_empty_buckets(site);
     return sh;
 }
 

@@ -19,7 +19,7 @@
 static const char *const known_keys[] = {
     "dir", "max_size", "high_watermark", "low_watermark", "min_free_space",
     "ram_cache_size", "compression", "mode", "upload_concurrency", "upload_delay",
-    "inline_max", "socket", "log_level", "dumpable", NULL
+    "inline_max", "socket", "log_level", "dumpable", "authoritative_index", NULL
 };
 
 static void
@@ -33,6 +33,7 @@ set_defaults(SeaftierTierConfig *t)
     t->ram_cache_size = (guint64)128 << 20;
     t->compression = TRUE;
     t->write_through = FALSE;
+    t->authoritative_index = SEAFTIER_AUTHORITATIVE_AUTO;
     t->upload_concurrency = 16;
     t->upload_delay_ms = 0;
     t->inline_max = (guint64)64 << 10;
@@ -149,6 +150,20 @@ read_key(SeaftierTierConfig *t, const char *key, const char *v,
         char *q = cfg_quote(v);
         cfg_fail(error, SEAFTIER_CONFIG_ERROR_INVALID,
                  "%s '%s': must be write_back or write_through", label, q);
+        g_free(q);
+        return FALSE;
+    }
+    if (strcmp(key, "authoritative_index") == 0) {
+        static const char *const names[] = { "auto", "on", "off" };
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+            if (strcmp(v, names[i]) == 0) {
+                t->authoritative_index = (SeaftierAuthoritativeIndex)i;
+                return TRUE;
+            }
+        }
+        char *q = cfg_quote(v);
+        cfg_fail(error, SEAFTIER_CONFIG_ERROR_INVALID, "%s '%s': must be auto, on or off", label,
+                 q);
         g_free(q);
         return FALSE;
     }

@@ -157,12 +157,22 @@ gboolean
 seaftier_s3_list_page(SeaftierS3 *s3, const char *prefix, const char *token, int max_keys,
                       SeaftierS3ListPage **page, GError **error)
 {
+    return seaftier_s3_list_page_after(s3, prefix, NULL, token, max_keys, page, error);
+}
+
+gboolean
+seaftier_s3_list_page_after(SeaftierS3 *s3, const char *prefix, const char *start_after,
+                            const char *token, int max_keys, SeaftierS3ListPage **page,
+                            GError **error)
+{
     char max_str[16];
-    S3Param query[4];
+    S3Param query[5];
     gsize nq = 0;
     query[nq++] = (S3Param){ "list-type", "2" };
     if (prefix && *prefix)
         query[nq++] = (S3Param){ "prefix", prefix };
+    if (start_after && *start_after && !token)
+        query[nq++] = (S3Param){ "start-after", start_after };
     if (token)
         query[nq++] = (S3Param){ "continuation-token", token };
     if (max_keys > 0) {

@@ -197,9 +197,35 @@ seaftier_s3_bucket(const SeaftierS3 *s3)
     return s3->cfg.bucket;
 }
 
+const char *
+seaftier_s3_op_name(SeaftierS3Op op)
+{
+    static const char *const names[SEAFTIER_S3_N_OPS] = {
+        "head", "get", "put", "delete", "post", "list",
+    };
+    return (unsigned)op < SEAFTIER_S3_N_OPS ? names[op] : "unknown";
+}
+
+/* The operation a request counts as (see SeaftierS3Op). */
+static SeaftierS3Op
+request_op(const S3Request *req)
+{
+    if (req->head)
+        return SEAFTIER_S3_OP_HEAD;
+    if (g_str_equal(req->method, "PUT"))
+        return SEAFTIER_S3_OP_PUT;
+    if (g_str_equal(req->method, "POST"))
+        return SEAFTIER_S3_OP_POST;
+    if (g_str_equal(req->method, "DELETE"))
+        return SEAFTIER_S3_OP_DELETE;
+    return req->key ? SEAFTIER_S3_OP_GET : SEAFTIER_S3_OP_LIST;
+}
+
 void
 seaftier_s3_get_stats(SeaftierS3 *s3, SeaftierS3Stats *stats)
 {
+    for (int i = 0; i < SEAFTIER_S3_N_OPS; i++)
+        stats->by_op[i] = __atomic_load_n(&s3->stats.by_op[i], __ATOMIC_RELAXED);
     stats->requests = __atomic_load_n(&s3->stats.requests, __ATOMIC_RELAXED);
     stats->retries = __atomic_load_n(&s3->stats.retries, __ATOMIC_RELAXED);
     stats->failures = __atomic_load_n(&s3->stats.failures, __ATOMIC_RELAXED);
@@ -594,6 +620,7 @@ perform_once(SeaftierS3 *s3, const S3Request *req, S3Response *resp, TryResult *
     res->curl_code = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     __atomic_add_fetch(&s3->stats.requests, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s3->stats.by_op[request_op(req)], 1, __ATOMIC_RELAXED);
     if (req->send_body)
         __atomic_add_fetch(&s3->stats.bytes_sent, req->body_len, __ATOMIC_RELAXED);
     __atomic_add_fetch(&s3->stats.bytes_received, resp->body->len, __ATOMIC_RELAXED);

@@ -192,7 +192,9 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
         u->dirty = u->dirty - MIN(u->dirty, row.stored_size) + e->stored_size;
         return TRUE;
     }
-    if (e->kind == COMMIT_SYNC || (found && row.state != SEAFTIER_STATE_DELETED)) {
+    gboolean present = found && (row.state == SEAFTIER_STATE_CLEAN ||
+                                 row.state == SEAFTIER_STATE_DIRTY);
+    if (e->kind == COMMIT_SYNC || present) {
         /* Already present: a durable store only needs the row's commit to be
          * on stable storage, which this FULL transaction guarantees — and,
          * for a file, that file synced: the one the caller synced must
@@ -215,7 +217,7 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
         e->rowid = found ? row.rowid : 0;
         return TRUE;
     }
-    if (found && e->state == SEAFTIER_STATE_CLEAN) {
+    if (found && row.state == SEAFTIER_STATE_DELETED && e->state == SEAFTIER_STATE_CLEAN) {
         e->rowid = row.rowid;       /* a CLEAN fill never undoes a delete */
         return TRUE;
     }
@@ -245,18 +247,21 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
         sqlite3_bind_int(stmt, 4, e->state);
     } else {
         /* DIRTY over DELETED: the object lives again; `uploaded` stays, as
-         * S3 may still hold the (identical) old copy. */
+         * S3 may still hold the (identical) old copy. CLEAN (a fill) or
+         * DIRTY over REMOTE: the local copy comes back. */
         stmt = seaftier_tier_stmt(conn,
-            "UPDATE objects SET state = 1, size = ?5, stored_size = ?6, codec = ?7,"
+            "UPDATE objects SET state = ?4, size = ?5, stored_size = ?6, codec = ?7,"
             " checksum = ?8, location = ?9, created = ?10, atime = ?10, generation = ?11,"
             " synced = ?12, attempts = 0, retry_at = 0, last_error = '' WHERE id = ?1", error);
         if (!stmt)
             return FALSE;
         sqlite3_bind_int64(stmt, 1, row.rowid);
+        sqlite3_bind_int(stmt, 4, e->state);
     }
     bind_copy_columns(stmt, e, full);
     sqlite3_bind_int64(stmt, 10, now);
-    if (!step_done(conn, stmt, found ? "re-storing a deleted object" : "inserting an object",
+    if (!step_done(conn, stmt,
+                   found ? "re-storing an object without local data" : "inserting an object",
                    error))
         return FALSE;
     e->rowid = found ? row.rowid : sqlite3_last_insert_rowid(conn->db);

@@ -1,6 +1,7 @@
 /* lib/tier/db.c — the SQLite index: schema, connection pool, statements.
  *
- * Schema (user_version 1):
+ * Schema (user_version 2; version 1 is created first and upgraded in place,
+ * so a new index and an upgraded one are made by the same statements):
  *  objects  one row per (type, repo_id, obj_id); the index rows stay small
  *           because the bytes of inline objects live in `blobs`, so scans
  *           (eviction, upload batches, stats) never page through data.
@@ -8,7 +9,12 @@
  *           a trigger, so no payload can outlive its row).
  *  usage    objects/bytes/stored bytes per (type, state), kept exact by
  *           triggers in the same transaction as every change: reading the
- *           tier's size is 9 rows, not a scan of a million.
+ *           tier's size is 12 rows, not a scan of a million.
+ *  meta     (version 2) small persistent notes: which types the index is
+ *           complete for (and for which bucket), where an import stopped.
+ * Version 2 also added the REMOTE state (3): rows without local data for
+ * objects S3 holds. Version 1 code would take such a row for an object of
+ * unknown state, so the version is bumped and old code refuses the index.
  * Partial indexes serve the three ordered scans: dirty by creation time
  * (uploads, oldest first), clean by access time (eviction, LRU first), and
  * deleted by retry time (remote deletes).
@@ -32,7 +38,7 @@
 /* Writers wait this long for another process's transaction before failing. */
 #define BUSY_TIMEOUT_MS 30000
 
-static const char *const schema_sql =
+static const char *const schema_v1_sql =
     "CREATE TABLE objects ("
     " id INTEGER PRIMARY KEY,"
     " type INTEGER NOT NULL,"
@@ -78,6 +84,12 @@ static const char *const schema_sql =
     " UPDATE usage SET objects = objects + 1, bytes = bytes + NEW.size,"
     "  stored_bytes = stored_bytes + NEW.stored_size WHERE type = NEW.type AND state = NEW.state;"
     " END;";
+
+/* Version 1 → 2: the REMOTE state's usage rows and the meta table. Run in
+ * the transaction that sets user_version, so an upgrade is all or nothing. */
+static const char *const upgrade_v2_sql =
+    "INSERT OR IGNORE INTO usage (type, state) VALUES (0,3),(1,3),(2,3);"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
 
 void
 seaftier_tier_sql_error(GError **error, TierConn *conn, int rc, const char *what)
@@ -384,20 +396,27 @@ seaftier_tier_db_init(SeaftierTier *tier, GError **error)
     int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
     sqlite3_reset(stmt);
     if (version == 0) {
-        if (!seaftier_tier_exec(conn, schema_sql, error))
+        if (!seaftier_tier_exec(conn, schema_v1_sql, error))
             goto out;
+        seaftier_info("created tier index %s", tier->db_path);
+    } else if (version < 0 || version > SEAFTIER_SCHEMA_VERSION) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "tier index %s has schema version %d; this seaftier knows only %d",
+                    tier->db_path, version, SEAFTIER_SCHEMA_VERSION);
+        goto out;
+    }
+    if (version < 2) {
+        if (!seaftier_tier_exec(conn, upgrade_v2_sql, error))
+            goto out;
+        if (version == 1)
+            seaftier_info("upgraded tier index %s from schema 1 to 2", tier->db_path);
+    }
+    if (version != SEAFTIER_SCHEMA_VERSION) {
         char *set = g_strdup_printf("PRAGMA user_version=%d", SEAFTIER_SCHEMA_VERSION);
         ok = seaftier_tier_exec(conn, set, error);
         g_free(set);
         if (!ok)
             goto out;
-        seaftier_info("created tier index %s (schema %d)", tier->db_path,
-                      SEAFTIER_SCHEMA_VERSION);
-    } else if (version != SEAFTIER_SCHEMA_VERSION) {
-        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
-                    "tier index %s has schema version %d; this seaftier knows only %d",
-                    tier->db_path, version, SEAFTIER_SCHEMA_VERSION);
-        goto out;
     }
     ok = FALSE;
     /* Added to schema 1 compatibly (older versions ignore it): the read

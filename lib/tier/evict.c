@@ -4,7 +4,8 @@
  * read from the trigger-maintained `usage` table (9 rows), never summed
  * over the objects. Eviction works in chunks: each chunk is one IMMEDIATE
  * transaction that re-reads the usage, picks least-recently-used CLEAN rows
- * (partial index on atime) and deletes them; files are unlinked after the
+ * (partial index on atime) and turns them into REMOTE rows (no local data;
+ * the index keeps knowing that S3 holds them); files are unlinked after the
  * commit. Several evictors (the library's background thread, seaftierd,
  * seaftier-admin) therefore never fight: each chunk sees what the others
  * already removed and stops at the low watermark. DIRTY rows are never
@@ -42,22 +43,40 @@ victim_from_stmt(sqlite3_stmt *stmt, Victim *v)
     v->generation = sqlite3_column_int64(stmt, 6);
 }
 
-/* Deletes the victims' rows (still CLEAN) inside the open transaction. */
+/* Turns the victims' rows (still CLEAN) into REMOTE rows inside the open
+ * transaction: the local copy goes (inline bytes here, files after the
+ * commit), the row stays, so the index still knows that S3 holds the object
+ * and exists() needs no request. A new generation, so nothing that read the
+ * CLEAN row can take the REMOTE one for it. */
 static gboolean
 delete_victims(TierConn *conn, GArray *victims, GError **error)
 {
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
-        "DELETE FROM objects WHERE id = ?1 AND generation = ?2 AND state = 0", error);
+        "UPDATE objects SET state = 3, stored_size = 0, codec = 0, location = 0, synced = 1,"
+        " uploaded = 1, generation = ?3 WHERE id = ?1 AND generation = ?2 AND state = 0", error);
     if (!stmt)
         return FALSE;
     for (guint i = 0; i < victims->len; i++) {
         Victim *v = &g_array_index(victims, Victim, i);
         sqlite3_bind_int64(stmt, 1, v->rowid);
         sqlite3_bind_int64(stmt, 2, v->generation);
+        sqlite3_bind_int64(stmt, 3, seaftier_tier_new_generation());
         int rc = sqlite3_step(stmt);
         sqlite3_reset(stmt);
         if (rc != SQLITE_DONE) {
             seaftier_tier_sql_error(error, conn, rc, "evicting");
+            return FALSE;
+        }
+        if (v->location != LOC_INLINE || sqlite3_changes(conn->db) == 0)
+            continue;
+        sqlite3_stmt *blob = seaftier_tier_stmt(conn, "DELETE FROM blobs WHERE id = ?1", error);
+        if (!blob)
+            return FALSE;
+        sqlite3_bind_int64(blob, 1, v->rowid);
+        rc = sqlite3_step(blob);
+        sqlite3_reset(blob);
+        if (rc != SQLITE_DONE) {
+            seaftier_tier_sql_error(error, conn, rc, "evicting inline data");
             return FALSE;
         }
     }
@@ -323,9 +342,10 @@ seaftier_tier_evict_one(SeaftierTier *tier, SeaftierObjType type, const char *re
                                    seaftier_tier_type_dir(type), repo_id, obj_id);
         return FALSE;
     }
-    if (!found) {
+    if (!found || row.state == SEAFTIER_STATE_REMOTE) {
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
-                    "%s/%s/%s is not in the tier", seaftier_tier_type_dir(type), repo_id, obj_id);
+                    "%s/%s/%s %s", seaftier_tier_type_dir(type), repo_id, obj_id,
+                    found ? "has no local copy (already evicted)" : "is not in the tier");
         return FALSE;
     }
     return TRUE;
@@ -522,12 +542,12 @@ seaftier_tier_stats(SeaftierTier *tier, SeaftierTierStats *stats, GError **error
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         int t = sqlite3_column_int(stmt, 0), s = sqlite3_column_int(stmt, 1);
-        if (t < 0 || t >= SEAFTIER_N_TYPES || s < 0 || s > 2)
+        if (t < 0 || t >= SEAFTIER_N_TYPES || s < 0 || s >= SEAFTIER_N_STATES)
             continue;
         stats->objects[t][s] = (guint64)sqlite3_column_int64(stmt, 2);
         stats->bytes[t][s] = (guint64)sqlite3_column_int64(stmt, 3);
         stats->stored_bytes[t][s] = (guint64)sqlite3_column_int64(stmt, 4);
-        if (s != SEAFTIER_STATE_DELETED)
+        if (s == SEAFTIER_STATE_CLEAN || s == SEAFTIER_STATE_DIRTY)
             stats->used_bytes += stats->stored_bytes[t][s];
     }
     sqlite3_reset(stmt);

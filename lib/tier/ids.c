@@ -9,7 +9,7 @@
 
 G_DEFINE_QUARK(seaftier-tier-error-quark, seaftier_tier_error)
 
-static const char *const state_names[] = { "clean", "dirty", "deleted" };
+static const char *const state_names[] = { "clean", "dirty", "deleted", "remote" };
 static const char *const type_dirs[] = { "commits", "fs", "blocks" };
 
 const char *

@@ -203,17 +203,21 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
          * as the copy they replace may have been acknowledged durable. */
         repair = row.generation;
         durable = TRUE;
-    } else if (found && row.state != SEAFTIER_STATE_DELETED) {
+    } else if (found && (row.state == SEAFTIER_STATE_CLEAN || row.state == SEAFTIER_STATE_DIRTY)) {
         if (!durable || row.state == SEAFTIER_STATE_CLEAN || row.synced) {
             seaftier_tier_commit_abandon(tier);
             return TRUE;
         }
         return sync_existing(tier, type, repo_id, obj_id, &row, again, error);
     }
-    if (found && state == SEAFTIER_STATE_CLEAN) {
+    if (found && row.state == SEAFTIER_STATE_DELETED && state == SEAFTIER_STATE_CLEAN) {
         seaftier_tier_commit_abandon(tier);
         return TRUE;        /* the delete wins over a fill */
     }
+    /* Left: no row, a DELETED row written again, or a REMOTE row (evicted,
+     * or seen in S3) that gets a local copy: filled CLEAN, or written DIRTY
+     * (uploaded again: the tier does not trust a REMOTE row to hold bytes
+     * seaf-server is writing now). */
     if (!check_floor(tier, error)) {
         seaftier_tier_commit_abandon(tier);
         return FALSE;

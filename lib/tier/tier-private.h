@@ -23,7 +23,7 @@
 #include <seaftier/log.h>
 #include <sqlite3.h>
 
-#define SEAFTIER_SCHEMA_VERSION 1
+#define SEAFTIER_SCHEMA_VERSION 2
 
 /* Counters shared between threads (64-bit, lock-free). */
 #define TIER_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -125,6 +125,11 @@ struct SeaftierTier {
      * process has fsynced: a durable store syncs the rest of its path once. */
     GMutex dirs_lock;
     GHashTable *durable_dirs;    /* char* path, under dirs_lock */
+
+    /* Bucket each type's index is known complete for (remote.c), NULL while
+     * not known: under meta_lock. */
+    GMutex meta_lock;
+    char *complete_bucket[SEAFTIER_N_TYPES];
 
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
@@ -271,6 +276,9 @@ int seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *rep
                        void **data, const char **problem, GError **error);
 void seaftier_tier_bump_epoch(SeaftierTier *tier);
 guint64 seaftier_tier_epoch(SeaftierTier *tier);
+
+/* remote.c — frees the cached completeness at close. */
+void seaftier_tier_meta_clear(SeaftierTier *tier);
 
 /* checkpoint.c */
 void seaftier_tier_checkpoint_attach(SeaftierTier *tier, sqlite3 *db);

@@ -130,6 +130,7 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     seaftier_tier_commit_init(tier);
     tier->ram = seaftier_ram_new(tc->ram_cache_size, tier->inline_max);
     g_mutex_init(&tier->dirs_lock);
+    g_mutex_init(&tier->meta_lock);
     tier->durable_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     gboolean existed = g_file_test(dir, G_FILE_TEST_IS_DIR);
@@ -164,6 +165,8 @@ seaftier_tier_close(SeaftierTier *tier)
     g_hash_table_destroy(tier->atime_pending);
     g_hash_table_destroy(tier->durable_dirs);
     g_mutex_clear(&tier->dirs_lock);
+    seaftier_tier_meta_clear(tier);
+    g_mutex_clear(&tier->meta_lock);
     g_mutex_clear(&tier->atime_lock);
     g_mutex_clear(&tier->pool_lock);
     g_mutex_clear(&tier->evict_lock);
@@ -365,6 +368,15 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED,
                     "%s/%s/%s was deleted (remote delete pending)", seaftier_tier_type_dir(type),
                     repo_id, obj_id);
+        return -1;
+    }
+    if (row.state == SEAFTIER_STATE_REMOTE) {
+        /* Evicted (or only seen in S3): a miss, which the caller fills. */
+        sqlite3_reset(stmt);
+        seaftier_tier_conn_put(tier, conn);
+        seaftier_tier_count(tier, TIER_MISSES, 1);
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
+                    "%s/%s/%s is in S3 only", seaftier_tier_type_dir(type), repo_id, obj_id);
         return -1;
     }
     const char *problem = NULL;

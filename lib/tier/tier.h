@@ -15,6 +15,12 @@
  *  - A DELETED row has no local data; it stands for a remote delete that is
  *    still to be carried to S3, and makes reads answer "not found" instead of
  *    re-fetching the object from S3.
+ *  - A REMOTE row has no local data either; it records that S3 holds the
+ *    object (an evicted clean copy, an object found by a HEAD or a listing).
+ *    Reads answer NOT_FOUND (the caller fetches from S3, as for a miss), so
+ *    the index can say "S3 has it" without a request.
+ *  - When the index is marked complete for a type (seaftier_tier_set_complete),
+ *    every object of that type S3 holds has a row: no row means "not in S3".
  *  - tier_read() never returns bytes whose checksum does not match.
  *  - Ids are validated here too (seaftier_valid_repo_id/obj_id) before any
  *    path or SQL use.
@@ -43,9 +49,12 @@ typedef enum {
     SEAFTIER_STATE_CLEAN = 0,        /* an identical copy is in S3; may be evicted */
     SEAFTIER_STATE_DIRTY = 1,        /* only here: must be uploaded, never evicted */
     SEAFTIER_STATE_DELETED = 2,      /* no local data; remote delete pending */
+    SEAFTIER_STATE_REMOTE = 3,       /* no local data; S3 holds it (evicted, or seen there) */
 } SeaftierState;
+#define SEAFTIER_N_STATES 4
 
-const char *seaftier_state_name(SeaftierState state);   /* "clean", "dirty", "deleted" */
+/* "clean", "dirty", "deleted", "remote" */
+const char *seaftier_state_name(SeaftierState state);
 gboolean seaftier_state_from_name(const char *name, SeaftierState *state);
 
 /* TRUE for a 36-char UUID (8-4-4-4-12 hex, either case). */
@@ -60,7 +69,7 @@ typedef struct {
     char obj_id[41];
     SeaftierState state;
     guint64 size;            /* original bytes */
-    guint64 stored_size;     /* bytes on disk after compression (0 for DELETED) */
+    guint64 stored_size;     /* bytes on disk after compression (0 for DELETED, REMOTE) */
     int codec;               /* 0 raw, 1 lz4 */
     guint32 checksum;        /* CRC32C of the original bytes */
     gint64 created;          /* unix seconds */
@@ -146,6 +155,59 @@ gboolean seaftier_tier_store_fill(SeaftierTier *tier, SeaftierObjType type, cons
                                   const char *obj_id, const void *data, gsize len,
                                   const SeaftierTierFillTicket *ticket, GError **error);
 
+/* Records that S3 holds the object (seen by a HEAD or a listing, which the
+ * caller started after taking `ticket`) as a REMOTE row of `size` bytes, when
+ * the index has no row for it and no delete of it was forgotten since the
+ * ticket. Any existing row is left as it is. Durable when it returns: in a
+ * complete index a lost REMOTE row would make an object S3 holds look absent. */
+gboolean seaftier_tier_remember_remote(SeaftierTier *tier, SeaftierObjType type,
+                                       const char *repo_id, const char *obj_id, guint64 size,
+                                       const SeaftierTierFillTicket *ticket, GError **error);
+
+/* One object of a listing. */
+typedef struct {
+    const char *repo_id;
+    const char *obj_id;
+    guint64 size;
+} SeaftierTierRemoteObject;
+
+/* seaftier_tier_remember_remote for `n` objects in one transaction (a page
+ * of a bucket listing, requested after `ticket` was taken); *added (may be
+ * NULL) counts the rows inserted. All ids are checked first. Not durable by
+ * itself: an import marks the index complete last, with a durable commit
+ * that makes every earlier one durable too (one WAL, in order). */
+gboolean seaftier_tier_remember_remote_batch(SeaftierTier *tier, SeaftierObjType type,
+                                             const SeaftierTierRemoteObject *objects, guint n,
+                                             const SeaftierTierFillTicket *ticket, guint *added,
+                                             GError **error);
+
+/* ---- completeness of the index ----
+ * The index of a type is COMPLETE for a bucket when every object of that type
+ * the bucket holds has a row (DIRTY, CLEAN, REMOTE or DELETED): then an id
+ * without a row is not in S3, and the backends answer exists() without a
+ * request. It holds only while nobody but tiers on this index writes the
+ * bucket; the caller (the site's configuration) decides whether to rely on it.
+ * The flag names the bucket, so pointing the type at another bucket makes the
+ * index incomplete again. */
+
+/* Whether the index of `type` is complete for `bucket`. Once TRUE it is
+ * remembered by this tier handle (no index read on later calls). */
+gboolean seaftier_tier_is_complete(SeaftierTier *tier, SeaftierObjType type, const char *bucket,
+                                   gboolean *complete, GError **error);
+
+/* Marks (or, with complete = FALSE, unmarks) the index of `type` complete for
+ * `bucket`; durable when it returns. */
+gboolean seaftier_tier_set_complete(SeaftierTier *tier, SeaftierObjType type, const char *bucket,
+                                    gboolean complete, GError **error);
+
+/* A small persistent key/value note in the index (for example where an
+ * import of a bucket listing stopped). *value is NULL when unset; g_free it. */
+gboolean seaftier_tier_meta_get(SeaftierTier *tier, const char *key, char **value,
+                                GError **error);
+/* Sets (value != NULL) or removes a note; durable when it returns. */
+gboolean seaftier_tier_meta_set(SeaftierTier *tier, const char *key, const char *value,
+                                GError **error);
+
 /* Deletes an object locally at once (data, file, RAM copy) and always
  * leaves a DELETED row: the pending remote delete, which also makes reads
  * answer DELETED instead of fetching the object back from S3.
@@ -207,9 +269,9 @@ char *seaftier_tier_nudge_path(const SeaftierTier *tier);
 /* ---- eviction and accounting ---- */
 
 typedef struct {
-    guint64 objects[SEAFTIER_N_TYPES][3];   /* [type][state] */
-    guint64 bytes[SEAFTIER_N_TYPES][3];     /* original bytes */
-    guint64 stored_bytes[SEAFTIER_N_TYPES][3];
+    guint64 objects[SEAFTIER_N_TYPES][SEAFTIER_N_STATES];   /* [type][state] */
+    guint64 bytes[SEAFTIER_N_TYPES][SEAFTIER_N_STATES];     /* original bytes */
+    guint64 stored_bytes[SEAFTIER_N_TYPES][SEAFTIER_N_STATES];
     gint64 oldest_dirty;                    /* created of the oldest dirty object, 0 if none */
     guint64 used_bytes;                     /* stored bytes counted against max_size */
     guint64 max_size;
@@ -230,12 +292,16 @@ gboolean seaftier_tier_stats(SeaftierTier *tier, SeaftierTierStats *stats, GErro
 gboolean seaftier_tier_evict(SeaftierTier *tier, guint64 *evicted_objects,
                              guint64 *evicted_bytes, GError **error);
 
+/* Eviction turns a CLEAN row into a REMOTE one (its data goes, its row and
+ * size stay), so the index still knows that S3 holds the object. */
+
 /* Evicts the CLEAN objects of one repo (any type), or all CLEAN objects when
  * repo_id is NULL. */
 gboolean seaftier_tier_evict_clean(SeaftierTier *tier, const char *repo_id,
                                    guint64 *evicted_objects, GError **error);
 
-/* Evicts one CLEAN object; FALSE with NOT_FOUND if absent, no-op for DIRTY. */
+/* Evicts one CLEAN object; FALSE with NOT_FOUND if absent or REMOTE (no
+ * local copy), no-op for DIRTY and DELETED rows. */
 gboolean seaftier_tier_evict_one(SeaftierTier *tier, SeaftierObjType type,
                                  const char *repo_id, const char *obj_id, GError **error);
 

@@ -14,6 +14,7 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/store.c \
 	lib/tier/upload.c \
 	lib/tier/tombstone.c \
+	lib/tier/remote.c \
 	lib/tier/evict.c \
 	lib/tier/verify.c \
 	lib/tier/nudge.c
@@ -38,4 +39,12 @@ TESTS += tests/unit/test_tier_durability
 tests_unit_test_tier_durability_SOURCES = tests/unit/test_tier_durability.c
 tests_unit_test_tier_durability_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_durability_LDADD = $(TEST_LIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tier_remote
+TESTS += tests/unit/test_tier_remote
+tests_unit_test_tier_remote_SOURCES = tests/unit/test_tier_remote.c
+tests_unit_test_tier_remote_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_remote_LDADD = $(TEST_LIBS)
 endif

@@ -282,6 +282,19 @@ test_migrate_storage(void)
     g_free(expr);
     g_free(out);
     check_in_buckets(dt, objs);
+    /* The buckets were empty when the backends opened them, so the tier's
+     * index is complete: every migrated object must have a row there (a
+     * REMOTE one), or exists() would answer "absent" without asking S3. */
+    for (guint i = 0; i < objs->len; i++) {
+        const Obj *o = objs->pdata[i];
+        gboolean complete = FALSE;
+        DT_CHECK(seaftier_tier_is_complete(dt->tier, o->type, dt->cfg->s3[o->type].bucket,
+                                           &complete, NULL) && complete);
+        SeaftierTierEntry e;
+        DT_CHECK_MSG(seaftier_tier_lookup(dt->tier, o->type, o->repo, o->id, &e, NULL) &&
+                         e.state == SEAFTIER_STATE_REMOTE && e.size == o->len,
+                     "migrated %s/%s has no REMOTE row in the tier", o->repo, o->id);
+    }
 
     /* Through the Seafile backends (read-through from S3: nothing is in the tier). */
     for (guint i = 0; i < objs->len; i++) {

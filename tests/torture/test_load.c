@@ -261,9 +261,10 @@ main(void)
     printf("load: total  %7u ops, %8.0f ops/s, errors %u\n", total, total / elapsed, errors);
     print_latency("reads", reads, elapsed);
     print_latency("writes", writes, elapsed);
-    /* nothing was deleted: every object missing from the index was evicted
-     * (by the daemon or by a writer making room) */
-    gint64 gone = (gint64)(N_HOT + written->len) - tt_sql_int(db, "SELECT count(*) FROM objects");
+    /* nothing was deleted: every object without a local copy was evicted
+     * (by the daemon or by a writer making room) and left a REMOTE row */
+    gint64 gone = (gint64)(N_HOT + written->len) -
+                  tt_sql_int(db, "SELECT count(*) FROM objects WHERE state != 3");
     printf("load: daemon uploaded %.0f and evicted %.0f objects during the run (%" G_GINT64_FORMAT
            " of %u objects evicted in all); peak dirty %" G_GINT64_FORMAT ", peak used %" G_GINT64_FORMAT
            " bytes; S3 holds %u of %u written (lost %u)\n",

@@ -258,7 +258,7 @@ test_full_file(void **state)
         "[tier]\ndir = /srv/tier\nmax_size = 2G\nhigh_watermark = 95\nlow_watermark = 50\n"
         "min_free_space = 512M\nram_cache_size = 0\ncompression = false\nmode = write_through\n"
         "upload_concurrency = 4\nupload_delay = 2s\ninline_max = 4K\nsocket = /run/s.sock\n"
-        "log_level = DEBUG\n", ca);
+        "log_level = DEBUG\nauthoritative_index = on\n", ca);
     char *path = write_temp("seafile.conf", text);
     GError *error = NULL;
     SeaftierConfig *cfg = seaftier_config_load_file(path, &error);
@@ -311,6 +311,7 @@ test_full_file(void **state)
     assert_true(t->ram_cache_size == 0);
     assert_false(t->compression);
     assert_true(t->write_through);
+    assert_int_equal(t->authoritative_index, SEAFTIER_AUTHORITATIVE_ON);
     assert_int_equal(t->upload_concurrency, 4);
     assert_int_equal(t->upload_delay_ms, 2000);
     assert_true(t->inline_max == 4096);
@@ -373,6 +374,7 @@ test_defaults(void **state)
     assert_true(t->ram_cache_size == (guint64)128 << 20);
     assert_true(t->compression);
     assert_false(t->write_through);
+    assert_int_equal(t->authoritative_index, SEAFTIER_AUTHORITATIVE_AUTO);
     assert_int_equal(t->upload_concurrency, 16);
     assert_int_equal(t->upload_delay_ms, 0);
     assert_true(t->inline_max == 65536);
@@ -838,6 +840,8 @@ test_bad_mode(void **state)
     (void)state;
     expect_error_with("tier", "mode", "write-back", SEAFTIER_CONFIG_ERROR_INVALID,
                       "[tier] mode 'write-back'", "write_back or write_through", NULL);
+    expect_error_with("tier", "authoritative_index", "yes", SEAFTIER_CONFIG_ERROR_INVALID,
+                      "[tier] authoritative_index 'yes'", "auto, on or off", NULL);
 }
 
 static void

@@ -494,12 +494,20 @@ test_delete_after_evict_rewrite(void **state)
         gsize len = big_one ? 100000 : 1;
         store_ok(fx->tier, type, REPO, id, data, len, SEAFTIER_STATE_CLEAN, FALSE);
         assert_true(seaftier_tier_evict_one(fx->tier, type, REPO, id, &err));
+        /* Evicted: the row stays as REMOTE (S3 holds it), without data. */
         SeaftierTierEntry e;
-        assert_false(lookup(fx->tier, type, REPO, id, &e));
+        assert_true(lookup(fx->tier, type, REPO, id, &e));
+        assert_int_equal(e.state, SEAFTIER_STATE_REMOTE);
+        assert_int_equal(e.stored_size, 0);
+        assert_int_equal(e.size, len);
+        assert_true(e.uploaded);
+        read_fails(fx->tier, type, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+        assert_null(find_file(fx, type, REPO, id));
         store_ok(fx->tier, type, REPO, id, data, len, SEAFTIER_STATE_DIRTY, TRUE);
         assert_true(lookup(fx->tier, type, REPO, id, &e));
         assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
-        assert_false(e.uploaded);
+        assert_true(e.uploaded);     /* S3 may still hold the same bytes */
+        read_expect(fx->tier, type, REPO, id, data, len);
         assert_true(seaftier_tier_delete(fx->tier, type, REPO, id, &err));
         assert_true(lookup(fx->tier, type, REPO, id, &e));
         assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
@@ -782,7 +790,8 @@ test_eviction_limits(void **state)
     for (int i = 0; i < 40; i++) {
         make_id(700 + i, id);
         SeaftierTierEntry e;
-        gboolean here = lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e);
+        gboolean here = lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e) &&
+                        e.state != SEAFTIER_STATE_REMOTE;
         if (here)
             present++;
         else
@@ -856,7 +865,8 @@ test_evict_clean_and_one(void **state)
     SeaftierTierEntry e;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &e));
     assert_true(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &err));
-    assert_false(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &e));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &e));
+    assert_int_equal(e.state, SEAFTIER_STATE_REMOTE);
     assert_false(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &err));
     assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND));
     g_clear_error(&err);
@@ -1596,13 +1606,16 @@ test_processes_consistent(void **state)
                      sql_int(fx, "SELECT COUNT(*) FROM objects"));
     /* Inline rows have their blob, nothing else has one. */
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM objects o LEFT JOIN blobs b ON b.id = o.id"
-                                 " WHERE o.state != 2 AND o.location = 0 AND b.id IS NULL"), 0);
+                                 " WHERE o.state IN (0, 1) AND o.location = 0 AND b.id IS NULL"), 0);
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM blobs b LEFT JOIN objects o ON o.id = b.id"
-                                 " WHERE o.id IS NULL OR o.state = 2 OR o.location != 0"), 0);
+                                 " WHERE o.id IS NULL OR o.state NOT IN (0, 1) OR o.location != 0"), 0);
+    /* Rows without local data (DELETED, REMOTE) hold no stored bytes. */
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM objects WHERE state IN (2, 3)"
+                                 " AND (stored_size != 0 OR location != 0)"), 0);
     /* Exactly one file per file-backed row, none left over. */
     char *objects = g_build_filename(fx->dir, "objects", NULL);
     assert_int_equal(count_files(objects),
-                     sql_int(fx, "SELECT COUNT(*) FROM objects WHERE state != 2 AND location = 1"));
+                     sql_int(fx, "SELECT COUNT(*) FROM objects WHERE state IN (0, 1) AND location = 1"));
     g_free(objects);
     char *tmp = g_build_filename(fx->dir, "tmp", NULL);
     assert_int_equal(count_files(tmp), 0);
@@ -1617,7 +1630,7 @@ test_processes_consistent(void **state)
         make_id(90000 + i, id);
         SeaftierTierEntry e;
         if (!lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &e) ||
-            e.state == SEAFTIER_STATE_DELETED)
+            e.state == SEAFTIER_STATE_DELETED || e.state == SEAFTIER_STATE_REMOTE)
             continue;
         gsize len;
         unsigned char *data = object_bytes(i, &len);
@@ -1719,7 +1732,7 @@ test_permissions(void **state)
     assert_int_equal(st.st_mode & 0777, 0700);
     g_free(d);
     g_free(p);
-    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 2);
 }
 
 static void

@@ -1,0 +1,239 @@
+/* lib/tier/remote.c — what the index knows about S3 beyond local copies:
+ * REMOTE rows (objects S3 holds, seen by a HEAD or a listing), whether the
+ * index of a type is complete for its bucket, and small persistent notes.
+ *
+ * Completeness is a note `complete/<type>` whose value is the bucket name:
+ * the index of that type has a row for every object that bucket holds. It is
+ * only ever set by someone who proved it (an empty bucket, or a finished
+ * import of its listing) and is read on every exists() of an unknown id, so
+ * a TRUE answer is cached in the tier handle (an operator who unmarks it
+ * restarts the processes that use it, as for any configuration change).
+ */
+#include "seaftier-build.h"
+
+#include "tier/tier-private.h"
+
+#include <string.h>
+
+/* The key of the completeness note of `type` (static storage). */
+static const char *
+complete_key(SeaftierObjType type)
+{
+    static const char *const keys[SEAFTIER_N_TYPES] = {
+        "complete/commits", "complete/fs", "complete/blocks",
+    };
+    return keys[type];
+}
+
+static gboolean
+meta_get_on(TierConn *conn, const char *key, char **value, GError **error)
+{
+    *value = NULL;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, "SELECT value FROM meta WHERE key = ?1", error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *value = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+    else if (rc != SQLITE_DONE)
+        seaftier_tier_sql_error(error, conn, rc, "reading a note");
+    sqlite3_reset(stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+gboolean
+seaftier_tier_meta_get(SeaftierTier *tier, const char *key, char **value, GError **error)
+{
+    *value = NULL;
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    gboolean ok = meta_get_on(conn, key, value, error);
+    seaftier_tier_conn_put(tier, conn);
+    return ok;
+}
+
+gboolean
+seaftier_tier_meta_set(SeaftierTier *tier, const char *key, const char *value, GError **error)
+{
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    GError *err = NULL;
+    gboolean ok = seaftier_tier_begin(conn, TRUE, &err);
+    sqlite3_stmt *stmt = !ok ? NULL : seaftier_tier_stmt(conn, value
+        ? "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+          " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        : "DELETE FROM meta WHERE key = ?1", &err);
+    if (stmt) {
+        sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT);
+        if (value)
+            sqlite3_bind_text(stmt, 2, value, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE)
+            seaftier_tier_sql_error(&err, conn, rc, "writing a note");
+        ok = rc == SQLITE_DONE && seaftier_tier_commit(conn, &err);
+    } else {
+        ok = FALSE;
+    }
+    if (!ok)
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    if (!ok)
+        g_propagate_prefixed_error(error, err, "tier %s, note %s: ", tier->dir, key);
+    return ok;
+}
+
+gboolean
+seaftier_tier_is_complete(SeaftierTier *tier, SeaftierObjType type, const char *bucket,
+                          gboolean *complete, GError **error)
+{
+    *complete = FALSE;
+    if (!seaftier_tier_check_type((int)type, error))
+        return FALSE;
+    g_mutex_lock(&tier->meta_lock);
+    gboolean cached = tier->complete_bucket[type] &&
+                      strcmp(tier->complete_bucket[type], bucket) == 0;
+    g_mutex_unlock(&tier->meta_lock);
+    if (cached) {
+        *complete = TRUE;
+        return TRUE;
+    }
+    char *value = NULL;
+    if (!seaftier_tier_meta_get(tier, complete_key(type), &value, error))
+        return FALSE;
+    if (value && strcmp(value, bucket) == 0) {
+        *complete = TRUE;
+        g_mutex_lock(&tier->meta_lock);
+        g_free(tier->complete_bucket[type]);
+        tier->complete_bucket[type] = value;
+        value = NULL;
+        g_mutex_unlock(&tier->meta_lock);
+    }
+    g_free(value);
+    return TRUE;
+}
+
+gboolean
+seaftier_tier_set_complete(SeaftierTier *tier, SeaftierObjType type, const char *bucket,
+                           gboolean complete, GError **error)
+{
+    if (!seaftier_tier_check_type((int)type, error))
+        return FALSE;
+    /* A durable (FULL) commit: it also makes every REMOTE row committed
+     * before it durable (one WAL, written in order). */
+    if (!seaftier_tier_meta_set(tier, complete_key(type), complete ? bucket : NULL, error))
+        return FALSE;
+    g_mutex_lock(&tier->meta_lock);
+    g_clear_pointer(&tier->complete_bucket[type], g_free);
+    if (complete)
+        tier->complete_bucket[type] = g_strdup(bucket);
+    g_mutex_unlock(&tier->meta_lock);
+    return TRUE;
+}
+
+void
+seaftier_tier_meta_clear(SeaftierTier *tier)
+{
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++)
+        g_clear_pointer(&tier->complete_bucket[t], g_free);
+}
+
+/* Inserts one REMOTE row inside the open transaction when the key has no
+ * row and no delete of it was forgotten since `ticket`. */
+static gboolean
+remember_one(TierConn *conn, SeaftierObjType type, const SeaftierTierRemoteObject *o,
+             const SeaftierTierFillTicket *ticket, gint64 now, guint *added, GError **error)
+{
+    TierRow row;
+    GError *err = NULL;
+    if (seaftier_tier_find_row(conn, type, o->repo_id, o->obj_id, &row, &err))
+        return TRUE;
+    if (err) {
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    /* Seen before a delete that was carried out and forgotten since: S3
+     * no longer has it. */
+    int valid = seaftier_tier_ticket_valid(conn, ticket, type, o->repo_id, o->obj_id, error);
+    if (valid <= 0)
+        return valid == 0;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum,"
+        " location, created, atime, generation, uploaded, synced)"
+        " VALUES (?1, ?2, ?3, 3, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 1)", error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int(stmt, 1, type);
+    sqlite3_bind_text(stmt, 2, o->repo_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, o->obj_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, (gint64)o->size);
+    sqlite3_bind_int64(stmt, 5, now);
+    sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "recording an object S3 holds");
+        return FALSE;
+    }
+    (*added)++;
+    return TRUE;
+}
+
+static gboolean
+remember_batch(SeaftierTier *tier, SeaftierObjType type, const SeaftierTierRemoteObject *objects,
+               guint n, const SeaftierTierFillTicket *ticket, gboolean durable, guint *added,
+               GError **error)
+{
+    guint count = 0;
+    if (added)
+        *added = 0;
+    if (!seaftier_tier_check_type((int)type, error))
+        return FALSE;
+    for (guint i = 0; i < n; i++)
+        if (!seaftier_tier_check_ids(type, objects[i].repo_id, objects[i].obj_id, error))
+            return FALSE;
+    if (n == 0)
+        return TRUE;
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    GError *err = NULL;
+    gint64 now = seaftier_tier_now();
+    gboolean ok = seaftier_tier_begin(conn, durable, &err);
+    for (guint i = 0; ok && i < n; i++)
+        ok = remember_one(conn, type, &objects[i], ticket, now, &count, &err);
+    if (ok)
+        ok = seaftier_tier_commit(conn, &err);
+    else
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    if (!ok) {
+        g_propagate_prefixed_error(error, err, "tier %s: recording %u %s objects S3 holds: ",
+                                   tier->dir, n, seaftier_tier_type_dir(type));
+        return FALSE;
+    }
+    if (added)
+        *added = count;
+    return TRUE;
+}
+
+gboolean
+seaftier_tier_remember_remote_batch(SeaftierTier *tier, SeaftierObjType type,
+                                    const SeaftierTierRemoteObject *objects, guint n,
+                                    const SeaftierTierFillTicket *ticket, guint *added,
+                                    GError **error)
+{
+    return remember_batch(tier, type, objects, n, ticket, FALSE, added, error);
+}
+
+gboolean
+seaftier_tier_remember_remote(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                              const char *obj_id, guint64 size,
+                              const SeaftierTierFillTicket *ticket, GError **error)
+{
+    SeaftierTierRemoteObject o = { .repo_id = repo_id, .obj_id = obj_id, .size = size };
+    return remember_batch(tier, type, &o, 1, ticket, TRUE, NULL, error);
+}
