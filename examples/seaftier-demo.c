@@ -16,6 +16,7 @@
 
 #include <seaftier/backend.h>
 #include <seaftier/config.h>
+#include <seaftier/log.h>
 #include <seaftier/s3.h>
 
 #include <stdio.h>
@@ -216,6 +217,8 @@ do_read(ObjBackend *ob[2], BlockBackend *bb, const char *manifest)
 int
 main(int argc, char **argv)
 {
+    /* A standalone program, not a host: the library's lines stay on stderr. */
+    seaftier_log_to_file(NULL, NULL);
     const char *conf_dir = NULL, *seaf_dir = NULL;
     GOptionEntry entries[] = {
         { "config-dir", 'c', 0, G_OPTION_ARG_FILENAME, &conf_dir, "directory holding seafile.conf", "DIR" },

@@ -12,10 +12,18 @@
 #include <time.h>
 #include <unistd.h>
 
+typedef enum {
+    LOG_DEST_UNSET,                 /* stderr, until the program or a host chooses */
+    LOG_DEST_STDERR,
+    LOG_DEST_FILE,
+    LOG_DEST_SYSLOG,
+    LOG_DEST_GLIB,
+} LogDest;
+
 static GMutex log_lock;
 static int log_level = -1;          /* -1: not yet read from the environment */
-static gboolean log_syslog;
-static FILE *log_file;              /* NULL: stderr */
+static LogDest log_dest = LOG_DEST_UNSET;
+static FILE *log_file;              /* set iff log_dest == LOG_DEST_FILE */
 static char *log_path;
 static GPtrArray *log_secrets;      /* char*, longest first is not needed: masking is iterative */
 
@@ -57,7 +65,30 @@ seaftier_log_use_syslog(const char *ident)
 {
     g_mutex_lock(&log_lock);
     openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-    log_syslog = TRUE;
+    if (log_file)
+        fclose(log_file);
+    log_file = NULL;
+    log_dest = LOG_DEST_SYSLOG;
+    g_mutex_unlock(&log_lock);
+}
+
+void
+seaftier_log_use_glib(void)
+{
+    g_mutex_lock(&log_lock);
+    if (log_file)
+        fclose(log_file);
+    log_file = NULL;
+    log_dest = LOG_DEST_GLIB;
+    g_mutex_unlock(&log_lock);
+}
+
+void
+seaftier_log_attach_to_host(void)
+{
+    g_mutex_lock(&log_lock);
+    if (log_dest == LOG_DEST_UNSET)
+        log_dest = LOG_DEST_GLIB;
     g_mutex_unlock(&log_lock);
 }
 
@@ -98,6 +129,7 @@ seaftier_log_to_file(const char *path, GError **error)
     if (log_file)
         fclose(log_file);
     log_file = f;
+    log_dest = f ? LOG_DEST_FILE : LOG_DEST_STDERR;
     g_free(log_path);
     log_path = g_strdup(path);
     g_mutex_unlock(&log_lock);
@@ -108,7 +140,7 @@ void
 seaftier_log_reopen(void)
 {
     g_mutex_lock(&log_lock);
-    if (log_path) {
+    if (log_dest == LOG_DEST_FILE && log_path) {
         FILE *f = open_log(log_path);
         if (f) {
             setvbuf(f, NULL, _IOLBF, 0);
@@ -165,10 +197,11 @@ seaftier_log(SeaftierLogLevel level, const char *fmt, ...)
 
     g_mutex_lock(&log_lock);
     mask_secrets(msg);
-    if (log_syslog) {
+    LogDest dest = log_dest;
+    if (dest == LOG_DEST_SYSLOG) {
         static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
         syslog(prio[level], "%s", msg->str);
-    } else {
+    } else if (dest != LOG_DEST_GLIB) {
         char stamp[32];
         struct tm tm;
         time_t now = time(NULL);
@@ -177,5 +210,15 @@ seaftier_log(SeaftierLogLevel level, const char *fmt, ...)
         fprintf(log_file ? log_file : stderr, "[%s] %s: %s\n", stamp, level_names[level], msg->str);
     }
     g_mutex_unlock(&log_lock);
+    /* Outside the lock: the host's handler may take its own locks, and a
+     * handler that logs through seaftier again must not deadlock. */
+    if (dest == LOG_DEST_GLIB) {
+        static const GLogLevelFlags glib_level[] = {
+            G_LOG_LEVEL_CRITICAL, G_LOG_LEVEL_WARNING, G_LOG_LEVEL_INFO, G_LOG_LEVEL_DEBUG,
+        };
+        /* the host's log mixes many sources: name ours (once) */
+        g_log(NULL, glib_level[level], "%s%s\n",
+              g_str_has_prefix(msg->str, "seaftier") ? "" : "seaftier: ", msg->str);
+    }
     g_string_free(msg, TRUE);
 }

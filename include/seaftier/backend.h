@@ -17,8 +17,11 @@
  *
  * (Seafile's own constructors take no GError; ours add it as the last
  * parameter, and it may be NULL.) If seaf-server already includes its own
- * obj-backend.h/block.h, define SEAFTIER_SEAFILE_TYPES_DEFINED before
- * including this header so the shared typedefs are not repeated.
+ * obj-backend.h and/or block-backend.h, define SEAFTIER_SEAFILE_TYPES_DEFINED
+ * before including this header so the shared typedefs are not repeated. The
+ * prototypes below name the structs by tag (struct ObjBackend, struct
+ * BlockBackend), declared here, so common/obj-store.c (which includes only
+ * obj-backend.h) and common/block-mgr.c (only block-backend.h) both compile.
  *
  * Semantics (details in the function comments of lib/backend-*.c):
  *  - Every entry point validates repo/store ids (UUID) and object/block ids
@@ -164,6 +167,11 @@ struct BlockBackend {
 
 #endif /* SEAFTIER_SEAFILE_TYPES_DEFINED */
 
+/* Complete above, or in seafile-server's headers, or (for the one a host
+ * file did not include) left incomplete: the prototypes only take pointers. */
+struct ObjBackend;
+struct BlockBackend;
+
 /*
  * Creates the object backend for `obj_type` ("commits" or "fs") from
  * seaf-server's parsed seafile.conf (`config`, not modified or kept).
@@ -172,21 +180,22 @@ struct BlockBackend {
  * Returns NULL with `error` set (naming the section/key/value at fault) when
  * the configuration is invalid or the tier cannot be opened.
  */
-ObjBackend *obj_backend_tier_new(const char *seaf_dir, const char *obj_type, GKeyFile *config,
-                                 GError **error);
+struct ObjBackend *obj_backend_tier_new(const char *seaf_dir, const char *obj_type,
+                                        GKeyFile *config, GError **error);
 
 /* Frees an object backend; the shared tier is closed with its last user.
  * Everything acknowledged as durable is already on disk. NULL is a no-op. */
-void obj_backend_tier_free(ObjBackend *bend);
+void obj_backend_tier_free(struct ObjBackend *bend);
 
 /*
  * Creates the block backend; same configuration rules as
  * obj_backend_tier_new().
  */
-BlockBackend *block_backend_tier_new(const char *seaf_dir, GKeyFile *config, GError **error);
+struct BlockBackend *block_backend_tier_new(const char *seaf_dir, GKeyFile *config,
+                                            GError **error);
 
 /* Frees a block backend. Handles still open must have been freed before. */
-void block_backend_tier_free(BlockBackend *bend);
+void block_backend_tier_free(struct BlockBackend *bend);
 
 G_END_DECLS
 

@@ -1,6 +1,7 @@
 /*
- * seaftier/log.h — leveled logging to stderr or syslog, shared by the
- * library, the daemon and the admin tool.
+ * seaftier/log.h — leveled logging to stderr, a file, syslog or the host
+ * process's GLib log handler, shared by the library, the daemon and the admin
+ * tool.
  *
  * Messages must never contain secrets: callers pass bucket names, keys of
  * objects and error codes, never credentials or SSE-C keys. As a last line
@@ -33,8 +34,23 @@ SeaftierLogLevel seaftier_log_get_level(void);
 void seaftier_log_use_syslog(const char *ident);
 
 /* Sends messages to `path` (appended; reopened by seaftier_log_reopen()).
- * NULL returns to stderr. FALSE with `error` when the file cannot be opened. */
+ * NULL sends them to stderr (the default until a destination is chosen). FALSE with `error` when the file cannot be opened. */
 gboolean seaftier_log_to_file(const char *path, GError **error);
+
+/* Sends messages through GLib's log (g_log with the default domain): a host
+ * process such as seaf-server installs its handler there and writes them to
+ * its own log file (seafile.log). Levels map to CRITICAL, WARNING, INFO and
+ * DEBUG (never G_LOG_LEVEL_ERROR, which aborts); each message starts with
+ * "seaftier: " (unless it already names seaftier) and ends in "\n"
+ * as seaf-server's handler expects. Without a handler GLib prints warnings
+ * and errors on stderr and drops the rest unless G_MESSAGES_DEBUG says so. */
+void seaftier_log_use_glib(void);
+
+/* Called by the backend constructors (obj_backend_tier_new,
+ * block_backend_tier_new), i.e. when the library runs inside a host process:
+ * switches to seaftier_log_use_glib() unless the program already chose a
+ * destination (stderr through seaftier_log_to_file(NULL), a file, syslog). */
+void seaftier_log_attach_to_host(void);
 
 /* Reopens the log file after rotation (SIGHUP). */
 void seaftier_log_reopen(void);

@@ -118,6 +118,9 @@ shared_open(SeaftierSite *site, GError **error)
 SeaftierBackendShared *
 seaftier_backend_shared_get(const char *seaf_dir, GKeyFile *config, GError **error)
 {
+    /* Reached only through the backend constructors, i.e. inside a host such
+     * as seaf-server: log lines belong in its log file. */
+    seaftier_log_attach_to_host();
     SeaftierSite *site = seaftier_site_load_keyfile(config, seaf_dir, error);
     if (!site)
         return NULL;

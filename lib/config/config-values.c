@@ -80,6 +80,33 @@ cfg_fail(GError **error, SeaftierConfigError code, const char *fmt, ...)
 }
 
 void
+cfg_problems_add(CfgProblems *p, GError *err)
+{
+    if (!err)
+        return;
+    if (!p->text) {
+        p->text = g_string_new(NULL);
+        p->code = (SeaftierConfigError)err->code;
+    } else {
+        g_string_append_c(p->text, '\n');
+    }
+    g_string_append(p->text, err->message);
+    g_error_free(err);
+}
+
+gboolean
+cfg_problems_finish(CfgProblems *p, GError **error)
+{
+    if (!p->text)
+        return TRUE;
+    g_set_error_literal(error, SEAFTIER_CONFIG_ERROR, p->code, p->text->str);
+    explicit_bzero(p->text->str, p->text->len);
+    g_string_free(p->text, TRUE);
+    p->text = NULL;
+    return FALSE;
+}
+
+void
 cfg_wipe_free(char *s)
 {
     if (!s)
