@@ -43,6 +43,10 @@
 #   BENCH_SEAF_MODES      which modes (stock wb wt)
 #   BENCH_SEAF_WORK       scratch directory (default: a new one, removed at the end)
 #   BENCH_KEEP            1: keep the scratch directory
+#   BENCH_SEAF_STRACE     a directory: seaf-server's system calls during each
+#                         upload are summarised there (strace -c -w -f, wall
+#                         time per call; it slows the upload, so the figures of
+#                         such a run are not the bench's)
 #   SEAFTIER_RGW_DIR      the S3 server instance (tests/s3server/ensure-rgw.sh;
 #                         started if needed, never stopped here)
 set -euo pipefail
@@ -293,6 +297,23 @@ for f, unit in (("files_per_s", "files/s"), ("MBps", "MB/s"), ("p50_ms", "ms"), 
     print("RESULT %s.%s %.6g %s" % (k, f, d[f], unit))' "$1" "$2"
 }
 
+# strace_start NAME / strace_stop: with BENCH_SEAF_STRACE, a syscall summary
+# of seaf-server (all its threads) over what runs between the two
+strace_pid=
+strace_start() {
+  [ -n "${BENCH_SEAF_STRACE:-}" ] || return 0
+  mkdir -p "$BENCH_SEAF_STRACE"
+  strace -c -w -f -p "$seaf_pid" -o "$BENCH_SEAF_STRACE/seaf-server-upload-$1.txt" 2>/dev/null &
+  strace_pid=$!
+  sleep 1   # attached to every thread before the clock starts
+}
+strace_stop() {
+  [ -n "$strace_pid" ] || return 0
+  kill -INT "$strace_pid" 2>/dev/null || true
+  wait "$strace_pid" 2>/dev/null || true
+  strace_pid=
+}
+
 # ---------------------------------------------------------------- the runs
 # run_one MODE SET ROUND
 run_one() {
@@ -310,7 +331,9 @@ run_one() {
   fi
   req0=$(proxy_requests "$server_stats")
   sync
+  strace_start "$mode-$set-r$r"
   out=$(client upload "$SEAF_PORT" "$D/libs" "$src/$set")
+  strace_stop
   req1=$(proxy_requests "$server_stats")
   emit "$k.upload.r$r" "$out"
   # restart: seaf-server's own caches and the RAM tier start empty
@@ -350,7 +373,8 @@ for r in $(seq "$ROUNDS"); do
 done
 
 # medians over rounds: RESULT KEY VALUE UNIT for every KEY.rN
-awk '$1 == "RESULT" { k = $2; sub(/\.r[0-9]+$/, "", k); v[k] = v[k] " " $3; u[k] = $4 }
+awk '$1 == "RESULT" { k = $2; if (!sub(/\.r[0-9]+\./, ".", k)) sub(/\.r[0-9]+$/, "", k)
+  v[k] = v[k] " " $3; u[k] = $4 }
   END { for (k in v) print k, u[k], v[k] }' "$work/results.txt" | sort |
 while read -r key unit vals; do
   m=$(tr ' ' '\n' <<<"$vals" | grep . | sort -g | awk '{ a[NR] = $1 } END {

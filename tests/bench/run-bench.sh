@@ -130,6 +130,9 @@ new_conf() {
 }
 
 val() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "nan" }' "$results"; }
+# median: the median of the numbers on stdin (nan when there are none)
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 wait_tcp() {
   local i
@@ -227,8 +230,6 @@ for r in $(seq "$WRITE_ROUNDS"); do
     SUFFIX=
   done
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for t in 1 8; do
   for w in fs tier; do
     for m in objps p50_us p99_us; do
