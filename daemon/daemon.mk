@@ -52,9 +52,17 @@ tests_integration_test_daemon_sigterm_LDADD = $(TEST_LIBS)
 tests_integration_test_admin_SOURCES = tests/integration/test_admin.c $(DAEMON_TEST_SOURCES)
 tests_integration_test_admin_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_admin_LDADD = $(TEST_LIBS)
+# SSE-C proven on the chosen test server (SEAFTIER_S3_SERVER): honoured on
+# RGW, refused loudly on Swift's s3api (which stores plaintext).
+check_PROGRAMS += tests/integration/test_sse_c_proof
+TESTS += tests/integration/test_sse_c_proof
+tests_integration_test_sse_c_proof_SOURCES = tests/integration/test_sse_c_proof.c $(DAEMON_TEST_SOURCES)
+tests_integration_test_sse_c_proof_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_sse_c_proof_LDADD = daemon/libseaftierd-core.la $(TEST_LIBS)
 # The tests run the programs they check.
 tests/integration/test_daemon.log tests/integration/test_daemon_sigterm.log \
-tests/integration/test_admin.log: daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
+tests/integration/test_admin.log tests/integration/test_sse_c_proof.log: \
+	daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)
 
 
 if HAVE_CMOCKA

@@ -11,6 +11,7 @@
 #include "daemon.h"
 
 #include <seaftier/log.h>
+#include <seaftier/secrets.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -177,6 +178,13 @@ int
 main(int argc, char **argv)
 {
     GError *err = NULL;
+    /* Before the configuration (and its S3 secrets) is read: no core file
+     * and no ptrace peeking may ever see them. */
+    if (!seaftier_secrets_protect_process(&err)) {
+        fprintf(stderr, "seaftierd: %s\n", err->message);
+        g_error_free(err);
+        return 2;
+    }
     GOptionContext *ctx = g_option_context_new("- seaftier's write-back uploader");
     g_option_context_set_summary(ctx,
         "Uploads the tier's dirty objects to S3, carries remote deletes, evicts clean objects,\n"

@@ -3,6 +3,8 @@
 
 #include "probe.h"
 
+#include <seaftier/log.h>
+
 #include <string.h>
 #include <unistd.h>
 
@@ -44,6 +46,11 @@ seaftier_probe_advice(const GError *error, const SeaftierS3Config *cfg, const ch
         return "the server fails: look at its health, the request will be retried";
     case SEAFTIER_S3_ERROR_NOT_IMPLEMENTED:
         return "the server does not implement this operation";
+    case SEAFTIER_S3_ERROR_SSE_C_IGNORED:
+        return "this server stores plaintext: SSE-C not honoured by this server (OpenStack "
+               "Swift's s3api accepts the SSE-C headers and ignores them); seaftier uploads "
+               "nothing to this bucket: use a server that implements SSE-C, or remove "
+               "sse_c_key consistently with the data already in the bucket";
     default:
         return "see the error above";
     }
@@ -58,6 +65,17 @@ probe_failed(const GError *err, const SeaftierS3Config *cfg, const char *op, con
     if (advice)
         *advice = seaftier_probe_advice(err, cfg, op);
     return seaftier_s3_error_is_transient(err) ? SEAFTIER_PROBE_TRANSIENT : SEAFTIER_PROBE_REFUSED;
+}
+
+static void
+delete_probe_object(SeaftierS3 *s3, const char *key)
+{
+    GError *err = NULL;
+    if (!seaftier_s3_delete(s3, key, &err)) {
+        seaftier_warning("probe: cannot delete %s from bucket %s: %s", key, seaftier_s3_bucket(s3),
+                         err->message);
+        g_error_free(err);
+    }
 }
 
 SeaftierProbeResult
@@ -86,6 +104,9 @@ seaftier_probe_bucket(SeaftierS3 *s3, const SeaftierS3Config *cfg, char **messag
     gsize back_len = 0;
     if (!seaftier_s3_put(s3, key, body, sizeof body, g_get_real_time() / G_USEC_PER_SEC, &err)) {
         res = probe_failed(err, cfg, "PUT", key, message, advice);
+        /* the server took the object, in plaintext: do not leave it there */
+        if (g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED))
+            delete_probe_object(s3, key);
         goto out;
     }
     if (!seaftier_s3_get(s3, key, &back, &back_len, &err)) {
@@ -97,6 +118,10 @@ seaftier_probe_bucket(SeaftierS3 *s3, const SeaftierS3Config *cfg, char **messag
         if (advice)
             *advice = "check proxies between seaftier and the server, and the server itself";
         res = SEAFTIER_PROBE_REFUSED;
+    } else if (cfg->sse_c_key && !seaftier_s3_prove_sse_c_enforced(s3, key, &err)) {
+        /* an echo proves nothing about storage: the object must also be
+         * unreadable without the key */
+        res = probe_failed(err, cfg, "GET without the SSE-C key", key, message, advice);
     }
     g_free(back);
     GError *derr = NULL;

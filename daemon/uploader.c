@@ -159,7 +159,9 @@ upload_one(gpointer data, gpointer user_data)
     gboolean transient = seaftier_s3_error_is_transient(err);
     gboolean bucket_wide = g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NO_SUCH_BUCKET) ||
                            g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SIGNATURE) ||
-                           g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_ACCESS_DENIED);
+                           g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_ACCESS_DENIED) ||
+                           /* the server stores plaintext: no further object may go there */
+                           g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED);
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
     gint64 retry_at = seaftier_upload_retry_at(e->attempts, transient, now);
     if (bucket_wide && up->bucket_hook)

@@ -81,6 +81,10 @@ fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
         g_clear_error(&err);
     }
 
+    /* Taken before the GET: a delete carried out while it is in flight
+     * makes the store below a no-op instead of a resurrection. */
+    SeaftierTierFillTicket ticket;
+    gboolean have_ticket = seaftier_tier_fill_ticket(sh->tier, &ticket, NULL);
     char *key = seaftier_be_key(repo_id, obj_id);
     gboolean ok = seaftier_s3_get(sh->s3[type], key, data, len, &err);
     if (!ok) {
@@ -93,9 +97,10 @@ fetch_from_s3(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_
         return FALSE;
     }
     /* A clean copy is a cache entry: not durable (S3 has it), and a full
-     * tier only means we serve it without keeping it. */
-    if (!seaftier_tier_store(sh->tier, type, repo_id, obj_id, *data, *len,
-                             SEAFTIER_STATE_CLEAN, FALSE, &err)) {
+     * tier only means we serve it without keeping it (so does a failed
+     * ticket). */
+    if (have_ticket && !seaftier_tier_store_fill(sh->tier, type, repo_id, obj_id, *data, *len,
+                                                 &ticket, &err)) {
         if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL))
             seaftier_debug("read %s %s: tier full, served without caching", type_name(type), key);
         else
@@ -181,7 +186,8 @@ seaftier_be_read(SeaftierBackendShared *sh, SeaftierObjType type, const char *re
  * delete recorded earlier cannot remove the new copy. */
 static gboolean
 cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
-                const char *obj_id, const void *data, gsize len, const char *key)
+                const char *obj_id, const void *data, gsize len, const char *key,
+                const SeaftierTierFillTicket *ticket)
 {
     SeaftierTierEntry entry;
     GError *err = NULL;
@@ -189,9 +195,9 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
     if (!have_row || entry.state != SEAFTIER_STATE_DELETED) {
         /* A delete that comes after this point is newer than our write, and
          * a clean store over it does nothing: the delete wins, as it should. */
-        if (!have_row &&
-            !seaftier_tier_store(sh->tier, type, repo_id, obj_id, data, len,
-                                 SEAFTIER_STATE_CLEAN, FALSE, &err)) {
+        if (!have_row && ticket &&
+            !seaftier_tier_store_fill(sh->tier, type, repo_id, obj_id, data, len, ticket,
+                                      &err)) {
             seaftier_debug("write %s %s: in S3, not cached locally: %s", type_name(type), key,
                            err->message);
             g_clear_error(&err);
@@ -223,6 +229,10 @@ put_direct(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
 {
     char *key = seaftier_be_key(repo_id, obj_id);
     GError *err = NULL;
+    /* Before the PUT: a delete carried out after it is not undone by the
+     * clean copy cached below. */
+    SeaftierTierFillTicket ticket;
+    gboolean have_ticket = seaftier_tier_fill_ticket(sh->tier, &ticket, NULL);
     gboolean ok = seaftier_s3_put(sh->s3[type], key, data, len, g_get_real_time() / G_USEC_PER_SEC,
                                   &err);
     if (!ok) {
@@ -232,7 +242,8 @@ put_direct(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
         g_free(key);
         return FALSE;
     }
-    ok = cache_after_put(sh, type, repo_id, obj_id, data, len, key);
+    ok = cache_after_put(sh, type, repo_id, obj_id, data, len, key,
+                         have_ticket ? &ticket : NULL);
     g_free(key);
     return ok;
 }
@@ -515,6 +526,10 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
     char *src_key = seaftier_be_key(src_repo_id, obj_id);
     char *dst_key = seaftier_be_key(dst_repo_id, obj_id);
     GError *err = NULL;
+    /* Before the copy: the clean destination cached below must not undo a
+     * delete of it carried out meanwhile. */
+    SeaftierTierFillTicket ticket;
+    gboolean have_ticket = seaftier_tier_fill_ticket(sh->tier, &ticket, NULL);
     gboolean ok = seaftier_s3_copy(sh->s3[type], src_key, dst_key, &err);
     if (!ok) {
         if (g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND)) {
@@ -529,13 +544,13 @@ seaftier_be_copy(SeaftierBackendShared *sh, SeaftierObjType type, const char *sr
                            err->message);
             g_clear_error(&err);
         }
-    } else if (have_src) {
+    } else if (have_src && have_ticket) {
         /* The source is cached: cache the copy too, it is likely read next. */
         void *data = NULL;
         gsize len = 0;
         if (seaftier_tier_read(sh->tier, type, src_repo_id, obj_id, &data, &len, NULL)) {
-            seaftier_tier_store(sh->tier, type, dst_repo_id, obj_id, data, len,
-                                SEAFTIER_STATE_CLEAN, FALSE, NULL);
+            seaftier_tier_store_fill(sh->tier, type, dst_repo_id, obj_id, data, len, &ticket,
+                                     NULL);
             g_free(data);
         }
     }

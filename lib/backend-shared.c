@@ -13,6 +13,7 @@
 #include "backend-common.h"
 
 #include <seaftier/log.h>
+#include <seaftier/secrets.h>
 
 #include <string.h>
 
@@ -180,6 +181,15 @@ seaftier_backend_shared_get(const char *seaf_dir, GKeyFile *config, GError **err
         return sh;
     }
     apply_log_settings(cfg);
+    if (!cfg->tier.dumpable) {
+        /* The S3 secrets live in this process's memory from now on. */
+        GError *err = NULL;
+        if (!seaftier_secrets_protect_process(&err)) {
+            seaftier_warning("seaftier: %s; core files of this process may hold the S3 secrets",
+                             err->message);
+            g_error_free(err);
+        }
+    }
     sh = shared_open(dir, cfg, error);
     if (sh) {
         g_hash_table_insert(registry, sh->dir, sh);

@@ -19,7 +19,7 @@
 static const char *const known_keys[] = {
     "dir", "max_size", "high_watermark", "low_watermark", "min_free_space",
     "ram_cache_size", "compression", "mode", "upload_concurrency", "upload_delay",
-    "inline_max", "socket", "log_level", NULL
+    "inline_max", "socket", "log_level", "dumpable", NULL
 };
 
 static void
@@ -38,6 +38,7 @@ set_defaults(SeaftierTierConfig *t)
     t->inline_max = (guint64)64 << 10;
     t->socket_path = NULL;
     t->log_level = g_strdup("info");
+    t->dumpable = FALSE;
 }
 
 /* "1500", "1500ms", "2s", "2 s": milliseconds unless the suffix says seconds. */
@@ -138,6 +139,8 @@ read_key(SeaftierTierConfig *t, const char *key, const char *v,
         return parse_delay(label, v, &t->upload_delay_ms, error);
     if (strcmp(key, "compression") == 0)
         return cfg_parse_bool(label, v, &t->compression, error);
+    if (strcmp(key, "dumpable") == 0)
+        return cfg_parse_bool(label, v, &t->dumpable, error);
     if (strcmp(key, "mode") == 0) {
         if (strcmp(v, "write_back") == 0 || strcmp(v, "write_through") == 0) {
             t->write_through = strcmp(v, "write_through") == 0;

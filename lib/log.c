@@ -4,10 +4,13 @@
 #include <seaftier/log.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef enum {
     LOG_DEST_UNSET,                 /* stderr, until the program or a host chooses */
@@ -89,12 +92,32 @@ seaftier_log_attach_to_host(void)
     g_mutex_unlock(&log_lock);
 }
 
+/* Opens the log for appending, created 0600: it names buckets, repos and
+ * objects. An existing file readable by others is narrowed to 0600 too. */
+static FILE *
+open_log(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+        (void)fchmod(fd, st.st_mode & 0700);
+    FILE *f = fdopen(fd, "a");
+    if (!f) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return f;
+}
+
 gboolean
 seaftier_log_to_file(const char *path, GError **error)
 {
     FILE *f = NULL;
     if (path) {
-        f = fopen(path, "ae");
+        f = open_log(path);
         if (!f) {
             g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                         "cannot open log file %s: %s", path, g_strerror(errno));
@@ -118,7 +141,7 @@ seaftier_log_reopen(void)
 {
     g_mutex_lock(&log_lock);
     if (log_dest == LOG_DEST_FILE && log_path) {
-        FILE *f = fopen(log_path, "ae");
+        FILE *f = open_log(log_path);
         if (f) {
             setvbuf(f, NULL, _IOLBF, 0);
             fclose(log_file);

@@ -2,15 +2,19 @@
 # run-all.sh — every test of the project, as CI runs them:
 #   1. a normal build: unit tests + integration tests against a real S3 server
 #      (Ceph RGW on 127.0.0.1, started by the tests themselves);
-#   2. the unit tests once more under valgrind (no leaks, no errors);
+#   2. the S3 client matrix, the backend conformance suite, the daemon tests
+#      and the SSE-C proof once more against a second S3 server (OpenStack
+#      Swift + s3api, started by the tests; SEAFTIER_S3_SERVER=swift);
+#   2b. the unit tests once more under valgrind (no leaks, no errors);
 #   3. an AddressSanitizer + UndefinedBehaviorSanitizer build running all tests again;
 #   4. the fuzz targets for a bounded time (FUZZ_SECONDS, default 20 each).
 # Ends with a line "N passed, M failed" and exits non-zero if anything failed.
-# The S3 server is stopped at the end if this run started it.
+# The S3 servers are stopped at the end if this run started them.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export SEAFTIER_RGW_DIR=${SEAFTIER_RGW_DIR:-/tmp/seaftier-s3}
+export SEAFTIER_SWIFT_DIR=${SEAFTIER_SWIFT_DIR:-/tmp/seaftier-swift}
 JOBS=${JOBS:-2}
 passed=0 failed=0
 failures=()
@@ -29,7 +33,12 @@ count_suite() { # builddir phase — adds automake's totals for the phase
 rgw_was_up=0
 # a server that was already up (a developer's) is left running
 [ -e "$SEAFTIER_RGW_DIR/.rgw-up" ] && rgw_was_up=1
-cleanup() { [ "$rgw_was_up" = 1 ] || "$top/tests/s3server/ensure-rgw.sh" --stop; }
+swift_was_up=0
+[ -e "$SEAFTIER_SWIFT_DIR/.swift-up" ] && swift_was_up=1
+cleanup() {
+  [ "$rgw_was_up" = 1 ] || "$top/tests/s3server/ensure-rgw.sh" --stop
+  [ "$swift_was_up" = 1 ] || "$top/tests/s3server/ensure-swift.sh" --stop
+}
 trap cleanup EXIT
 
 note "bootstrap"
@@ -58,6 +67,23 @@ build_and_check() { # dir phase configure-args...
 build_and_check build-ci "normal" --enable-werror
 # the S3 matrix prints its table: show it
 sed -n '/S3 client matrix/,/^$/p' build-ci/tests/integration/test_s3_matrix.log 2>/dev/null
+
+# The second S3 server: the tests that talk S3 in every mode it supports
+# (Swift's s3api ignores SSE-C: those variants prove the refusal instead).
+note "swift: S3 tests against OpenStack Swift + s3api"
+swift_t0=$SECONDS
+mkdir -p build-ci/swift
+for t in test_s3_matrix test_backend_conformance test_daemon test_sse_c_proof; do
+  if (cd build-ci && SEAFTIER_S3_SERVER=swift SEAFTIER_SRCDIR="$top" SEAFTIER_BUILDDIR="$top/build-ci" \
+        "./tests/integration/$t" >"swift/$t.log" 2>&1); then
+    echo "PASS: swift $t"; passed=$((passed + 1))
+  else
+    echo "FAIL: swift $t"; tail -n 60 "build-ci/swift/$t.log"; failed=$((failed + 1)); failures+=("swift $t")
+  fi
+done
+sed -n '/S3 client matrix/,/^$/p' build-ci/swift/test_s3_matrix.log 2>/dev/null
+echo "swift phase: $((SECONDS - swift_t0)) s"
+[ "$swift_was_up" = 1 ] || "$top/tests/s3server/ensure-swift.sh" --stop
 
 note "valgrind: unit tests"
 for t in build-ci/tests/unit/test_*; do

@@ -29,6 +29,19 @@ typedef struct {
     int total_problems;
 } Check;
 
+/* How requests address the bucket, as the client decides it (an IP address
+ * as host means path style even when path_style_request is false). */
+static const char *
+addressing_of(const SeaftierS3Config *cfg)
+{
+    SeaftierS3 *s3 = seaftier_s3_new(cfg, NULL);   /* no network I/O */
+    gboolean path = s3 ? seaftier_s3_uses_path_style(s3) : cfg->path_style_request;
+    seaftier_s3_free(s3);
+    if (path && !cfg->path_style_request)
+        return "path style: host is an IP address";
+    return path ? "path style" : "virtual host";
+}
+
 static void
 finding(Check *c, const char *severity, const char *what, const char *advice)
 {
@@ -242,7 +255,7 @@ admin_cmd_check(int argc, char **argv)
         if (!c.json)
             printf("\n[%s] bucket %s on %s (%s, signature %s, %s, %s)\n", cfg->section, cfg->bucket,
                    cfg->host ? cfg->host : "AWS", cfg->use_https ? "https" : "http",
-                   cfg->use_v4_signature ? "V4" : "V2", cfg->path_style_request ? "path style" : "virtual host",
+                   cfg->use_v4_signature ? "V4" : "V2", addressing_of(cfg),
                    cfg->sse_c_key ? "SSE-C" : "no SSE-C");
         int before = c.total_problems;
         gboolean probe_ok = FALSE;
@@ -259,7 +272,8 @@ admin_cmd_check(int argc, char **argv)
                 probe_ok = r == SEAFTIER_PROBE_OK;
                 if (probe_ok) {
                     if (!c.json)
-                        printf("  probe: PUT/GET/DELETE%s ok\n", cfg->sse_c_key ? " with SSE-C" : "");
+                        printf("  probe: PUT/GET/DELETE%s ok%s\n", cfg->sse_c_key ? " with SSE-C" : "",
+                               cfg->sse_c_key ? " (a GET without the key is refused)" : "");
                 } else {
                     char *adv = g_strdup_printf("%s (%s)", advice ? advice : "see the error",
                                                 r == SEAFTIER_PROBE_TRANSIENT

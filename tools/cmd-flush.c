@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "progress.h"
 #include "../daemon/flush-job.h"
+#include "../daemon/probe.h"
 
 #include <seaftier/log.h>
 
@@ -161,6 +162,25 @@ watchdog_main(gpointer data)
     return NULL;
 }
 
+/* The write probe seaftierd runs before any upload (daemon/probe.c): a
+ * bucket that refuses it, e.g. one that would store plaintext although
+ * sse_c_key is set, gets no object. A transient failure is left to the
+ * uploads themselves. */
+static void
+probe_buckets(SeaftierEnv *env, int type, char *refused[SEAFTIER_N_TYPES])
+{
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        if (type >= 0 && type != t)
+            continue;
+        char *msg = NULL;
+        const char *advice = NULL;
+        if (seaftier_probe_bucket(env->s3[t], &env->cfg->s3[t], &msg, &advice) == SEAFTIER_PROBE_REFUSED)
+            refused[t] = g_strdup_printf("not uploaded: %s; what to do: %s", msg,
+                                         advice ? advice : "see the error");
+        g_free(msg);
+    }
+}
+
 static int
 flush_local(SeaftierEnv *env, int type, const char *repo_id, int timeout_s, FlushUi *ui,
             SeaftierFlushProgress *res, gboolean *timed_out)
@@ -177,8 +197,14 @@ flush_local(SeaftierEnv *env, int type, const char *repo_id, int timeout_s, Flus
         .type = type, .repo_id = repo_id, .cancel = &w.cancel,
         .progress = local_progress, .failed = local_failed, .user_data = &lc,
     };
+    char *refused[SEAFTIER_N_TYPES] = { NULL };
+    probe_buckets(env, type, refused);
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++)
+        opts.refused[t] = refused[t];
     GError *err = NULL;
     gboolean ok = seaftier_flush_run(env->tier, up, inflight, &opts, res, &err);
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++)
+        g_free(refused[t]);
     if (wt) {
         g_mutex_lock(&w.lock);
         w.finished = TRUE;

@@ -95,14 +95,21 @@ warm_one(gpointer data, gpointer user_data)
         g_error_free(err);
         return;
     }
+    /* Taken before the GET, so a delete carried out meanwhile wins. */
+    SeaftierTierFillTicket ticket;
+    if (!seaftier_tier_fill_ticket(w->env->tier, &ticket, &err)) {
+        item_done(w, it, FALSE, FALSE, err->message);
+        g_error_free(err);
+        return;
+    }
     char *key = seaftier_env_s3_key(w->repo_id, it->obj_id);
     void *data_buf = NULL;
     gsize len = 0;
     if (!seaftier_s3_get(w->env->s3[it->type], key, &data_buf, &len, &err)) {
         item_done(w, it, FALSE, FALSE, err->message);
         g_error_free(err);
-    } else if (!seaftier_tier_store(w->env->tier, it->type, w->repo_id, it->obj_id, data_buf, len,
-                                    SEAFTIER_STATE_CLEAN, FALSE, &err)) {
+    } else if (!seaftier_tier_store_fill(w->env->tier, it->type, w->repo_id, it->obj_id, data_buf,
+                                         len, &ticket, &err)) {
         if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL))
             g_atomic_int_set(&w->tier_full, TRUE);
         item_done(w, it, FALSE, FALSE, err->message);

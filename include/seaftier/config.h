@@ -73,6 +73,8 @@ typedef struct {
     guint64 inline_max;         /* inline_max: objects up to this size live inside SQLite, default 64 KiB */
     char *socket_path;          /* socket: daemon control/metrics socket, default <dir>/seaftierd.sock */
     char *log_level;            /* log_level: error|warning|info|debug, default info */
+    gboolean dumpable;          /* dumpable: leave seaf-server able to dump core (the cores hold
+                                 * the S3 secrets), default false */
 } SeaftierTierConfig;
 
 typedef struct {

@@ -41,9 +41,23 @@ typedef enum {
     SEAFTIER_S3_ERROR_BAD_RESPONSE,       /* unparseable XML, missing fields, wrong length */
     SEAFTIER_S3_ERROR_INTEGRITY,          /* BadDigest / Content-MD5 mismatch */
     SEAFTIER_S3_ERROR_OTHER,              /* any other 4xx */
+    SEAFTIER_S3_ERROR_SSE_C_IGNORED,      /* 2xx to an SSE-C request without the
+                                           * x-amz-server-side-encryption-customer-algorithm
+                                           * echo: the server stores plaintext (Swift's s3api) */
+    SEAFTIER_S3_ERROR_INCOMPLETE,         /* a 2xx not proven complete: an object body without
+                                           * Content-Length or shorter than it, a 200 whose body
+                                           * is an <Error> (CompleteMultipartUpload, CopyObject)
+                                           * or is cut short; the work may not be done: retry */
 } SeaftierS3ErrorCode;
 
-/* TRUE for errors worth retrying later (network, timeout, 5xx, SlowDown). */
+/* Largest response body accepted: an object (GET) and any other answer
+ * (XML). A larger one fails the request (BAD_RESPONSE) instead of filling
+ * memory. */
+#define SEAFTIER_S3_MAX_OBJECT_BODY ((gsize)1 << 30)
+#define SEAFTIER_S3_MAX_XML_BODY ((gsize)64 << 20)
+
+/* TRUE for errors worth retrying soon (network, timeout, 5xx, SlowDown,
+ * incomplete answers). */
 gboolean seaftier_s3_error_is_transient(const GError *error);
 
 /* Creates a client for the bucket of `cfg` (copied; `cfg` may be freed after).
@@ -53,6 +67,12 @@ void seaftier_s3_free(SeaftierS3 *s3);
 
 /* The bucket name, for messages. */
 const char *seaftier_s3_bucket(const SeaftierS3 *s3);
+
+/* TRUE when requests name the bucket in the path (/<bucket>/<key>): either
+ * path_style_request is set, or `host` is an IP address, where a virtual
+ * host <bucket>.<ip> cannot resolve (botocore and Seafile's own S3 reader
+ * fall back to path style for IP hosts the same way). */
+gboolean seaftier_s3_uses_path_style(const SeaftierS3 *s3);
 
 /* Stores `len` bytes at `key` with Content-MD5 (and SSE-C when configured).
  * `ctime` > 0 adds x-amz-meta-ctime. Bodies above multipart_part_size are
@@ -115,13 +135,22 @@ gboolean seaftier_s3_delete_many(SeaftierS3 *s3, const char *const *keys, guint 
 
 /* Server-side copy within the bucket, with the SSE-C copy-source headers
  * when configured. Falls back to GET + PUT when the server answers 501
- * NotImplemented (Ceph cannot copy SSE-C objects). */
+ * NotImplemented (Ceph cannot copy SSE-C objects); the 501 is remembered by
+ * this client, so later copies go straight to GET + PUT (two requests). */
 gboolean seaftier_s3_copy(SeaftierS3 *s3, const char *src_key, const char *dst_key,
                           GError **error);
 
 /* Creates the client's bucket (PUT Bucket); an existing bucket owned by the
  * same user is success. For setup scripts, tests and `seaftier-admin`. */
 gboolean seaftier_s3_create_bucket(SeaftierS3 *s3, GError **error);
+
+/* Proves that the server enforces SSE-C on `key` (an object this client wrote
+ * with its sse_c_key): a GET without the SSE-C headers must be refused. TRUE
+ * when it is; FALSE with SEAFTIER_S3_ERROR_SSE_C_IGNORED when the object is
+ * served without the key (the server stored it in plaintext), or with the
+ * GET's own error. Only meaningful for a client configured with sse_c_key
+ * (otherwise fails with SEAFTIER_S3_ERROR_INVALID_REQUEST). */
+gboolean seaftier_s3_prove_sse_c_enforced(SeaftierS3 *s3, const char *key, GError **error);
 
 /* Counters since creation, for metrics. */
 typedef struct {

@@ -33,6 +33,8 @@ typedef struct {
     gboolean content_md5;         /* add Content-MD5 of the body */
     unsigned sse;                 /* S3SseFlags */
     gboolean head;                /* no response body expected */
+    gboolean no_sse_echo;         /* S3_SSE_OBJECT sent, but no echo expected in the
+                                   * answer (CreateMultipartUpload, Complete) */
 } S3Request;
 
 typedef struct {
@@ -43,6 +45,8 @@ typedef struct {
     gint64 last_modified;
     gint64 meta_ctime;
     gboolean sse_c;
+    gsize max_body;               /* the body is refused beyond this many bytes */
+    gboolean too_big;             /* ... and it was */
 } S3Response;
 
 struct SeaftierS3 {
@@ -57,6 +61,7 @@ struct SeaftierS3 {
     GMutex pool_lock;
     GPtrArray *idle_handles;      /* CURL*, reused for keep-alive */
     SeaftierS3Stats stats;        /* updated atomically */
+    gint copy_not_implemented;    /* set once CopyObject answered 501 (atomic) */
 };
 
 void s3_request_add_header(S3Request *req, const char *name, const char *value);
@@ -67,6 +72,13 @@ unsigned s3_object_sse(const SeaftierS3 *s3);
 
 /* Adds x-amz-meta-ctime when ctime > 0; `buf` must outlive the request. */
 void s3_request_add_ctime(S3Request *req, gint64 ctime, char buf[24]);
+
+/* Checks that a 2xx answer's body is the XML document `root` (S3 may answer
+ * 200 and report an error in the body, or the body may be cut short): FALSE
+ * with SEAFTIER_S3_ERROR_INCOMPLETE (transient) naming op, bucket, key and
+ * the <Error> code when there is one. */
+gboolean s3_check_result(SeaftierS3 *s3, const S3Request *req, const S3Response *resp,
+                         const char *root, GError **error);
 
 /* Performs the request with retries. On success (2xx) fills `resp` (caller
  * clears it with s3_response_clear). On failure sets a named GError. */

@@ -19,7 +19,7 @@ initiate(SeaftierS3 *s3, const char *key, gint64 ctime, GError **error)
     S3Param query[] = { { "uploads", NULL } };
     S3Request req = { .op = "CreateMultipartUpload", .method = "POST", .key = key,
                       .query = query, .n_query = 1, .send_body = TRUE, .body = "",
-                      .body_len = 0, .sse = s3_object_sse(s3) };
+                      .body_len = 0, .sse = s3_object_sse(s3), .no_sse_echo = TRUE };
     s3_request_add_ctime(&req, ctime, ctime_str);
     S3Response resp;
     if (!s3_perform(s3, &req, &resp, error))
@@ -59,7 +59,7 @@ complete(SeaftierS3 *s3, const char *key, const char *upload_id, GPtrArray *etag
     S3Param query[] = { { "uploadId", upload_id } };
     S3Request req = { .op = "CompleteMultipartUpload", .method = "POST", .key = key,
                       .query = query, .n_query = 1, .body = body, .body_len = strlen(body),
-                      .send_body = TRUE, .sse = s3_object_sse(s3) };
+                      .send_body = TRUE, .sse = s3_object_sse(s3), .no_sse_echo = TRUE };
     s3_request_add_header(&req, "Content-Type", "application/xml");
     S3Response resp;
     gboolean ok = s3_perform(s3, &req, &resp, error);
@@ -67,11 +67,8 @@ complete(SeaftierS3 *s3, const char *key, const char *upload_id, GPtrArray *etag
     if (!ok)
         return FALSE;
     /* S3 may answer 200 and still report an error in the body */
-    ok = s3_xml_check_root((const char *)resp.body->data, resp.body->len,
-                           "CompleteMultipartUploadResult", error);
+    ok = s3_check_result(s3, &req, &resp, "CompleteMultipartUploadResult", error);
     s3_response_clear(&resp);
-    if (!ok)
-        g_prefix_error(error, "CompleteMultipartUpload %s/%s: ", s3->cfg.bucket, key);
     return ok;
 }
 

@@ -47,7 +47,7 @@ seaftier_s3_put(SeaftierS3 *s3, const char *key, const void *data, gsize len, gi
 
 static gboolean
 get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsize *len,
-           GError **error)
+           gint64 *ctime, GError **error)
 {
     if (!check_key(s3, "GetObject", key, error))
         return FALSE;
@@ -58,13 +58,15 @@ get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsiz
     if (!s3_perform(s3, &req, &resp, error))
         return FALSE;
     if (resp.content_length >= 0 && (guint64)resp.content_length != resp.body->len) {
-        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_BAD_RESPONSE,
+        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INCOMPLETE,
                     "GetObject %s/%s: got %u bytes, Content-Length said %" G_GINT64_FORMAT,
                     s3->cfg.bucket, key, resp.body->len, resp.content_length);
         s3_response_clear(&resp);
         return FALSE;
     }
     *len = resp.body->len;
+    if (ctime)
+        *ctime = resp.meta_ctime;
     *data = g_byte_array_free(resp.body, FALSE);
     resp.body = NULL;
     s3_response_clear(&resp);
@@ -74,7 +76,7 @@ get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsiz
 gboolean
 seaftier_s3_get(SeaftierS3 *s3, const char *key, void **data, gsize *len, GError **error)
 {
-    return get_common(s3, key, NULL, data, len, error);
+    return get_common(s3, key, NULL, data, len, NULL, error);
 }
 
 gboolean
@@ -89,7 +91,7 @@ seaftier_s3_get_range(SeaftierS3 *s3, const char *key, guint64 offset, guint64 l
     char range[64];
     g_snprintf(range, sizeof range, "bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, offset,
                offset + length - 1);
-    return get_common(s3, key, range, data, len, error);
+    return get_common(s3, key, range, data, len, NULL, error);
 }
 
 gboolean
@@ -251,17 +253,16 @@ seaftier_s3_delete_many(SeaftierS3 *s3, const char *const *keys, guint n_keys, G
     return ok;
 }
 
+/* GET + PUT: two requests (the GET's answer carries the ctime metadata). */
 static gboolean
 copy_by_get_put(SeaftierS3 *s3, const char *src_key, const char *dst_key, GError **error)
 {
     void *data = NULL;
     gsize len = 0;
-    SeaftierS3ObjectInfo info = { 0 };
-    if (!seaftier_s3_head(s3, src_key, &info, error))
+    gint64 ctime = 0;
+    if (!get_common(s3, src_key, NULL, &data, &len, &ctime, error))
         return FALSE;
-    if (!seaftier_s3_get(s3, src_key, &data, &len, error))
-        return FALSE;
-    gboolean ok = seaftier_s3_put(s3, dst_key, data, len, info.ctime, error);
+    gboolean ok = seaftier_s3_put(s3, dst_key, data, len, ctime, error);
     g_free(data);
     return ok;
 }
@@ -274,6 +275,10 @@ seaftier_s3_copy(SeaftierS3 *s3, const char *src_key, const char *dst_key, GErro
     char *enc = s3_uri_encode(src_key, FALSE);
     char *source = g_strdup_printf("/%s/%s", s3->cfg.bucket, enc);
     g_free(enc);
+    if (g_atomic_int_get(&s3->copy_not_implemented)) {
+        g_free(source);
+        return copy_by_get_put(s3, src_key, dst_key, error);
+    }
     unsigned sse = s3->cfg.sse_c_key ? (S3_SSE_OBJECT | S3_SSE_COPY_SOURCE) : S3_SSE_NONE;
     S3Request req = { .op = "CopyObject", .method = "PUT", .key = dst_key, .send_body = TRUE,
                       .body = "", .body_len = 0, .sse = sse };
@@ -283,13 +288,23 @@ seaftier_s3_copy(SeaftierS3 *s3, const char *src_key, const char *dst_key, GErro
     gboolean ok = s3_perform(s3, &req, &resp, &err);
     g_free(source);
     if (ok) {
-        ok = s3_xml_check_root((const char *)resp.body->data, resp.body->len, "CopyObjectResult", &err);
+        /* a 200 may carry an <Error> (or be cut short): the copy may not exist */
+        ok = s3_check_result(s3, &req, &resp, "CopyObjectResult", &err);
         s3_response_clear(&resp);
         if (!ok)
-            g_prefix_error(&err, "CopyObject %s/%s -> %s: ", s3->cfg.bucket, src_key, dst_key);
+            g_prefix_error(&err, "copy from %s: ", src_key);
+    }
+    if (!ok && g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED)) {
+        /* the copy may be plaintext: rewrite it with a PUT, which either
+         * honours SSE-C or fails with the same named error */
+        seaftier_warning("%s; rewriting the copy by GET + PUT", err->message);
+        g_clear_error(&err);
+        return copy_by_get_put(s3, src_key, dst_key, error);
     }
     if (!ok && g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_IMPLEMENTED)) {
-        /* Ceph 16 cannot copy SSE-C objects server-side */
+        /* Ceph 16 cannot copy SSE-C objects server-side; it will not learn
+         * to while this client lives: skip the doomed request from now on */
+        g_atomic_int_set(&s3->copy_not_implemented, 1);
         seaftier_debug("CopyObject %s/%s: server cannot copy (%s); copying by GET + PUT",
                        s3->cfg.bucket, src_key, err->message);
         g_clear_error(&err);
@@ -314,6 +329,35 @@ seaftier_s3_copy(SeaftierS3 *s3, const char *src_key, const char *dst_key, GErro
         g_clear_error(&perr);
     }
     return TRUE;
+}
+
+gboolean
+seaftier_s3_prove_sse_c_enforced(SeaftierS3 *s3, const char *key, GError **error)
+{
+    if (!check_key(s3, "GetObject", key, error))
+        return FALSE;
+    if (!s3->cfg.sse_c_key) {
+        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INVALID_REQUEST,
+                    "GetObject %s/%s: no sse_c_key configured, nothing to prove", s3->cfg.bucket, key);
+        return FALSE;
+    }
+    S3Request req = { .op = "GetObject (without the SSE-C key)", .method = "GET", .key = key };
+    S3Response resp;
+    GError *err = NULL;
+    if (s3_perform(s3, &req, &resp, &err)) {
+        s3_response_clear(&resp);
+        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED,
+                    "GetObject %s/%s without the SSE-C key was answered with the object: the "
+                    "server ignored SSE-C (stores plaintext: SSE-C not honoured by this server)",
+                    s3->cfg.bucket, key);
+        return FALSE;
+    }
+    if (g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_MISMATCH)) {
+        g_error_free(err);
+        return TRUE;
+    }
+    g_propagate_error(error, err);
+    return FALSE;
 }
 
 gboolean

@@ -78,6 +78,20 @@ wipe_string(char *s)
     }
 }
 
+/* An IPv4 or IPv6 address (bracketed or not), as opposed to a host name. */
+static gboolean
+host_is_ip_literal(const char *host)
+{
+    gsize n = strlen(host);
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+        char *inner = g_strndup(host + 1, n - 2);
+        gboolean ip = g_hostname_is_ip_address(inner);
+        g_free(inner);
+        return ip;
+    }
+    return g_hostname_is_ip_address(host);
+}
+
 SeaftierS3 *
 seaftier_s3_new(const SeaftierS3Config *cfg, GError **error)
 {
@@ -113,6 +127,12 @@ seaftier_s3_new(const SeaftierS3Config *cfg, GError **error)
     }
     /* the config keeps IPv6 literals bracketed ("[::1]"); bracket bare ones too */
     gboolean v6 = host[0] != '[' && strchr(host, ':') != NULL;
+    if (!s3->cfg.path_style_request && host_is_ip_literal(host)) {
+        /* <bucket>.<ip> is no host name: use path style, as botocore does */
+        seaftier_debug("[%s] host %s is an IP address: using path-style requests",
+                       s3->cfg.section ? s3->cfg.section : "s3", host);
+        s3->cfg.path_style_request = TRUE;
+    }
     char *hostport = s3->cfg.port > 0
                          ? g_strdup_printf(v6 ? "[%s]:%d" : "%s:%d", host, s3->cfg.port)
                          : g_strdup_printf(v6 ? "[%s]" : "%s", host);
@@ -165,6 +185,12 @@ seaftier_s3_free(SeaftierS3 *s3)
     g_free(s3);
 }
 
+gboolean
+seaftier_s3_uses_path_style(const SeaftierS3 *s3)
+{
+    return s3->cfg.path_style_request;
+}
+
 const char *
 seaftier_s3_bucket(const SeaftierS3 *s3)
 {
@@ -192,6 +218,7 @@ seaftier_s3_error_is_transient(const GError *error)
     case SEAFTIER_S3_ERROR_NETWORK:
     case SEAFTIER_S3_ERROR_TIMEOUT:
     case SEAFTIER_S3_ERROR_INTEGRITY:
+    case SEAFTIER_S3_ERROR_INCOMPLETE:
         return TRUE;
     default:
         return FALSE;
@@ -294,8 +321,22 @@ static size_t
 write_body(char *ptr, size_t size, size_t nmemb, void *user)
 {
     S3Response *resp = user;
-    g_byte_array_append(resp->body, (const guint8 *)ptr, (guint)(size * nmemb));
-    return size * nmemb;
+    gsize n = size * nmemb;
+    /* Also without a Content-Length (which CURLOPT_MAXFILESIZE checks up
+     * front): a hostile or broken answer must not fill memory. */
+    if (n > resp->max_body - MIN(resp->max_body, resp->body->len)) {
+        resp->too_big = TRUE;
+        return 0;       /* curl fails the transfer with CURLE_WRITE_ERROR */
+    }
+    g_byte_array_append(resp->body, (const guint8 *)ptr, (guint)n);
+    return n;
+}
+
+/* An object's bytes (as opposed to an XML answer). */
+static gboolean
+is_object_get(const S3Request *req)
+{
+    return req->key && !req->head && g_str_equal(req->method, "GET") && req->n_query == 0;
 }
 
 static gboolean
@@ -477,6 +518,7 @@ perform_once(SeaftierS3 *s3, const S3Request *req, S3Response *resp, TryResult *
     memset(resp, 0, sizeof *resp);
     resp->body = g_byte_array_new();
     resp->content_length = -1;
+    resp->max_body = is_object_get(req) ? SEAFTIER_S3_MAX_OBJECT_BODY : SEAFTIER_S3_MAX_XML_BODY;
     res->curl_msg[0] = '\0';
 
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -493,6 +535,10 @@ perform_once(SeaftierS3 *s3, const S3Request *req, S3Response *resp, TryResult *
     curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, read_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    /* The key is signed as given: curl must not squash "." or ".."
+     * segments out of the path it sends. */
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)resp->max_body);
     /* virtual-host names like bucket.localhost must resolve (curl does *.localhost itself) */
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (s3->cfg.use_https && s3->cfg.ca_file)
@@ -571,6 +617,13 @@ judge(SeaftierS3 *s3, const S3Request *req, const S3Response *resp, const TryRes
     const char *bucket = s3->cfg.bucket;
     const char *op = req->op;
 
+    if (resp->too_big ||
+        (res->curl_code == CURLE_FILESIZE_EXCEEDED && resp->status >= 200 && resp->status < 300)) {
+        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_BAD_RESPONSE,
+                    "%s %s/%s: HTTP %ld answer larger than %" G_GSIZE_FORMAT " bytes refused",
+                    op, bucket, key_or_bucket(req), resp->status, resp->max_body);
+        return VERDICT_FAIL;
+    }
     if (res->curl_code != CURLE_OK) {
         int code = res->curl_code == CURLE_OPERATION_TIMEDOUT ? SEAFTIER_S3_ERROR_TIMEOUT
                                                               : SEAFTIER_S3_ERROR_NETWORK;
@@ -581,8 +634,37 @@ judge(SeaftierS3 *s3, const S3Request *req, const S3Response *resp, const TryRes
                     res->curl_msg[0] ? res->curl_msg : curl_easy_strerror(res->curl_code), hint);
         return curl_code_transient(res->curl_code) ? VERDICT_RETRY : VERDICT_FAIL;
     }
-    if (resp->status >= 200 && resp->status < 300)
+    if (resp->status >= 200 && resp->status < 300) {
+        /* A server that honours SSE-C echoes the algorithm on every answer
+         * about object data; one that answers 2xx without it ignored the key
+         * (OpenStack Swift's s3api does, and stores plaintext). */
+        if ((req->sse & S3_SSE_OBJECT) && !req->no_sse_echo && !resp->sse_c) {
+            g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED,
+                        "%s %s/%s: HTTP %ld without the "
+                        "x-amz-server-side-encryption-customer-algorithm echo: the server ignored "
+                        "SSE-C (stores plaintext: SSE-C not honoured by this server)",
+                        op, bucket, key_or_bucket(req), resp->status);
+            return VERDICT_FAIL;
+        }
+        /* An object is cached as it came: its body counts only when proven
+         * complete. Without Content-Length, a connection closed mid-body
+         * looks exactly like the end of the body. */
+        if (is_object_get(req) &&
+            (resp->content_length < 0 || (guint64)resp->content_length != resp->body->len)) {
+            if (resp->content_length < 0)
+                g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INCOMPLETE,
+                            "%s %s/%s: HTTP %ld without Content-Length (%u bytes received): "
+                            "the body cannot be proven complete", op, bucket,
+                            key_or_bucket(req), resp->status, resp->body->len);
+            else
+                g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INCOMPLETE,
+                            "%s %s/%s: got %u bytes, Content-Length said %" G_GINT64_FORMAT,
+                            op, bucket, key_or_bucket(req), resp->body->len,
+                            resp->content_length);
+            return VERDICT_RETRY;
+        }
         return VERDICT_OK;
+    }
 
     S3XmlError xe = { 0 };
     if (resp->body && resp->body->len > 0)
@@ -645,6 +727,30 @@ judge(SeaftierS3 *s3, const S3Request *req, const S3Response *resp, const TryRes
                 xe.message && *xe.message ? ": " : "", xe.message ? xe.message : "", hint);
     s3_xml_error_clear(&xe);
     return verdict;
+}
+
+gboolean
+s3_check_result(SeaftierS3 *s3, const S3Request *req, const S3Response *resp, const char *root,
+                GError **error)
+{
+    const char *body = resp->body ? (const char *)resp->body->data : "";
+    gsize len = resp->body ? resp->body->len : 0;
+    GError *err = NULL;
+    if (s3_xml_check_root(body, len, root, &err))
+        return TRUE;
+    S3XmlError xe = { 0 };
+    if (len > 0 && s3_xml_parse_error(body, len, &xe, NULL) && xe.code)
+        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INCOMPLETE,
+                    "%s %s/%s: HTTP %ld with an error in its body: %s%s%s (retry)", req->op,
+                    s3->cfg.bucket, key_or_bucket(req), resp->status, xe.code,
+                    xe.message && *xe.message ? ": " : "", xe.message ? xe.message : "");
+    else
+        g_set_error(error, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_INCOMPLETE,
+                    "%s %s/%s: HTTP %ld with an incomplete or unreadable body (%s; retry)",
+                    req->op, s3->cfg.bucket, key_or_bucket(req), resp->status, err->message);
+    s3_xml_error_clear(&xe);
+    g_clear_error(&err);
+    return FALSE;
 }
 
 static void

@@ -11,6 +11,9 @@
  * entirely checkpointed, which a continuous stream of commits can prevent;
  * so past 4000 pages the leader checkpoints before releasing its batch (no
  * other batch of this process commits meanwhile), which bounds the WAL.
+ *
+ * This file only decides and runs checkpoints on a connection it is given;
+ * it never takes one from the pool (db.c calls here, not the reverse).
  */
 #include "config.h"
 
@@ -33,25 +36,16 @@ seaftier_tier_checkpoint_attach(SeaftierTier *tier, sqlite3 *db)
     sqlite3_wal_hook(db, wal_hook, tier);
 }
 
-static void
-run_checkpoint(SeaftierTier *tier, TierConn *conn)
+void
+seaftier_tier_checkpoint_run(SeaftierTier *tier, TierConn *conn)
 {
-    GError *err = NULL;
-    TierConn *own = conn ? NULL : seaftier_tier_conn_get(tier, &err);
-    TierConn *c = conn ? conn : own;
-    if (!c) {
-        seaftier_debug("checkpoint of %s: %s", tier->db_path, err->message);
-        g_clear_error(&err);
-        return;
-    }
-    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    int rc = sqlite3_wal_checkpoint_v2(conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        seaftier_debug("checkpoint of %s: %s", tier->db_path, sqlite3_errmsg(c->db));
-    seaftier_tier_conn_put(tier, own);
+        seaftier_debug("checkpoint of %s: %s", tier->db_path, sqlite3_errmsg(conn->db));
 }
 
-void
-seaftier_tier_checkpoint_maybe(SeaftierTier *tier, TierConn *conn, gboolean urgent_only)
+gboolean
+seaftier_tier_checkpoint_due(SeaftierTier *tier, gboolean urgent_only)
 {
     gint64 pages = TIER_LOAD(&tier->wal_pages);
     gint64 last = TIER_LOAD(&tier->ckpt_pages);
@@ -59,15 +53,11 @@ seaftier_tier_checkpoint_maybe(SeaftierTier *tier, TierConn *conn, gboolean urge
         TIER_STORE(&tier->ckpt_pages, (gint64)0);   /* the WAL restarted */
         last = 0;
     }
-    if (pages >= CHECKPOINT_URGENT_PAGES) {
-        run_checkpoint(tier, conn);
-        return;
-    }
+    if (pages >= CHECKPOINT_URGENT_PAGES)
+        return TRUE;
     /* Once per CHECKPOINT_PAGES new pages, not after every commit: each
-     * checkpoint costs two fsyncs. */
-    if (urgent_only || pages < CHECKPOINT_PAGES || pages - last < CHECKPOINT_PAGES ||
-        !__atomic_compare_exchange_n(&tier->ckpt_pages, &last, pages, FALSE, __ATOMIC_RELAXED,
-                                     __ATOMIC_RELAXED))
-        return;
-    run_checkpoint(tier, conn);
+     * checkpoint costs two fsyncs. The step is claimed by one caller. */
+    return !urgent_only && pages >= CHECKPOINT_PAGES && pages - last >= CHECKPOINT_PAGES &&
+           __atomic_compare_exchange_n(&tier->ckpt_pages, &last, pages, FALSE, __ATOMIC_RELAXED,
+                                       __ATOMIC_RELAXED);
 }

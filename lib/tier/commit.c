@@ -116,17 +116,21 @@ step_done(TierConn *conn, sqlite3_stmt *stmt, const char *what, GError **error)
 }
 
 /* Binds the columns that describe a stored copy, numbered alike in every
- * statement that writes one: ?5 size … ?9 location, ?11 generation, ?12 synced. */
+ * statement that writes one: ?5 size … ?9 location, ?11 generation, ?12 synced.
+ * `synced` promises that the copy survives a power failure: an inline copy
+ * is durable with a FULL commit, a file only when it was fdatasynced too
+ * (a non-durable store that shares a FULL batch with a durable one is not). */
 static void
 bind_copy_columns(sqlite3_stmt *stmt, const TierCommitEntry *e, gboolean full)
 {
+    gboolean synced = full && (e->location == LOC_INLINE || e->durable);
     sqlite3_bind_int64(stmt, 5, (gint64)e->size);
     sqlite3_bind_int64(stmt, 6, (gint64)e->stored_size);
     sqlite3_bind_int(stmt, 7, e->codec);
     sqlite3_bind_int64(stmt, 8, e->checksum);
     sqlite3_bind_int(stmt, 9, e->location);
     sqlite3_bind_int64(stmt, 11, e->generation);
-    sqlite3_bind_int(stmt, 12, full ? 1 : 0);
+    sqlite3_bind_int(stmt, 12, synced ? 1 : 0);
 }
 
 static gboolean
@@ -158,11 +162,19 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
     }
     sqlite3_stmt *stmt;
 
-    gboolean repair = found && e->kind == COMMIT_STORE && e->repair_generation &&
-                      row.state == SEAFTIER_STATE_DIRTY && row.generation == e->repair_generation;
+    /* A durable store meeting a dirty file never fdatasynced (a concurrent
+     * non-durable store of the same id won): its own, synced, copy replaces
+     * that file, which the FULL commit alone could not make durable. */
+    gboolean replace_unsynced = found && e->kind == COMMIT_STORE && e->durable &&
+                                row.state == SEAFTIER_STATE_DIRTY && !row.synced &&
+                                row.location == LOC_FILE;
+    gboolean repair = found && e->kind == COMMIT_STORE && row.state == SEAFTIER_STATE_DIRTY &&
+                      ((e->repair_generation && row.generation == e->repair_generation) ||
+                       replace_unsynced);
     if (repair) {
         /* The same bytes again (content addressing) for a dirty row whose
-         * file vanished: the row takes the new copy and stays dirty. */
+         * copy is missing, damaged or unsynced: the row takes the new copy
+         * and stays dirty; the caller removes the old file. */
         stmt = seaftier_tier_stmt(conn,
             "UPDATE objects SET size = ?5, stored_size = ?6, codec = ?7, checksum = ?8,"
             " location = ?9, generation = ?11, synced = ?12 WHERE id = ?1", error);
@@ -176,12 +188,22 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
         if (e->location == LOC_INLINE && !put_blob(conn, e, error))
             return FALSE;
         e->applied = TRUE;
+        e->replaced_generation = row.location == LOC_FILE ? row.generation : 0;
         u->dirty = u->dirty - MIN(u->dirty, row.stored_size) + e->stored_size;
         return TRUE;
     }
     if (e->kind == COMMIT_SYNC || (found && row.state != SEAFTIER_STATE_DELETED)) {
         /* Already present: a durable store only needs the row's commit to be
-         * on stable storage, which this FULL transaction guarantees. */
+         * on stable storage, which this FULL transaction guarantees — and,
+         * for a file, that file synced: the one the caller synced must
+         * still be the row's (COMMIT_SYNC names it by generation). */
+        if (found && e->durable && row.state == SEAFTIER_STATE_DIRTY && !row.synced &&
+            row.location == LOC_FILE &&
+            (e->kind != COMMIT_SYNC || row.generation != e->generation)) {
+            e->stale = TRUE;
+            e->rowid = row.rowid;
+            return TRUE;
+        }
         if (found && e->durable && row.state == SEAFTIER_STATE_DIRTY && !row.synced) {
             stmt = seaftier_tier_stmt(conn, "UPDATE objects SET synced = 1 WHERE id = ?1", error);
             if (!stmt)
@@ -196,6 +218,16 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
     if (found && e->state == SEAFTIER_STATE_CLEAN) {
         e->rowid = row.rowid;       /* a CLEAN fill never undoes a delete */
         return TRUE;
+    }
+    if (!found && e->ticket && e->state == SEAFTIER_STATE_CLEAN) {
+        /* A fill whose object was deleted (and the delete forgotten) since
+         * its ticket: storing it would bring the object back. */
+        int valid = seaftier_tier_ticket_valid(conn, e->ticket, e->type, e->repo_id, e->obj_id,
+                                               error);
+        if (valid < 0)
+            return FALSE;
+        if (valid == 0)
+            return TRUE;
     }
     if (!fits(tier, e, u))
         return TRUE;
@@ -298,7 +330,24 @@ run_batch(SeaftierTier *tier, GPtrArray *batch)
     conn->defer_checkpoint = FALSE;
     /* A WAL far past its threshold is checkpointed before the batch is
      * released, while no other batch of this process can commit. */
-    seaftier_tier_checkpoint_maybe(tier, conn, TRUE);
+    if (seaftier_tier_checkpoint_due(tier, TRUE))
+        seaftier_tier_checkpoint_run(tier, conn);
+    seaftier_tier_conn_put(tier, conn);
+}
+
+static void
+checkpoint_after_batch(SeaftierTier *tier)
+{
+    if (!seaftier_tier_checkpoint_due(tier, FALSE))
+        return;
+    GError *err = NULL;
+    TierConn *conn = seaftier_tier_conn_get(tier, &err);
+    if (!conn) {
+        seaftier_debug("checkpoint of %s: %s", tier->db_path, err->message);
+        g_error_free(err);
+        return;
+    }
+    seaftier_tier_checkpoint_run(tier, conn);
     seaftier_tier_conn_put(tier, conn);
 }
 
@@ -338,7 +387,7 @@ seaftier_tier_commit_entry(SeaftierTier *tier, TierCommitEntry *entry, GError **
         /* The routine checkpoint: after the batch is released, paid by
          * this caller alone while the next batch commits. */
         g_mutex_unlock(&q->lock);
-        seaftier_tier_checkpoint_maybe(tier, NULL, FALSE);
+        checkpoint_after_batch(tier);
         g_mutex_lock(&q->lock);
     }
     g_mutex_unlock(&q->lock);

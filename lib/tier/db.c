@@ -262,8 +262,8 @@ seaftier_tier_commit(TierConn *conn, GError **error)
         seaftier_tier_rollback(conn);
         return FALSE;
     }
-    if (!conn->defer_checkpoint)
-        seaftier_tier_checkpoint_maybe(conn->tier, conn, FALSE);
+    if (!conn->defer_checkpoint && seaftier_tier_checkpoint_due(conn->tier, FALSE))
+        seaftier_tier_checkpoint_run(conn->tier, conn);
     return TRUE;
 }
 
@@ -399,10 +399,22 @@ seaftier_tier_db_init(SeaftierTier *tier, GError **error)
                     tier->db_path, version, SEAFTIER_SCHEMA_VERSION);
         goto out;
     }
+    ok = FALSE;
     /* Added to schema 1 compatibly (older versions ignore it): the read
      * counters of all processes, persisted by each every few seconds. */
     if (!seaftier_tier_exec(conn, "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY,"
                                   " value INTEGER NOT NULL) WITHOUT ROWID", error))
+        goto out;
+    /* Also added compatibly: deletes carried to S3 and forgotten, which
+     * read-through fills check before they store (tombstone.c). */
+    if (!seaftier_tier_exec(conn, "CREATE TABLE IF NOT EXISTS tombstones ("
+                                  " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                  " type INTEGER NOT NULL, repo_id TEXT NOT NULL,"
+                                  " obj_id TEXT NOT NULL, forgotten INTEGER NOT NULL);"
+                                  "CREATE INDEX IF NOT EXISTS tombstones_key"
+                                  " ON tombstones(type, repo_id, obj_id, seq);"
+                                  "CREATE INDEX IF NOT EXISTS tombstones_age"
+                                  " ON tombstones(forgotten)", error))
         goto out;
     ok = seaftier_tier_commit(conn, error);
 out:

@@ -9,7 +9,8 @@
  *
  * Files are written under <dir>/tmp/<pid>-<random>.tmp, fsynced (durable
  * stores), renamed into place; the directory is fsynced before the index row
- * commits (by the group committer, once per directory per batch). Temporary
+ * commits (by the group committer, once per directory per batch), and so is
+ * every directory above it whose entry this process has not synced yet. Temporary
  * files of dead processes are removed at open.
  */
 #include "config.h"
@@ -85,26 +86,60 @@ seaftier_tier_fsync_path(const char *path, gboolean directory, GError **error)
     return TRUE;
 }
 
-/* mkdir -p for the object's directory; new directories' parents are fsynced
- * when durable, so that the path itself survives a power failure. */
+/* mkdir -p for the object's directory (durability: sync_dir_path). */
 static gboolean
-make_dirs(const char *dir, gboolean durable, GError **error)
+make_dirs(const char *dir, GError **error)
 {
     if (g_file_test(dir, G_FILE_TEST_IS_DIR))
         return TRUE;
     char *parent = g_path_get_dirname(dir);
-    gboolean ok = make_dirs(parent, durable, error);
-    if (ok) {
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            g_set_error(error, SEAFTIER_TIER_ERROR,
-                        errno == ENOSPC ? SEAFTIER_TIER_ERROR_FULL : SEAFTIER_TIER_ERROR_IO,
-                        "cannot create directory %s: %s", dir, g_strerror(errno));
-            ok = FALSE;
-        } else if (durable) {
-            ok = seaftier_tier_fsync_path(parent, TRUE, error);
-        }
+    gboolean ok = make_dirs(parent, error);
+    if (ok && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        g_set_error(error, SEAFTIER_TIER_ERROR,
+                    errno == ENOSPC ? SEAFTIER_TIER_ERROR_FULL : SEAFTIER_TIER_ERROR_IO,
+                    "cannot create directory %s: %s", dir, g_strerror(errno));
+        ok = FALSE;
     }
     g_free(parent);
+    return ok;
+}
+
+/* Beyond this many known directories the set starts over (a few more
+ * fsyncs, bounded memory). */
+#define DURABLE_DIRS_MAX 65536
+
+/* Makes every directory entry on the path objects/…/`dir` durable: each
+ * directory not known to be is fsynced in its parent, bottom up. Whoever
+ * created a directory (a non-durable store of this or another process, or
+ * a crash before the sync) may not have synced it, so "it exists" proves
+ * nothing; "this process synced it" does. `dir`'s own entries are synced
+ * by the group committer. objects/ itself is synced at open. */
+static gboolean
+sync_dir_path(SeaftierTier *tier, const char *dir, GError **error)
+{
+    gsize root_len = strlen(tier->objects_dir);
+    char *d = g_strdup(dir);
+    gboolean ok = TRUE;
+    while (ok && strlen(d) > root_len) {
+        g_mutex_lock(&tier->dirs_lock);
+        gboolean known = g_hash_table_contains(tier->durable_dirs, d);
+        g_mutex_unlock(&tier->dirs_lock);
+        if (known)
+            break;
+        char *parent = g_path_get_dirname(d);
+        ok = seaftier_tier_fsync_path(parent, TRUE, error);
+        if (ok) {
+            g_mutex_lock(&tier->dirs_lock);
+            if (g_hash_table_size(tier->durable_dirs) >= DURABLE_DIRS_MAX)
+                g_hash_table_remove_all(tier->durable_dirs);
+            g_hash_table_add(tier->durable_dirs, d);
+            g_mutex_unlock(&tier->dirs_lock);
+        } else {
+            g_free(d);
+        }
+        d = parent;
+    }
+    g_free(d);
     return ok;
 }
 
@@ -174,7 +209,7 @@ seaftier_tier_file_write(SeaftierTier *tier, const char *path, int codec, guint3
     }
     if (ok) {
         char *dir = g_path_get_dirname(path);
-        ok = make_dirs(dir, durable, error);
+        ok = make_dirs(dir, error) && (!durable || sync_dir_path(tier, dir, error));
         g_free(dir);
     }
     if (ok && rename(tmp, path) != 0) {
@@ -330,4 +365,16 @@ seaftier_tier_fs_free(SeaftierTier *tier, gboolean fresh)
     TIER_STORE(&tier->fs_free_cached, (gint64)free_bytes);
     TIER_STORE(&tier->fs_free_checked, now);
     return free_bytes;
+}
+
+void
+seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                          const char *obj_id, int location, gint64 generation)
+{
+    if (location == LOC_FILE) {
+        char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, generation);
+        seaftier_tier_file_remove(path);
+        g_free(path);
+    }
+    seaftier_ram_remove(tier->ram, type, repo_id, obj_id);
 }

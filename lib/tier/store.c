@@ -1,12 +1,15 @@
 /* lib/tier/store.c — stores, deletes and listing.
  *
  * A store checks the index first (an id already present is a no-op costing
- * one lookup), then compresses and checksums outside any lock, writes big
- * objects to their own file, and hands the row to the group committer
- * (commit.c). Non-durable stores are committed with synchronous=NORMAL and
- * their rows marked synced=0; a later durable store of the same dirty id
- * turns into a cheap FULL commit of that flag, so "durable" always means
- * durable without making every store pay an fsync.
+ * one lookup — for a dirty id written again, plus one read of its copy,
+ * which is repaired when missing or damaged), then compresses and checksums
+ * outside any lock, writes big objects to their own file, and hands the row
+ * to the group committer (commit.c). Non-durable stores are committed with
+ * synchronous=NORMAL and their rows marked synced=0; a later durable store of
+ * the same dirty id syncs that file and turns into a cheap FULL commit of
+ * the flag, so "durable" always means durable without making every store
+ * pay an fsync. Fills from S3 carry a ticket (tombstone.c); deletes always
+ * commit with FULL.
  */
 #include "config.h"
 
@@ -14,9 +17,7 @@
 #include "tier/codec.h"
 #include "tier/crc32c.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static gboolean
 check_floor(SeaftierTier *tier, GError **error)
@@ -57,15 +58,54 @@ warn_full(SeaftierTier *tier, const char *message)
         seaftier_warning("%s (writes wait for uploads or go write-through)", message);
 }
 
+/* Reads the inline payload of row `rowid` (a copy, g_free'd by the caller);
+ * *len = G_MAXSIZE when there is none. */
 static gboolean
-file_present(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
-             gint64 generation)
+read_blob(TierConn *conn, gint64 rowid, void **blob, gsize *len, GError **error)
 {
-    char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, generation);
-    struct stat st;
-    gboolean present = stat(path, &st) == 0 || errno != ENOENT;
-    g_free(path);
-    return present;
+    *blob = NULL;
+    *len = G_MAXSIZE;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, "SELECT data FROM blobs WHERE id = ?1", error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, rowid);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *len = (gsize)sqlite3_column_bytes(stmt, 0);
+        *blob = g_memdup2(sqlite3_column_blob(stmt, 0), *len ? *len : 1);
+    } else if (rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "reading inline data");
+    }
+    sqlite3_reset(stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+/* Whether the local copy of a dirty row reads back with its checksum (TRUE),
+ * or is missing, damaged or unreadable (FALSE, logged). A rewrite of a dirty
+ * object is the one chance to repair it: nobody else holds its bytes; and
+ * writing the same bytes again is harmless, so a copy that cannot even be
+ * read is rewritten too. */
+static gboolean
+dirty_copy_intact(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                  const char *obj_id, const TierRow *row, const void *blob, gsize blob_len)
+{
+    void *data = NULL;
+    const char *problem = NULL;
+    GError *err = NULL;
+    int r = seaftier_tier_load(tier, type, repo_id, obj_id, row, blob, blob_len, &data, &problem,
+                               &err);
+    g_free(data);
+    if (r == 1)
+        return TRUE;
+    if (r == -2)
+        problem = err->message;
+    seaftier_warning("dirty %s/%s/%s: local %s was %s%s%s; restored from a new write",
+                     seaftier_tier_type_dir(type), repo_id, obj_id,
+                     row->location == LOC_FILE ? "file" : "inline copy",
+                     r == 0 ? "missing" : r == -2 ? "unreadable" : "damaged",
+                     problem ? ": " : "", problem ? problem : "");
+    g_clear_error(&err);
+    return FALSE;
 }
 
 /* A durable store of an id already present as an unsynced dirty row: its
@@ -73,7 +113,7 @@ file_present(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, cons
  * after seaftier_tier_commit_prepare(). */
 static gboolean
 sync_existing(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
-              const TierRow *row, GError **error)
+              const TierRow *row, gboolean *again, GError **error)
 {
     if (row->location == LOC_FILE) {
         char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, row->generation);
@@ -100,7 +140,11 @@ sync_existing(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, con
     e.repo_id = repo_id;
     e.obj_id = obj_id;
     e.durable = TRUE;
-    return seaftier_tier_commit_entry(tier, &e, error);
+    e.generation = row->generation;
+    gboolean ok = seaftier_tier_commit_entry(tier, &e, error);
+    /* Another unsynced copy took the row meanwhile: sync that one. */
+    *again = ok && e.stale;
+    return ok;
 }
 
 /* One attempt. *disk_full is set when it failed with FULL because the file
@@ -109,7 +153,8 @@ sync_existing(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, con
 static gboolean
 store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
            const void *data, gsize len, SeaftierState state, gboolean durable,
-           gboolean *disk_full, GError **error)
+           const SeaftierTierFillTicket *ticket, gboolean *disk_full, gboolean *again,
+           GError **error)
 {
     if (state != SEAFTIER_STATE_CLEAN && state != SEAFTIER_STATE_DIRTY) {
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
@@ -133,27 +178,37 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     }
     TierRow row;
     GError *err = NULL;
+    void *blob = NULL;
+    gsize blob_len = G_MAXSIZE;
     gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
+    /* A rewrite of a dirty object (not a fill) checks the copy it would
+     * otherwise leave as it is. */
+    gboolean check = found && row.state == SEAFTIER_STATE_DIRTY && state == SEAFTIER_STATE_DIRTY;
+    if (check && row.location == LOC_INLINE)
+        read_blob(conn, row.rowid, &blob, &blob_len, &err);
     seaftier_tier_conn_put(tier, conn);
+    gboolean intact = TRUE;
+    if (!err && check)
+        intact = dirty_copy_intact(tier, type, repo_id, obj_id, &row, blob, blob_len);
+    g_free(blob);
     if (err) {
         seaftier_tier_commit_abandon(tier);
         g_propagate_error(error, err);
         return FALSE;
     }
     gint64 repair = 0;
-    if (found && row.state == SEAFTIER_STATE_DIRTY && row.location == LOC_FILE &&
-        !file_present(tier, type, repo_id, obj_id, row.generation)) {
-        /* Only a crash (or an operator) removes a dirty object's file; the
-         * writer hands us the very same bytes again: take them. */
-        seaftier_warning("dirty %s/%s/%s had lost its file; restored from a new write",
-                         seaftier_tier_type_dir(type), repo_id, obj_id);
+    if (!intact) {
+        /* Only a crash (or an operator) damages a dirty object's copy; the
+         * writer hands us the very same bytes again: take them, durably,
+         * as the copy they replace may have been acknowledged durable. */
         repair = row.generation;
+        durable = TRUE;
     } else if (found && row.state != SEAFTIER_STATE_DELETED) {
         if (!durable || row.state == SEAFTIER_STATE_CLEAN || row.synced) {
             seaftier_tier_commit_abandon(tier);
             return TRUE;
         }
-        return sync_existing(tier, type, repo_id, obj_id, &row, error);
+        return sync_existing(tier, type, repo_id, obj_id, &row, again, error);
     }
     if (found && state == SEAFTIER_STATE_CLEAN) {
         seaftier_tier_commit_abandon(tier);
@@ -182,6 +237,7 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     e.generation = seaftier_tier_new_generation();
     e.location = len <= tier->inline_max ? LOC_INLINE : LOC_FILE;
     e.repair_generation = repair;
+    e.ticket = ticket;
 
     char *path = NULL, *dir = NULL;
     gboolean ok = TRUE;
@@ -202,6 +258,12 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
         seaftier_tier_commit_abandon(tier);
     if (path && (!ok || !e.applied))
         seaftier_tier_file_remove(path);    /* never committed, or another version won */
+    if (ok && e.applied && e.replaced_generation) {
+        char *old_path = seaftier_tier_file_path(tier, type, repo_id, obj_id,
+                                                 e.replaced_generation);
+        seaftier_tier_file_remove(old_path);    /* the row names the new copy now */
+        g_free(old_path);
+    }
     if (ok && e.applied)
         seaftier_tier_count(tier, TIER_BYTES_WRITTEN, len);
     if (ok && e.applied && tier->ram && len <= tier->inline_max)
@@ -221,17 +283,33 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     return ok;
 }
 
-gboolean
-seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
-                    const char *obj_id, const void *data, gsize len, SeaftierState state,
-                    gboolean durable, GError **error)
+/* How often a durable store follows a row that another unsynced copy took
+ * over meanwhile, before it gives up. */
+#define STORE_ATTEMPTS 4
+
+static gboolean
+store_with_room(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                const char *obj_id, const void *data, gsize len, SeaftierState state,
+                gboolean durable, const SeaftierTierFillTicket *ticket, GError **error)
 {
     if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
         return FALSE;
     GError *err = NULL;
-    gboolean disk_full = FALSE;
-    gboolean ok = store_once(tier, type, repo_id, obj_id, data, len, state, durable, &disk_full,
-                             &err);
+    gboolean disk_full = FALSE, again = FALSE;
+    gboolean ok = FALSE;
+    for (int attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
+        again = FALSE;
+        ok = store_once(tier, type, repo_id, obj_id, data, len, state, durable, ticket,
+                        &disk_full, &again, &err);
+        if (!again)
+            break;
+    }
+    if (again) {
+        g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
+                    "durable store of %s/%s/%s: its row kept changing to other unsynced copies",
+                    seaftier_tier_type_dir(type), repo_id, obj_id);
+        return FALSE;
+    }
     if (!ok && disk_full) {
         /* No floor configured (or it is too small): the file system itself
          * ran out. Clean objects can go (S3 has them): make room, retry once. */
@@ -245,8 +323,11 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
         } else if (objects) {
             g_clear_error(&err);
             disk_full = FALSE;
-            ok = store_once(tier, type, repo_id, obj_id, data, len, state, durable, &disk_full,
-                            &err);
+            ok = store_once(tier, type, repo_id, obj_id, data, len, state, durable, ticket,
+                            &disk_full, &again, &err);
+            if (ok && again)
+                ok = store_once(tier, type, repo_id, obj_id, data, len, state, durable, ticket,
+                                &disk_full, &again, &err);
         }
     }
     if (!ok && g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL))
@@ -254,6 +335,24 @@ seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_i
     if (!ok)
         g_propagate_error(error, err);
     return ok;
+}
+
+gboolean
+seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                    const char *obj_id, const void *data, gsize len, SeaftierState state,
+                    gboolean durable, GError **error)
+{
+    return store_with_room(tier, type, repo_id, obj_id, data, len, state, durable, NULL, error);
+}
+
+gboolean
+seaftier_tier_store_fill(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                         const char *obj_id, const void *data, gsize len,
+                         const SeaftierTierFillTicket *ticket, GError **error)
+{
+    g_return_val_if_fail(ticket != NULL, FALSE);
+    return store_with_room(tier, type, repo_id, obj_id, data, len, SEAFTIER_STATE_CLEAN, FALSE,
+                           ticket, error);
 }
 
 gboolean
@@ -267,13 +366,13 @@ seaftier_tier_delete(SeaftierTier *tier, SeaftierObjType type, const char *repo_
         return FALSE;
     TierRow row;
     GError *err = NULL;
-    /* Peek first: removing a file must be durable before the file goes;
-     * inline rows need no fsync (a lost delete only brings the object back). */
-    gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
-    gboolean full = found && row.location == LOC_FILE;
-    gboolean ok = !err && seaftier_tier_begin(conn, full, &err);
-    if (ok)
-        found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
+    /* Always a FULL commit: the DELETED row is what seaftierd sends the S3
+     * DELETE for, so it must be on stable storage first — a row coming back
+     * (clean) after a power failure would name an object S3 no longer has.
+     * For a file, the row must also be gone before the file goes. */
+    gboolean full = TRUE;
+    gboolean ok = seaftier_tier_begin(conn, full, &err);
+    gboolean found = ok && seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
     ok = ok && !err;
     sqlite3_stmt *stmt = NULL;
     gboolean data_gone = FALSE, now_deleted = FALSE;

@@ -121,6 +121,11 @@ struct SeaftierTier {
     gint64 wal_pages;            /* WAL size after this process's last commit, atomic */
     gint64 ckpt_pages;           /* WAL size at the last checkpoint started, atomic */
 
+    /* Directories under objects/ whose own entry (in their parent) this
+     * process has fsynced: a durable store syncs the rest of its path once. */
+    GMutex dirs_lock;
+    GHashTable *durable_dirs;    /* char* path, under dirs_lock */
+
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
 };
@@ -188,6 +193,10 @@ int seaftier_tier_file_read(const char *path, int codec, guint64 size, guint64 s
                             const char **problem, GError **error);
 gboolean seaftier_tier_fsync_path(const char *path, gboolean directory, GError **error);
 void seaftier_tier_file_remove(const char *path);
+/* Removes the data of rows already deleted from the index (file, RAM
+ * copy); the caller bumps the epoch to tell other processes. */
+void seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                               const char *obj_id, int location, gint64 generation);
 void seaftier_tier_tmp_cleanup(SeaftierTier *tier);
 guint64 seaftier_tier_fs_free(SeaftierTier *tier, gboolean fresh);
 
@@ -206,11 +215,15 @@ typedef struct {
     gint64 generation;
     const void *blob;        /* inline payload */
     const char *file_dir;    /* directory to fsync before commit (durable file stores) */
-    gint64 repair_generation; /* replace this DIRTY version, whose file is missing */
+    gint64 repair_generation; /* replace this DIRTY version, whose copy is missing or damaged */
+    /* COMMIT_STORE of a CLEAN fill: not applied when a delete happened since */
+    const SeaftierTierFillTicket *ticket;
     /* results */
     gboolean over_limit;     /* e->error is FULL because of max_size, not the disk */
     gboolean done;
     gboolean applied;        /* the row now holds this version */
+    gboolean stale;          /* COMMIT_SYNC: the row holds another unsynced file now */
+    gint64 replaced_generation; /* applied over this version's file: remove it */
     gint64 rowid;
     GError *error;
 } TierCommitEntry;
@@ -224,9 +237,26 @@ void seaftier_tier_commit_abandon(SeaftierTier *tier);
 void seaftier_tier_commit_init(SeaftierTier *tier);
 void seaftier_tier_commit_clear(SeaftierTier *tier);
 
-/* tier.c */
-void seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime);
+/* tombstone.c */
+/* Records, in the caller's transaction, that the DELETED row of this key
+ * was forgotten (S3 confirmed the delete); prunes old tombstones. */
+gboolean seaftier_tier_tombstone_add(TierConn *conn, SeaftierObjType type, const char *repo_id,
+                                     const char *obj_id, GError **error);
+/* In the caller's transaction: 1 when no delete of the key was forgotten
+ * since `ticket` (and the ticket is recent), 0 otherwise, -1 on error. */
+int seaftier_tier_ticket_valid(TierConn *conn, const SeaftierTierFillTicket *ticket,
+                               SeaftierObjType type, const char *repo_id, const char *obj_id,
+                               GError **error);
+
+/* atime.c */
+/* Notes an access to row `rowid` (whose recorded atime is `row_atime`) for
+ * the next flush; TRUE when a flush is due (the caller asks the background
+ * thread: seaftier_tier_background_request). */
+gboolean seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime);
+/* Writes the pending access times in one transaction. */
 void seaftier_tier_atime_flush(SeaftierTier *tier);
+
+/* tier.c */
 /* Handles a row whose data is missing or damaged: a CLEAN row is dropped
  * (only if it still has `generation`), a DIRTY one is logged and kept.
  * Sets `error` (NOT_FOUND or CORRUPT) for the caller. */
@@ -239,19 +269,17 @@ void seaftier_tier_bad_copy(SeaftierTier *tier, SeaftierObjType type, const char
 int seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                        const char *obj_id, const TierRow *row, const void *blob, gsize blob_len,
                        void **data, const char **problem, GError **error);
-/* Removes the data of rows already deleted from the index (files, RAM
- * copies), and tells other processes. */
-void seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
-                               const char *obj_id, int location, gint64 generation);
 void seaftier_tier_bump_epoch(SeaftierTier *tier);
 guint64 seaftier_tier_epoch(SeaftierTier *tier);
 
 /* checkpoint.c */
 void seaftier_tier_checkpoint_attach(SeaftierTier *tier, sqlite3 *db);
-/* After a commit: checkpoints the WAL when it has grown by another 1000
- * pages (or only when it is past 4000 pages if `urgent_only`). `conn` (no
- * open transaction) or a pooled connection is used. */
-void seaftier_tier_checkpoint_maybe(SeaftierTier *tier, TierConn *conn, gboolean urgent_only);
+/* After a commit: TRUE when the caller should checkpoint the WAL now — it
+ * has grown by another 1000 pages (that step is then claimed by this
+ * caller), or it is past 4000 pages; only the latter if `urgent_only`. */
+gboolean seaftier_tier_checkpoint_due(SeaftierTier *tier, gboolean urgent_only);
+/* A PASSIVE checkpoint on `conn` (no open transaction). */
+void seaftier_tier_checkpoint_run(SeaftierTier *tier, TierConn *conn);
 
 /* evict.c */
 /* Wakes the background evictor when the tier is above its high watermark

@@ -83,6 +83,22 @@ seaftier_tier_bump_epoch(SeaftierTier *tier)
     __atomic_add_fetch(tier->epoch, 1, __ATOMIC_RELEASE);
 }
 
+/* The tier directory's entries (objects/, tmp/, index.db) and, when it was
+ * just created, its own entry are made durable once per open: object
+ * files' paths start there (see sync_dir_path in objfile.c). */
+static gboolean
+sync_tier_dir(SeaftierTier *tier, gboolean existed, GError **error)
+{
+    if (!seaftier_tier_fsync_path(tier->dir, TRUE, error))
+        return FALSE;
+    if (existed)
+        return TRUE;
+    char *parent = g_path_get_dirname(tier->dir);
+    gboolean ok = seaftier_tier_fsync_path(parent, TRUE, error);
+    g_free(parent);
+    return ok;
+}
+
 SeaftierTier *
 seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
 {
@@ -113,10 +129,13 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     tier->atime_last_flush = g_get_monotonic_time();
     seaftier_tier_commit_init(tier);
     tier->ram = seaftier_ram_new(tc->ram_cache_size, tier->inline_max);
+    g_mutex_init(&tier->dirs_lock);
+    tier->durable_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
+    gboolean existed = g_file_test(dir, G_FILE_TEST_IS_DIR);
     if (!make_private_dir(dir, error) || !make_private_dir(tier->objects_dir, error) ||
         !make_private_dir(tier->tmp_dir, error) || !seaftier_tier_db_init(tier, error) ||
-        !map_epoch(tier, error)) {
+        !map_epoch(tier, error) || !sync_tier_dir(tier, existed, error)) {
         seaftier_tier_close(tier);
         return NULL;
     }
@@ -143,6 +162,8 @@ seaftier_tier_close(SeaftierTier *tier)
     if (tier->nudge_fd >= 0)
         close(tier->nudge_fd);
     g_hash_table_destroy(tier->atime_pending);
+    g_hash_table_destroy(tier->durable_dirs);
+    g_mutex_clear(&tier->dirs_lock);
     g_mutex_clear(&tier->atime_lock);
     g_mutex_clear(&tier->pool_lock);
     g_mutex_clear(&tier->evict_lock);
@@ -162,74 +183,12 @@ seaftier_tier_dir(const SeaftierTier *tier)
     return tier->dir;
 }
 
-/* ---- lazy access times ---- */
+/* ---- lazy access times (atime.c), flushed by the background thread ---- */
 
-void
-seaftier_tier_atime_flush(SeaftierTier *tier)
+static void
+note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime)
 {
-    g_mutex_lock(&tier->atime_lock);
-    GHashTable *pending = tier->atime_pending;
-    tier->atime_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    tier->atime_last_flush = g_get_monotonic_time();
-    g_mutex_unlock(&tier->atime_lock);
-    if (g_hash_table_size(pending) == 0) {
-        g_hash_table_destroy(pending);
-        return;
-    }
-
-    GError *err = NULL;
-    TierConn *conn = seaftier_tier_conn_get(tier, &err);
-    gboolean ok = conn && seaftier_tier_begin(conn, FALSE, &err);
-    sqlite3_stmt *stmt = ok ? seaftier_tier_stmt(conn,
-        "UPDATE objects SET atime = ?2 WHERE id = ?1 AND atime < ?2", &err) : NULL;
-    ok = stmt != NULL;
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init(&it, pending);
-    while (ok && g_hash_table_iter_next(&it, &key, &value)) {
-        sqlite3_bind_int64(stmt, 1, *(gint64 *)key);
-        sqlite3_bind_int64(stmt, 2, GPOINTER_TO_SIZE(value));
-        int rc = sqlite3_step(stmt);
-        sqlite3_reset(stmt);
-        if (rc != SQLITE_DONE) {
-            seaftier_tier_sql_error(&err, conn, rc, "updating access times");
-            ok = FALSE;
-        }
-    }
-    if (ok)
-        ok = seaftier_tier_commit(conn, &err);
-    if (!ok) {
-        /* Access times only steer eviction; losing a batch is harmless. */
-        seaftier_debug("access times not recorded: %s", err ? err->message : "?");
-        if (conn)
-            seaftier_tier_rollback(conn);
-        g_clear_error(&err);
-    }
-    seaftier_tier_conn_put(tier, conn);
-    g_hash_table_destroy(pending);
-}
-
-void
-seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime)
-{
-    gint64 now = seaftier_tier_now();
-    if (now - row_atime < ATIME_GRANULARITY_S || rowid <= 0)
-        return;
-    g_mutex_lock(&tier->atime_lock);
-    guint n = g_hash_table_size(tier->atime_pending);
-    if (n < ATIME_PENDING_MAX) {
-        gint64 *key = g_new(gint64, 1);
-        *key = rowid;
-        g_hash_table_replace(tier->atime_pending, key, GSIZE_TO_POINTER((gsize)now));
-        n++;
-    }
-    /* Flushed by the background thread: a read never waits for a write. */
-    gboolean flush = n % ATIME_FLUSH_COUNT == 0 ||
-                     g_get_monotonic_time() - tier->atime_last_flush >= ATIME_FLUSH_US;
-    if (flush)
-        tier->atime_last_flush = g_get_monotonic_time();
-    g_mutex_unlock(&tier->atime_lock);
-    if (flush)
+    if (seaftier_tier_note_access(tier, rowid, row_atime))
         seaftier_tier_background_request(tier, FALSE, TRUE);
 }
 
@@ -272,18 +231,6 @@ seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id
     }
     *data = out;
     return 1;
-}
-
-void
-seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
-                          const char *obj_id, int location, gint64 generation)
-{
-    if (location == LOC_FILE) {
-        char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, generation);
-        seaftier_tier_file_remove(path);
-        g_free(path);
-    }
-    seaftier_ram_remove(tier->ram, type, repo_id, obj_id);
 }
 
 void
@@ -464,7 +411,7 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
     }
     seaftier_tier_count(tier, TIER_DISK_HITS, 1);
     seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
-    seaftier_tier_note_access(tier, row.rowid, row.atime);
+    note_access(tier, row.rowid, row.atime);
     if (tier->ram && row.size <= tier->inline_max)
         seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, row.size, row.rowid, epoch,
                          MAX(row.atime, seaftier_tier_now()));
@@ -489,7 +436,7 @@ seaftier_tier_read(SeaftierTier *tier, SeaftierObjType type, const char *repo_id
         if (entry_epoch >= epoch || ram_entry_valid(tier, type, repo_id, obj_id)) {
             gint64 now = seaftier_tier_now();
             if (now - mark >= ATIME_GRANULARITY_S) {
-                seaftier_tier_note_access(tier, rowid, mark);
+                note_access(tier, rowid, mark);
                 seaftier_ram_touch(tier->ram, type, repo_id, obj_id, epoch, now);
             } else if (entry_epoch < epoch) {
                 seaftier_ram_touch(tier->ram, type, repo_id, obj_id, epoch, mark);

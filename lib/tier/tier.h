@@ -96,7 +96,11 @@ gboolean seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const ch
  * returns (concurrent durable stores share fsyncs: group commit).
  * An object already present (clean or dirty) is left as it is (cheap no-op),
  * except that a DIRTY store over a DELETED row makes it DIRTY again; a CLEAN
- * store over a DELETED row does nothing (the delete wins).
+ * store over a DELETED row does nothing (the delete wins). A DIRTY store
+ * over a DIRTY row reads the existing copy back: a copy that is missing,
+ * short or fails its checksum is replaced by the new bytes, durably. A
+ * durable store over a dirty row written without `durable` syncs that
+ * copy (or replaces it with its own synced one) before returning.
  * FULL when dirty data leaves no room; the caller decides (wait, write-through).
  *
  * Limits in detail: FULL is returned when the stored (compressed) bytes of
@@ -117,6 +121,31 @@ gboolean seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const cha
                              const char *obj_id, const void *data, gsize len,
                              SeaftierState state, gboolean durable, GError **error);
 
+/* A read-through fill's ticket: taken before the object is fetched from S3
+ * (or, for the clean copy cached after a PUT or a server-side copy, before
+ * that request), and shown when the fetched bytes are stored. */
+typedef struct {
+    gint64 seq;              /* the last forgotten delete when it was taken */
+    gint64 taken;            /* unix seconds */
+} SeaftierTierFillTicket;
+
+/* Takes a fill ticket (one index read). */
+gboolean seaftier_tier_fill_ticket(SeaftierTier *tier, SeaftierTierFillTicket *ticket,
+                                   GError **error);
+
+/* Stores bytes fetched from S3 as CLEAN (not durable: S3 has them), like
+ * seaftier_tier_store(..., SEAFTIER_STATE_CLEAN, FALSE, ...), unless the
+ * object was deleted since `ticket` was taken: a DELETED row, or a delete
+ * that seaftierd already carried to S3 and forgot (a tombstone newer than
+ * the ticket), or a ticket older than an hour. Then nothing is stored and
+ * TRUE is returned: the caller serves its bytes without caching them.
+ * Every fill from S3 goes through here; a CLEAN seaftier_tier_store() is
+ * the same with a ticket taken at the call, so it cannot see a delete
+ * carried out while the caller's request was in flight. */
+gboolean seaftier_tier_store_fill(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                                  const char *obj_id, const void *data, gsize len,
+                                  const SeaftierTierFillTicket *ticket, GError **error);
+
 /* Deletes an object locally at once (data, file, RAM copy) and always
  * leaves a DELETED row: the pending remote delete, which also makes reads
  * answer DELETED instead of fetching the object back from S3.
@@ -126,7 +155,10 @@ gboolean seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const cha
  * the same content-addressed id may have been uploaded before (a clean copy
  * evicted and written again, a write-through PUT with a full tier, a rewrite
  * over a pending delete). Deleting an absent or already DELETED object
- * records (or keeps) the remote delete; deleting twice is harmless. */
+ * records (or keeps) the remote delete; deleting twice is harmless.
+ * The DELETED row is on stable storage when this returns (seaftierd may
+ * send the S3 DELETE at once; a row coming back after a power failure
+ * would then name an object S3 no longer has). */
 gboolean seaftier_tier_delete(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                               const char *obj_id, GError **error);
 

@@ -10,8 +10,10 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/commit.c \
 	lib/tier/checkpoint.c \
 	lib/tier/tier.c \
+	lib/tier/atime.c \
 	lib/tier/store.c \
 	lib/tier/upload.c \
+	lib/tier/tombstone.c \
 	lib/tier/evict.c \
 	lib/tier/verify.c \
 	lib/tier/nudge.c
@@ -28,4 +30,12 @@ tests_unit_test_tier_parts_LDADD = $(TEST_LIBS)
 tests_unit_test_tier_SOURCES = tests/unit/test_tier.c
 tests_unit_test_tier_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_LDADD = $(TEST_LIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tier_durability
+TESTS += tests/unit/test_tier_durability
+tests_unit_test_tier_durability_SOURCES = tests/unit/test_tier_durability.c
+tests_unit_test_tier_durability_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_durability_LDADD = $(TEST_LIBS)
 endif

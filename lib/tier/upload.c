@@ -256,7 +256,37 @@ seaftier_tier_record_failure(SeaftierTier *tier, const SeaftierTierEntry *entry,
 gboolean
 seaftier_tier_forget_deleted(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
 {
-    return update_entry(tier, entry,
+    if (!seaftier_tier_check_ids(entry->type, entry->repo_id, entry->obj_id, error))
+        return FALSE;
+    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    if (!conn)
+        return FALSE;
+    GError *err = NULL;
+    gboolean ok = seaftier_tier_begin(conn, FALSE, &err);
+    sqlite3_stmt *stmt = ok ? seaftier_tier_stmt(conn,
         "DELETE FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3"
-        " AND generation = ?4 AND state = 2", NULL, 0, "forgetting the delete of", error) >= 0;
+        " AND generation = ?4 AND state = 2", &err) : NULL;
+    ok = stmt != NULL;
+    if (ok) {
+        sqlite3_bind_int(stmt, 1, entry->type);
+        sqlite3_bind_text(stmt, 2, entry->repo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, entry->obj_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, entry->generation);
+        ok = step_done(conn, stmt, &err);
+    }
+    /* A fill that started before this (its GET may still be answered with
+     * the old bytes) must find out that the object is gone: the tombstone
+     * goes in the same transaction as the row. */
+    if (ok && sqlite3_changes(conn->db) > 0)
+        ok = seaftier_tier_tombstone_add(conn, entry->type, entry->repo_id, entry->obj_id, &err);
+    if (ok)
+        ok = seaftier_tier_commit(conn, &err);
+    else
+        seaftier_tier_rollback(conn);
+    seaftier_tier_conn_put(tier, conn);
+    if (!ok)
+        g_propagate_prefixed_error(error, err, "forgetting the delete of %s/%s/%s: ",
+                                   seaftier_tier_type_dir(entry->type), entry->repo_id,
+                                   entry->obj_id);
+    return ok;
 }

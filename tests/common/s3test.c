@@ -45,7 +45,24 @@ s3test_server(void)
         g_mutex_unlock(&server_lock);
         return &server;
     }
-    char *script = g_build_filename(SEAFTIER_SRCDIR, "tests", "s3server", "ensure-rgw.sh", NULL);
+    const char *choice = g_getenv("SEAFTIER_S3_SERVER");
+    const char *prefix;
+    if (!choice || !*choice || g_str_equal(choice, "rgw")) {
+        server.kind = S3TEST_RGW;
+        server.name = "Ceph RGW";
+        server.honours_sse_c = TRUE;
+        prefix = "RGW_";
+    } else if (g_str_equal(choice, "swift")) {
+        server.kind = S3TEST_SWIFT;
+        server.name = "OpenStack Swift (s3api)";
+        server.honours_sse_c = FALSE;
+        prefix = "SWIFT_";
+    } else {
+        die("SEAFTIER_S3_SERVER=%s: unknown test S3 server (rgw or swift)", choice);
+    }
+    char *script_name = g_strdup_printf("ensure-%s.sh", server.kind == S3TEST_RGW ? "rgw" : "swift");
+    char *script = g_build_filename(SEAFTIER_SRCDIR, "tests", "s3server", script_name, NULL);
+    g_free(script_name);
     char *argv[] = { script, NULL };
     char *out = NULL, *err = NULL;
     int status = 0;
@@ -58,21 +75,22 @@ s3test_server(void)
     char **lines = g_strsplit(out, "\n", -1);
     for (char **l = lines; *l; l++) {
         char *eq = strchr(*l, '=');
-        if (!eq)
+        if (!eq || !g_str_has_prefix(*l, prefix))
             continue;
         *eq = '\0';
+        const char *name = *l + strlen(prefix);
         const char *v = eq + 1;
-        if (g_str_equal(*l, "RGW_ENDPOINT"))
+        if (g_str_equal(name, "ENDPOINT"))
             server.http_endpoint = g_strdup(v);
-        else if (g_str_equal(*l, "RGW_SSL_ENDPOINT"))
+        else if (g_str_equal(name, "SSL_ENDPOINT"))
             server.https_endpoint = g_strdup(v);
-        else if (g_str_equal(*l, "RGW_CA_BUNDLE"))
+        else if (g_str_equal(name, "CA_BUNDLE"))
             server.ca_file = g_strdup(v);
-        else if (g_str_equal(*l, "RGW_ACCESS_KEY"))
+        else if (g_str_equal(name, "ACCESS_KEY"))
             server.access_key = g_strdup(v);
-        else if (g_str_equal(*l, "RGW_DNS_NAME"))
+        else if (g_str_equal(name, "DNS_NAME"))
             server.dns_name = g_strdup(v);
-        else if (g_str_equal(*l, "RGW_SECRET_KEY"))
+        else if (g_str_equal(name, "SECRET_KEY"))
             server.secret_key = g_strdup(v);
     }
     g_strfreev(lines);
@@ -113,7 +131,7 @@ s3test_config(const char *bucket, const S3TestVariant *variant)
     cfg->use_v4_signature = variant->v4;
     cfg->use_https = variant->https;
     cfg->aws_region = g_strdup("us-east-1");
-    /* virtual-host requests go to <bucket>.s3.localhost (see ensure-rgw.sh) */
+    /* virtual-host requests go to <bucket>.s3.localhost (see ensure-*.sh) */
     cfg->host = g_strdup(variant->path_style ? "127.0.0.1" : srv->dns_name);
     cfg->port = variant->https ? srv->https_port : srv->http_port;
     cfg->sse_c_key = variant->sse_c ? g_strdup(s3test_sse_c_key()) : NULL;

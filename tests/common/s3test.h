@@ -1,8 +1,10 @@
 /*
- * tests/common/s3test.h — what integration tests need to talk to the
- * project's real test S3 server (Ceph RGW on 127.0.0.1, started on demand by
- * tests/s3server/ensure-rgw.sh). If the server cannot be had, these functions
- * print why and exit(1): integration tests fail, they never skip.
+ * tests/common/s3test.h — what integration tests need to talk to one of the
+ * project's real test S3 servers on 127.0.0.1, started on demand:
+ *   SEAFTIER_S3_SERVER=rgw (the default)  Ceph RGW, tests/s3server/ensure-rgw.sh
+ *   SEAFTIER_S3_SERVER=swift              OpenStack Swift + s3api, ensure-swift.sh
+ * If the server cannot be had, these functions print why and exit(1):
+ * integration tests fail, they never skip.
  */
 #ifndef SEAFTIER_TEST_S3TEST_H
 #define SEAFTIER_TEST_S3TEST_H
@@ -10,7 +12,15 @@
 #include <glib.h>
 #include <seaftier/config.h>
 
+typedef enum {
+    S3TEST_RGW,
+    S3TEST_SWIFT,
+} S3TestServerKind;
+
 typedef struct {
+    S3TestServerKind kind;
+    const char *name;        /* "Ceph RGW", "OpenStack Swift (s3api)" for messages */
+    gboolean honours_sse_c;  /* FALSE: Swift's s3api ignores SSE-C and stores plaintext */
     char *http_endpoint;     /* http://127.0.0.1:PORT */
     char *https_endpoint;    /* https://127.0.0.1:PORT */
     int http_port;
@@ -21,7 +31,8 @@ typedef struct {
     char *dns_name;          /* virtual-host base: buckets are <bucket>.<dns_name> */
 } S3TestServer;
 
-/* The server (started on first call, then cached for the process). */
+/* The server chosen by SEAFTIER_S3_SERVER (started on first call, then
+ * cached for the process). An unknown value is fatal. */
 const S3TestServer *s3test_server(void);
 
 /* One client configuration variant. */

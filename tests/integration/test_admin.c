@@ -176,6 +176,18 @@ test_local_commands(void)
                           "for b in d[\"backends\"].values()) and d[\"backends\"][\"blocks\"][\"sampled\"] == 8"));
     g_free(out);
 
+    /* check: an IP address as host with path_style_request = false is
+     * addressed path style (<bucket>.127.0.0.1 cannot resolve), and says so */
+    char *ipdir = conf_variant(dt, "commit_object_backend", "path_style_request", "false",
+                               "fs_object_backend", "path_style_request", "false",
+                               "block_backend", "path_style_request", "false", NULL);
+    DT *ipv = dt_setup_conf(ipdir, FALSE);
+    DT_CHECK(dt_admin(ipv, &out, NULL, "check", NULL) == 0);
+    DT_CHECK_MSG(strstr(out, "check: all ok") && count_lines(out, "path style: host is an IP address") == 3,
+                 "%s", out);
+    g_free(out);
+    dt_teardown(ipv);
+
     /* check: a wrong SSE-C key for the data in the buckets */
     char *dir = conf_variant(dt, "commit_object_backend", "sse_c_key", s3test_other_sse_c_key(),
                              "fs_object_backend", "sse_c_key", s3test_other_sse_c_key(),

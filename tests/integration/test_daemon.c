@@ -1,6 +1,7 @@
 /*
  * tests/integration/test_daemon.c — seaftierd and the library in separate
- * processes against the real test S3 server (Ceph RGW):
+ * processes against the real test S3 server (Ceph RGW, or Swift's s3api with
+ * SEAFTIER_S3_SERVER=swift: SSE-C only where the server honours it):
  *  - objects written through the Seafile backends (this process) are
  *    uploaded by the daemon (another process): each is in S3 with the right
  *    bytes, SSE-C encrypted (read back with the key, refused without it),
@@ -70,7 +71,8 @@ check_in_s3(DT *dt, const Obj *o, gboolean sse_c)
 static void
 test_upload_delete(void)
 {
-    DT *dt = dt_setup("dmn", TRUE, "upload_concurrency = 6\n");
+    gboolean sse_c = s3test_server()->honours_sse_c;
+    DT *dt = dt_setup("dmn", sse_c, "upload_concurrency = 6\n");
     dt_start_daemon(dt, "--metrics-port", "0", NULL);
 
     /* Nudge latency: each object alone, the daemon idle in between. */
@@ -114,7 +116,7 @@ test_upload_delete(void)
     DT_CHECK_MSG(dt_wait_settled(dt, FALSE, 60), "still %" G_GUINT64_FORMAT " dirty after 60 s",
                  dt_count(dt, SEAFTIER_STATE_DIRTY));
     for (guint i = 0; i < objs->len; i++)
-        check_in_s3(dt, g_ptr_array_index(objs, i), TRUE);
+        check_in_s3(dt, g_ptr_array_index(objs, i), sse_c);
     double ok = dt_metric(dt, "seaftier_uploads_ok_total", NULL);
     DT_CHECK_MSG(ok >= objs->len + singles, "uploads_ok_total %.0f < %u", ok, objs->len + singles);
     DT_CHECK(dt_metric(dt, "seaftier_dirty_objects", NULL) == 0);
@@ -327,7 +329,8 @@ static void
 test_refused_bucket(void)
 {
     char *dir = s3test_tmpdir("seaftier-dmr");
-    S3TestVariant v = { .v4 = TRUE, .path_style = TRUE, .https = TRUE, .sse_c = TRUE };
+    S3TestVariant v = { .v4 = TRUE, .path_style = TRUE, .https = TRUE,
+                        .sse_c = s3test_server()->honours_sse_c };
     char *conf = s3test_write_seafile_conf(dir, "dmr", &v, NULL);
     /* Point [block_backend] at a bucket that does not exist. */
     GKeyFile *kf = g_key_file_new();

@@ -1,8 +1,11 @@
 /*
- * tests/integration/test_s3_matrix.c — the S3 client against the real test
- * server (Ceph RGW) for every combination of signature V2/V4, path-style /
- * virtual-host, http/https, and SSE-C on https (SSE-C needs V4 + https).
- * Each variant runs every operation; a summary matrix is printed at the end.
+ * tests/integration/test_s3_matrix.c — the S3 client against a real test
+ * server (Ceph RGW, or Swift's s3api with SEAFTIER_S3_SERVER=swift) for every
+ * combination of signature V2/V4, path-style / virtual-host, http/https, and
+ * SSE-C on https (SSE-C needs V4 + https). Each variant runs every
+ * operation; a summary matrix is printed at the end. On a server that
+ * ignores SSE-C (Swift) the SSE-C variants prove that every object request
+ * fails with SEAFTIER_S3_ERROR_SSE_C_IGNORED instead of passing silently.
  */
 #include "config.h"
 
@@ -109,11 +112,91 @@ collect_key(const SeaftierS3ListEntry *e, void *user)
 }
 
 static void
+assert_sse_c_ignored(const GError *err, const char *bucket, const char *key)
+{
+    if (!g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_SSE_C_IGNORED))
+        fail_msg("expected SSE_C_IGNORED, got %s", err ? err->message : "success");
+    assert_non_null(strstr(err->message, bucket));
+    assert_non_null(strstr(err->message, key));
+    assert_non_null(strstr(err->message, "SSE-C not honoured by this server"));
+    assert_null(strstr(err->message, s3test_sse_c_key()));
+}
+
+/* A server that ignores SSE-C: every request carrying object data is an
+ * error naming bucket and key, whatever the server answered (200). */
+static void
+test_sse_c_ignored(const Variant *variant)
+{
+    char *bucket = s3test_new_bucket("seaftier-matrix");
+    SeaftierS3Config *cfg = s3test_config(bucket, &variant->v);
+    GError *err = NULL;
+    SeaftierS3 *s3 = seaftier_s3_new(cfg, &err);
+    assert_non_null(s3);
+    const char *key = "3f5d1a2b-0c4e-4f6a-8b7c-9d0e1f2a3b4c/plain";
+    void *got = NULL;
+    gsize len = 0;
+
+    begin_op(0);
+    assert_false(seaftier_s3_put(s3, key, "secret bytes", 12, 0, &err));
+    assert_sse_c_ignored(err, bucket, key);
+    print_message("    PUT: %s\n", err->message);
+    g_clear_error(&err);
+    assert_false(seaftier_s3_get(s3, key, &got, &len, &err));
+    assert_sse_c_ignored(err, bucket, key);
+    g_clear_error(&err);
+    begin_op(1);
+    assert_false(seaftier_s3_get_range(s3, key, 0, 4, &got, &len, &err));
+    assert_sse_c_ignored(err, bucket, key);
+    g_clear_error(&err);
+    begin_op(2);
+    SeaftierS3ObjectInfo info;
+    assert_false(seaftier_s3_head(s3, key, &info, &err));
+    assert_sse_c_ignored(err, bucket, key);
+    g_clear_error(&err);
+    begin_op(4);   /* a copy answered without the echo is rewritten by a PUT, which fails too */
+    const char *dst = "bbbbbbbb-0000-4000-8000-000000000002/copied";
+    assert_false(seaftier_s3_copy(s3, key, dst, &err));
+    assert_sse_c_ignored(err, bucket, key);
+    g_clear_error(&err);
+    begin_op(7);   /* multipart: the first UploadPart answer lacks the echo */
+    {
+        SeaftierS3Config *mcfg = s3test_config(bucket, &variant->v);
+        mcfg->multipart_part_size = 5 * 1024 * 1024;
+        SeaftierS3 *m = seaftier_s3_new(mcfg, &err);
+        gsize big = 11 * 1024 * 1024 + 5;
+        void *data = pattern(big, 7, FALSE);
+        const char *bkey = "cccccccc-0000-4000-8000-000000000003/big";
+        assert_false(seaftier_s3_put(m, bkey, data, big, 0, &err));
+        assert_sse_c_ignored(err, bucket, bkey);
+        g_clear_error(&err);
+        g_free(data);
+        seaftier_s3_free(m);
+        s3test_config_free(mcfg);
+    }
+    begin_op(8);   /* the object is served without the key: plaintext, proven */
+    assert_false(seaftier_s3_prove_sse_c_enforced(s3, key, &err));
+    assert_sse_c_ignored(err, bucket, key);
+    print_message("    GET without key: %s\n", err->message);
+    g_clear_error(&err);
+    end_ops();
+    for (guint o = 0; o < N_OPS; o++)
+        if (!results[current_variant][o])
+            results[current_variant][o] = '-';
+    seaftier_s3_free(s3);
+    s3test_config_free(cfg);
+    g_free(bucket);
+}
+
+static void
 test_variant(void **state)
 {
     const Variant *variant = *state;
     current_variant = (int)(variant - variants);
     print_message("--- %s\n", variant->name);
+    if (variant->v.sse_c && !s3test_server()->honours_sse_c) {
+        test_sse_c_ignored(variant);
+        return;
+    }
     char *bucket = s3test_new_bucket("seaftier-matrix");
     SeaftierS3Config *cfg = s3test_config(bucket, &variant->v);
     GError *err = NULL;
@@ -266,6 +349,8 @@ test_variant(void **state)
     if (variant->v.sse_c) {
         begin_op(8);   /* an SSE-C object read without the key or with a wrong key */
         char *key = g_strdup_printf("%s/%040x", repo, 3);
+        if (!seaftier_s3_prove_sse_c_enforced(s3, key, &err))
+            fail_msg("SSE-C not enforced: %s", err->message);
         SeaftierS3Config *plain_cfg = s3test_config(bucket, &variant->v);
         g_free(plain_cfg->sse_c_key);
         plain_cfg->sse_c_key = NULL;
@@ -371,6 +456,73 @@ test_unknown_bucket_and_server(void **state)
     s3test_config_free(cfg);
 }
 
+/* A copy the server refuses with 501 (RGW cannot copy SSE-C objects) costs
+ * the refused request once per client; later copies go straight to GET + PUT. */
+static void
+test_copy_not_implemented_remembered(void **state)
+{
+    (void)state;
+    if (s3test_server()->kind != S3TEST_RGW) {
+        print_message("    (only RGW answers 501 to an SSE-C CopyObject)\n");
+        return;
+    }
+    S3TestVariant v = { TRUE, TRUE, TRUE, TRUE };
+    char *bucket = s3test_new_bucket("seaftier-copy501");
+    SeaftierS3Config *cfg = s3test_config(bucket, &v);
+    GError *err = NULL;
+    SeaftierS3 *s3 = seaftier_s3_new(cfg, &err);
+    const char *src = "eeeeeeee-0000-4000-8000-000000000005/src";
+    void *data = pattern(3000, 5, FALSE);
+    if (!seaftier_s3_put(s3, src, data, 3000, 1700000123, &err))
+        fail_msg("PUT: %s", err->message);
+    SeaftierS3Stats before, after;
+    guint64 per_copy[3];
+    for (int i = 0; i < 3; i++) {
+        char *dst = g_strdup_printf("eeeeeeee-0000-4000-8000-000000000005/copy-%d", i);
+        seaftier_s3_get_stats(s3, &before);
+        if (!seaftier_s3_copy(s3, src, dst, &err))
+            fail_msg("copy %d: %s", i, err->message);
+        seaftier_s3_get_stats(s3, &after);
+        per_copy[i] = after.requests - before.requests;
+        assert_get_equals(s3, dst, data, 3000);
+        SeaftierS3ObjectInfo info;
+        assert_true(seaftier_s3_head(s3, dst, &info, &err));
+        assert_true(info.sse_c);
+        assert_int_equal(info.ctime, 1700000123);
+        g_free(dst);
+    }
+    print_message("    requests per copy: %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "\n",
+                  per_copy[0], per_copy[1], per_copy[2]);
+    assert_int_equal(per_copy[0], 3);   /* CopyObject → 501, GET, PUT */
+    assert_int_equal(per_copy[1], 2);   /* GET, PUT */
+    assert_int_equal(per_copy[2], 2);
+    g_free(data);
+    seaftier_s3_free(s3);
+    s3test_config_free(cfg);
+    g_free(bucket);
+}
+
+/* path_style_request = false with an IP address as host: the client must use
+ * path style (a request to <bucket>.127.0.0.1 cannot resolve). */
+static void
+test_ip_host_without_path_style(void **state)
+{
+    (void)state;
+    S3TestVariant v = { TRUE, FALSE, FALSE, FALSE };
+    char *bucket = s3test_new_bucket("seaftier-iphost");
+    SeaftierS3Config *cfg = s3test_config(bucket, &v);
+    g_free(cfg->host);
+    cfg->host = g_strdup("127.0.0.1");
+    GError *err = NULL;
+    SeaftierS3 *s3 = seaftier_s3_new(cfg, &err);
+    assert_true(seaftier_s3_uses_path_style(s3));
+    put_ok(s3, "ffffffff-0000-4000-8000-000000000006/ip", "via ip", 6);
+    assert_get_equals(s3, "ffffffff-0000-4000-8000-000000000006/ip", "via ip", 6);
+    seaftier_s3_free(s3);
+    s3test_config_free(cfg);
+    g_free(bucket);
+}
+
 /* Many threads on one client: connection reuse must stay correct. */
 static gpointer
 hammer(gpointer user)
@@ -399,7 +551,8 @@ hammer(gpointer user)
 static void
 test_threads(void **state)
 {
-    S3TestVariant v = { TRUE, TRUE, TRUE, TRUE };
+    /* SSE-C where the server honours it */
+    S3TestVariant v = { TRUE, TRUE, TRUE, s3test_server()->honours_sse_c };
     char *bucket = s3test_new_bucket("seaftier-threads");
     SeaftierS3Config *cfg = s3test_config(bucket, &v);
     SeaftierS3 *s3 = seaftier_s3_new(cfg, NULL);
@@ -418,7 +571,8 @@ test_threads(void **state)
 static int
 print_matrix(void **state)
 {
-    printf("\nS3 client matrix against Ceph RGW (P pass, F fail, - not applicable):\n%-22s", "");
+    printf("\nS3 client matrix against %s (P pass, F fail, - not applicable):\n%-22s",
+           s3test_server()->name, "");
     for (guint o = 0; o < N_OPS; o++)
         printf(" %-12s", ops[o]);
     printf("\n");
@@ -435,7 +589,7 @@ int
 main(void)
 {
     s3test_server();
-    struct CMUnitTest tests[N_VARIANTS + 2];
+    struct CMUnitTest tests[N_VARIANTS + 4];
     for (guint i = 0; i < N_VARIANTS; i++) {
         struct CMUnitTest t = cmocka_unit_test_prestate(test_variant, (void *)&variants[i]);
         t.name = variants[i].name;
@@ -443,5 +597,7 @@ main(void)
     }
     tests[N_VARIANTS] = (struct CMUnitTest)cmocka_unit_test(test_unknown_bucket_and_server);
     tests[N_VARIANTS + 1] = (struct CMUnitTest)cmocka_unit_test(test_threads);
+    tests[N_VARIANTS + 2] = (struct CMUnitTest)cmocka_unit_test(test_copy_not_implemented_remembered);
+    tests[N_VARIANTS + 3] = (struct CMUnitTest)cmocka_unit_test(test_ip_host_without_path_style);
     return _cmocka_run_group_tests("s3-matrix", tests, G_N_ELEMENTS(tests), NULL, print_matrix);
 }
