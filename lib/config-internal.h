@@ -20,6 +20,21 @@ char *cfg_quote(const char *value);
 /* Sets a SEAFTIER_CONFIG_ERROR with a printf-style message. */
 void cfg_fail(GError **error, SeaftierConfigError code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/* Independent problems of one configuration, reported together (one line
+ * each, every line naming its section or variable and key) so an operator
+ * fixes them in one pass. Zero-initialise. */
+typedef struct {
+    GString *text;
+    SeaftierConfigError code;       /* of the first problem */
+} CfgProblems;
+
+/* Adds `err` (taken; NULL is a no-op). */
+void cfg_problems_add(CfgProblems *p, GError *err);
+
+/* TRUE when nothing was added; else sets `error` to all problems and
+ * returns FALSE. Either way `p` is emptied. */
+gboolean cfg_problems_finish(CfgProblems *p, GError **error);
+
 /* Overwrites a string's bytes with zeros, then frees it. NULL is a no-op. */
 void cfg_wipe_free(char *s);
 

@@ -320,9 +320,23 @@ cfg_s3_load(GKeyFile *kf, SeaftierObjType type, CfgS3Source source, SeaftierS3Co
     if (have_section)
         cfg_warn_unknown_keys(kf, r.section, known_keys, warnings);
 
-    if (!read_bucket(&r, out, error) || !read_credentials(&r, out, error) ||
-        !read_endpoint(&r, out, error) || !read_sse_c(&r, out, error) ||
-        !read_client(&r, out, error))
+    /* The keys are independent (SSE-C's rules need the endpoint's https/V4):
+     * read them all, so every problem of the section is reported at once. */
+    CfgProblems problems = { 0 };
+    GError *err = NULL;
+    read_bucket(&r, out, &err);
+    cfg_problems_add(&problems, err);
+    err = NULL;
+    read_credentials(&r, out, &err);
+    cfg_problems_add(&problems, err);
+    err = NULL;
+    if (read_endpoint(&r, out, &err))
+        read_sse_c(&r, out, &err);
+    cfg_problems_add(&problems, err);
+    err = NULL;
+    read_client(&r, out, &err);
+    cfg_problems_add(&problems, err);
+    if (!cfg_problems_finish(&problems, error))
         return FALSE;
 
     if (strchr(out->bucket, '.') && out->use_https && !out->path_style_request) {

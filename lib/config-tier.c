@@ -178,6 +178,8 @@ cfg_tier_load(GKeyFile *kf, SeaftierTierConfig *t, GPtrArray *warnings, GError *
         return TRUE;
     cfg_warn_unknown_keys(kf, SECTION, known_keys, warnings);
 
+    /* Every key is read even after a problem: all of them are reported. */
+    CfgProblems problems = { 0 };
     for (const char *const *k = known_keys; *k; k++) {
         char *v = cfg_kf_get(kf, SECTION, *k);
         /* An empty path means "the default"; an empty number is a mistake. */
@@ -186,12 +188,14 @@ cfg_tier_load(GKeyFile *kf, SeaftierTierConfig *t, GPtrArray *warnings, GError *
             continue;
         }
         char *label = g_strdup_printf("[" SECTION "] %s", *k);
-        gboolean ok = read_key(t, *k, v, label, error);
+        GError *err = NULL;
+        read_key(t, *k, v, label, &err);
+        cfg_problems_add(&problems, err);
         g_free(label);
         g_free(v);
-        if (!ok)
-            return FALSE;
     }
+    if (!cfg_problems_finish(&problems, error))
+        return FALSE;
 
     if (t->low_watermark >= t->high_watermark) {
         cfg_fail(error, SEAFTIER_CONFIG_ERROR_INVALID,

@@ -80,6 +80,33 @@ cfg_fail(GError **error, SeaftierConfigError code, const char *fmt, ...)
 }
 
 void
+cfg_problems_add(CfgProblems *p, GError *err)
+{
+    if (!err)
+        return;
+    if (!p->text) {
+        p->text = g_string_new(NULL);
+        p->code = (SeaftierConfigError)err->code;
+    } else {
+        g_string_append_c(p->text, '\n');
+    }
+    g_string_append(p->text, err->message);
+    g_error_free(err);
+}
+
+gboolean
+cfg_problems_finish(CfgProblems *p, GError **error)
+{
+    if (!p->text)
+        return TRUE;
+    g_set_error_literal(error, SEAFTIER_CONFIG_ERROR, p->code, p->text->str);
+    explicit_bzero(p->text->str, p->text->len);
+    g_string_free(p->text, TRUE);
+    p->text = NULL;
+    return FALSE;
+}
+
+void
 cfg_wipe_free(char *s)
 {
     if (!s)
@@ -483,12 +510,23 @@ load_checked(GKeyFile *kf, const char *source_name, GError **error)
     }
     cfg->source = g_strdup(source == CFG_S3_FROM_ENV && !kf ? "environment" : source_name);
 
-    for (int t = 0; t < SEAFTIER_N_TYPES; t++)
-        if (!cfg_s3_load(kf, (SeaftierObjType)t, source, &cfg->s3[t], cfg->warnings, error))
-            goto fail;
-    if (!cfg_s3_check_distinct(cfg, source, error))
-        goto fail;
-    if (!cfg_tier_load(kf, &cfg->tier, cfg->warnings, error))
+    /* Every section is read even after a problem: all of them are reported. */
+    CfgProblems problems = { 0 };
+    gboolean all_s3 = TRUE;
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        GError *err = NULL;
+        if (!cfg_s3_load(kf, (SeaftierObjType)t, source, &cfg->s3[t], cfg->warnings, &err))
+            all_s3 = FALSE;
+        cfg_problems_add(&problems, err);
+    }
+    GError *err = NULL;
+    if (all_s3)
+        cfg_s3_check_distinct(cfg, source, &err);
+    cfg_problems_add(&problems, err);
+    err = NULL;
+    cfg_tier_load(kf, &cfg->tier, cfg->warnings, &err);
+    cfg_problems_add(&problems, err);
+    if (!cfg_problems_finish(&problems, error))
         goto fail;
 
     register_secrets(cfg);

@@ -216,7 +216,9 @@ seaftier_log(SeaftierLogLevel level, const char *fmt, ...)
         static const GLogLevelFlags glib_level[] = {
             G_LOG_LEVEL_CRITICAL, G_LOG_LEVEL_WARNING, G_LOG_LEVEL_INFO, G_LOG_LEVEL_DEBUG,
         };
-        g_log(NULL, glib_level[level], "seaftier: %s\n", msg->str);
+        /* the host's log mixes many sources: name ours (once) */
+        g_log(NULL, glib_level[level], "%s%s\n",
+              g_str_has_prefix(msg->str, "seaftier") ? "" : "seaftier: ", msg->str);
     }
     g_string_free(msg, TRUE);
 }

@@ -9,8 +9,8 @@
 #            up beside it and in ../shared/vendor/). Default: ../shared/vendor/
 #            relative to the top of this repository.
 #   PREFIX   where everything is installed:
-#              PREFIX/bin, lib, include    libsearpc, libevhtp, libseaftier
-#                                          (seaftierd, seaftier-admin), Seafile's
+#              PREFIX/bin, sbin, lib, include  libsearpc, libevhtp, libseaftier
+#                                          (sbin/seaftierd, bin/seaftier-admin), Seafile's
 #                                          python modules (PREFIX/lib/python3*/)
 #              PREFIX/stock/bin            seaf-server, seafserv-gc, seaf-fsck (fs backend)
 #              PREFIX/tier/bin             the same three, patched for libseaftier
@@ -97,6 +97,7 @@ SEAF_SRC=$PREFIX/src/seafile-server
 SEAF_STOCK_BIN=$PREFIX/stock/bin
 SEAF_TIER_BIN=$PREFIX/tier/bin
 SEAFTIER_BIN=$PREFIX/bin
+SEAFTIERD=$PREFIX/sbin/seaftierd
 SEAF_PYTHONPATH=${py_site}$PREFIX/src/seafile-server/python
 SEAF_LD_LIBRARY_PATH=$PREFIX/lib
 ENV

@@ -9,8 +9,13 @@
 #      (everything clean), evicts every clean object, and reads all of them
 #      back through the library — now from S3 — verifying each against its id,
 #      then once more from the local tier;
-#   5. stops the daemon (and the S3 server if it started it).
-# Env: N (objects of each type, default 200), SEAFTIER_MAIN_DIR (default /tmp/seaftier-main).
+#   5. builds Seafile's own seaf-server patched for libseaftier (scripts/build-seaf-server.sh,
+#      from ../shared/vendor/; quick when already built), runs it on the tier with its own
+#      three SSE-C buckets and seaftierd beside it, creates a library, uploads files through
+#      its HTTP upload API, downloads them back and compares, then shows `seaftier-admin status`;
+#   6. stops the daemons (and the S3 server if it started it).
+# Env: N (objects of each type, default 200), SEAFTIER_MAIN_DIR (default /tmp/seaftier-main),
+#      SEAFTIER_SEAFILE_PREFIX (where seaf-server is built, default /tmp/seaftier-seafile).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-200}
@@ -37,7 +42,9 @@ eval "$(grep -E '^RGW_[A-Z_]+=' <<<"$env_out")"
 echo "S3 endpoints: $RGW_ENDPOINT (http), $RGW_SSL_ENDPOINT (https, CA $RGW_CA_BUNDLE)"
 
 daemon_pid=
+seaf_started=
 cleanup() {
+  [ -n "$seaf_started" ] && seafenv_stop
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   [ "$rgw_was_up" = 1 ] || "$top/tests/s3server/ensure-rgw.sh" --stop
 }
@@ -98,4 +105,32 @@ step "evict every clean object, then read everything back from S3 through the li
 step "read everything once more: now served from the local tier"
 "$DEMO" -c "$WORK/conf" -d "$WORK/seafile-data" read "$WORK/manifest"
 "$ADMIN" status -c "$WORK/conf" -d "$WORK/seafile-data"
-step "done: everything written was uploaded, evicted and read back intact"
+kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+daemon_pid=
+
+step "Seafile's own server on the tier: build seaf-server patched for libseaftier"
+SEAF_PREFIX=${SEAFTIER_SEAFILE_PREFIX:-/tmp/seaftier-seafile}
+"$top/scripts/build-seaf-server.sh" "$SEAF_PREFIX"
+# shellcheck source=tests/seafile/seafile-env.sh
+. "$top/tests/seafile/seafile-env.sh" "$SEAF_PREFIX"
+exec 8>/tmp/seafile-tests.lock   # port 8082 is seaf-server's: one at a time
+flock 8
+
+step "seaf-server + seaftierd on three SSE-C buckets of their own"
+SEAFENV_BUCKET_PREFIX=seaftier-main-seaf-$suffix
+seafenv_setup tier "$WORK/seaf"
+seaf_started=1
+seafenv_start
+grep -A1 '^\[block_backend\]' "$WORK/seaf/conf/seafile.conf"
+
+step "a library; files uploaded through seaf-server's HTTP upload API, downloaded back, compared"
+(eval "$(seafenv_exports)"; /usr/bin/python3 "$top/tests/seafile/upload-download.py" 24 8K 1M 3M)
+seafenv_kill "$WORK/seaf/seaf-server.pid"
+seafenv_admin flush --timeout 300
+seafenv_admin status
+echo "seafile.log, libseaftier's lines:"
+grep 'seaftier: ' "$WORK/seaf/logs/seafile.log" | tail -n 5
+seafenv_stop
+seaf_started=
+
+step "done: everything written was uploaded, evicted and read back intact; seaf-server on the tier served uploads and downloads"

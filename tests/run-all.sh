@@ -7,7 +7,11 @@
 #      Swift + s3api, started by the tests; SEAFTIER_S3_SERVER=swift);
 #   2b. the unit tests once more under valgrind (no leaks, no errors);
 #   3. an AddressSanitizer + UndefinedBehaviorSanitizer build running all tests again;
-#   4. the fuzz targets for a bounded time (FUZZ_SECONDS, default 20 each).
+#   4. the fuzz targets for a bounded time (FUZZ_SECONDS, default 20 each);
+#   5. Seafile's own seaf-server: built stock and patched for libseaftier from ../shared/vendor/
+#      (scripts/build-seaf-server.sh into SEAFTIER_SEAFILE_PREFIX, default /tmp/seaftier-seafile,
+#      reused when built from the same inputs), then seafile-server's pytest suite on both
+#      (tests/seafile/run-seafile-tests.sh).
 # Ends with a line "N passed, M failed" and exits non-zero if anything failed.
 # The S3 servers are stopped at the end if this run started them.
 set -uo pipefail
@@ -111,6 +115,25 @@ if [ -x tests/fuzz/run-fuzz.sh ]; then
   else
     echo "FAIL: fuzz"; failed=$((failed + 1)); failures+=("fuzz")
   fi
+fi
+
+note "seaf-server: build (stock + patched for libseaftier)"
+seaf_prefix=${SEAFTIER_SEAFILE_PREFIX:-/tmp/seaftier-seafile}
+phase_start=$(date +%s)
+if scripts/build-seaf-server.sh "$seaf_prefix" >/tmp/seaftier-seafile-build.log 2>&1; then
+  cat /tmp/seaftier-seafile-build.log
+  echo "PASS: seaf-server build ($(( $(date +%s) - phase_start )) s)"; passed=$((passed + 1))
+  note "seaf-server: seafile-server's test suite, (a) stock vs (b) on the tier over S3"
+  phase_start=$(date +%s)
+  tests/seafile/run-seafile-tests.sh "$seaf_prefix" 2>&1 | tee /tmp/seaftier-seafile-tests.log
+  read -r p f < <(tail -n 1 /tmp/seaftier-seafile-tests.log | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+  [ -n "${p:-}" ] || { p=0; f=1; }
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$f" = 0 ] || failures+=("seafile-server suite: $f failed (see above)")
+  echo "seafile-server suite phase: $(( $(date +%s) - phase_start )) s"
+else
+  tail -n 40 /tmp/seaftier-seafile-build.log
+  echo "FAIL: seaf-server build"; failed=$((failed + 1)); failures+=("seaf-server build")
 fi
 
 note "summary"

@@ -11,7 +11,10 @@
  *    a bucket configured for SSE-C mean mixed encrypted/unencrypted data;
  *    objects readable neither with nor without the key are encrypted with
  *    another key; SSE-C objects in a bucket configured without a key cannot
- *    be read at all. Each finding says what to do. */
+ *    be read at all. Each finding says what to do.
+ * With --create-missing, a bucket S3 reports missing is created before the
+ * probe. A Go file server turned on is reported as a warning: it has its own
+ * fs-only object store, so uploads and downloads through it bypass seaftier. */
 #include "config.h"
 
 #include "admin.h"
@@ -193,21 +196,72 @@ check_existing(Check *c, const SeaftierS3Config *cfg, SeaftierS3 *s3, SampleResu
     g_ptr_array_free(sample.keys, TRUE);
 }
 
+/* Why the Go file server would serve this installation, or NULL. seaf-server
+ * reads the same switches (seafile-session.c): the environment wins. */
+static char *
+go_fileserver_reason(const char *conf_path)
+{
+    const char *env = g_getenv("ENABLE_GO_FILESERVER");
+    if (env)
+        return g_ascii_strcasecmp(env, "true") == 0 ? g_strdup("ENABLE_GO_FILESERVER=true") : NULL;
+    GKeyFile *kf = g_key_file_new();
+    char *reason = NULL;
+    if (g_key_file_load_from_file(kf, conf_path, G_KEY_FILE_NONE, NULL) &&
+        g_key_file_get_boolean(kf, "fileserver", "use_go_fileserver", NULL))
+        reason = g_strdup("[fileserver] use_go_fileserver = true");
+    g_key_file_free(kf);
+    return reason;
+}
+
+/* --create-missing: creates the bucket when S3 says it does not exist.
+ * TRUE unless the bucket is missing and could not be created. */
+static gboolean
+create_if_missing(Check *c, const SeaftierS3Config *cfg, SeaftierS3 *s3, gboolean *created)
+{
+    SeaftierS3ListPage *page = NULL;
+    GError *err = NULL;
+    *created = FALSE;
+    if (seaftier_s3_list_page(s3, "", NULL, 1, &page, &err)) {
+        seaftier_s3_list_page_free(page);
+        return TRUE;
+    }
+    gboolean missing = g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NO_SUCH_BUCKET);
+    g_clear_error(&err);
+    if (!missing)
+        return TRUE;        /* the probe reports whatever else is wrong */
+    if (!seaftier_s3_create_bucket(s3, &err)) {
+        char *what = g_strdup_printf("bucket %s is missing and cannot be created: %s", cfg->bucket,
+                                     err->message);
+        finding(c, "error", what, "create it by hand, or give key_id the right to create buckets");
+        g_free(what);
+        g_error_free(err);
+        return FALSE;
+    }
+    *created = TRUE;
+    if (!c->json)
+        printf("  bucket %s was missing: created\n", cfg->bucket);
+    return TRUE;
+}
+
 int
 admin_cmd_check(int argc, char **argv)
 {
     AdminCommon common = { 0 };
-    gboolean no_network = FALSE;
+    gboolean no_network = FALSE, create_missing = FALSE;
     const GOptionEntry entries[] = {
         { "config-only", 0, 0, G_OPTION_ARG_NONE, &no_network, "Only check the configuration", NULL },
+        { "create-missing", 0, 0, G_OPTION_ARG_NONE, &create_missing,
+          "Create a bucket that does not exist (in the configured region), then probe it", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
     SeaftierEnv *env = NULL;
     if (!admin_parse(&argc, &argv, "check", NULL,
-                     "Validates seafile.conf (every rule), then per backend: reaches the bucket,\n"
+                     "Validates seafile.conf (every rule; all problems are listed at once), then\n"
+                     "per backend: reaches the bucket,\n"
                      "writes/reads/deletes a probe object with the configured SSE-C, and samples\n"
                      "existing objects for mixed encrypted/unencrypted data or another SSE-C key.\n"
+                     "Warns when the Go file server is on (it bypasses the tier).\n"
                      "Exits 0 when all is well, 1 when a problem was found, 2 for config errors.",
                      entries, TRUE, &common))
         goto out;
@@ -218,15 +272,28 @@ admin_cmd_check(int argc, char **argv)
     GError *err = NULL;
     env = seaftier_env_load(common.config_dir, common.seafile_dir, &err);
     if (!env) {
+        /* The config module reports every problem of the file, one a line. */
+        char **problems = g_strsplit(err->message, "\n", -1);
         if (common.json) {
             GString *o = g_string_new("{\"ok\":false,\"config\":{\"ok\":false,\"error\":");
             seaftier_json_string(o, err->message);
-            g_string_append(o, "}}");
+            g_string_append(o, ",\"problems\":[");
+            for (char **p = problems; *p; p++) {
+                if (p != problems)
+                    g_string_append_c(o, ',');
+                seaftier_json_string(o, *p);
+            }
+            g_string_append(o, "]}}");
             printf("%s\n", o->str);
             g_string_free(o, TRUE);
-        } else {
+        } else if (g_strv_length(problems) == 1) {
             printf("config: ERROR: %s\n", err->message);
+        } else {
+            printf("config: ERROR: %u problems, fix all of them:\n", g_strv_length(problems));
+            for (char **p = problems; *p; p++)
+                printf("  PROBLEM: %s\n", *p);
         }
+        g_strfreev(problems);
         g_error_free(err);
         rc = ADMIN_EXIT_USAGE;
         goto out;
@@ -247,6 +314,21 @@ admin_cmd_check(int argc, char **argv)
             printf("  warning: %s\n", w);
         }
     }
+    char *go = go_fileserver_reason(env->conf_path);
+    if (go) {
+        char *w = g_strdup_printf("the Go file server is on (%s): it has its own object store that "
+                                  "only knows the fs backend, so uploads and downloads through it "
+                                  "bypass seaftier and S3; turn it off to use seaftier", go);
+        if (c.json) {
+            if (env->cfg->warnings && env->cfg->warnings->len)
+                g_string_append_c(doc, ',');
+            seaftier_json_string(doc, w);
+        } else {
+            printf("  warning: %s\n", w);
+        }
+        g_free(w);
+        g_free(go);
+    }
     g_string_append(doc, "]},\"backends\":{");
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         const SeaftierS3Config *cfg = &env->cfg->s3[t];
@@ -258,7 +340,7 @@ admin_cmd_check(int argc, char **argv)
                    cfg->use_v4_signature ? "V4" : "V2", addressing_of(cfg),
                    cfg->sse_c_key ? "SSE-C" : "no SSE-C");
         int before = c.total_problems;
-        gboolean probe_ok = FALSE;
+        gboolean probe_ok = FALSE, created = FALSE;
         char *probe_msg = NULL;
         SampleResult sample = { 0 };
         if (!no_network) {
@@ -266,6 +348,8 @@ admin_cmd_check(int argc, char **argv)
             if (!s3) {
                 finding(&c, "error", err->message, NULL);
                 g_clear_error(&err);
+            } else if (create_missing && !create_if_missing(&c, cfg, s3, &created)) {
+                seaftier_s3_free(s3);
             } else {
                 const char *advice = NULL;
                 SeaftierProbeResult r = seaftier_probe_bucket(s3, cfg, &probe_msg, &advice);
@@ -294,6 +378,7 @@ admin_cmd_check(int argc, char **argv)
             seaftier_json_string(doc, cfg->section);
             g_string_append(doc, ",\"bucket\":");
             seaftier_json_string(doc, cfg->bucket);
+            g_string_append_printf(doc, ",\"created\":%s", created ? "true" : "false");
             g_string_append_printf(doc, ",\"sse_c\":%s,\"probe_ok\":%s,\"ok\":%s,\"sampled\":%u,"
                                    "\"unencrypted\":%d,\"other_key\":%d,\"encrypted_without_key\":%d,"
                                    "\"findings\":[%s]}",

@@ -40,7 +40,8 @@ gboolean seaftier_log_to_file(const char *path, GError **error);
 /* Sends messages through GLib's log (g_log with the default domain): a host
  * process such as seaf-server installs its handler there and writes them to
  * its own log file (seafile.log). Levels map to CRITICAL, WARNING, INFO and
- * DEBUG (never G_LOG_LEVEL_ERROR, which aborts); each message ends in "\n"
+ * DEBUG (never G_LOG_LEVEL_ERROR, which aborts); each message starts with
+ * "seaftier: " (unless it already names seaftier) and ends in "\n"
  * as seaf-server's handler expects. Without a handler GLib prints warnings
  * and errors on stderr and drops the rest unless G_MESSAGES_DEBUG says so. */
 void seaftier_log_use_glib(void);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define N 8
 
@@ -188,6 +189,42 @@ test_local_commands(void)
     g_free(out);
     dt_teardown(ipv);
 
+    /* check --create-missing: the missing bucket is created, then probed;
+     * the buckets that exist are left as they are */
+    char *fresh = g_strdup_printf("seaftier-adm-create-%d-%08x", (int)getpid(), g_random_int());
+    char *cdir = conf_variant(dt, "commit_object_backend", "bucket", fresh, NULL);
+    DT *cv = dt_setup_conf(cdir, FALSE);
+    DT_CHECK(dt_admin(cv, &out, NULL, "check", "--create-missing", NULL) == 0);
+    DT_CHECK_MSG(strstr(out, "was missing: created") && strstr(out, fresh) && strstr(out, "check: all ok") &&
+                 count_lines(out, "was missing: created") == 1, "%s", out);
+    g_free(out);
+    DT_CHECK(dt_admin(cv, &out, NULL, "check", "--create-missing", "--json", NULL) == 0);
+    DT_CHECK(dt_json(out, "d[\"ok\"] and not any(b[\"created\"] for b in d[\"backends\"].values()) and "
+                          "d[\"backends\"][\"commits\"][\"probe_ok\"]"));
+    g_free(out);
+    dt_teardown(cv);
+    g_free(fresh);
+
+    /* check: the Go file server is on → warned (it bypasses the tier), not a problem */
+    cdir = conf_variant(dt, "fileserver", "use_go_fileserver", "true", NULL);
+    cv = dt_setup_conf(cdir, FALSE);
+    DT_CHECK(dt_admin(cv, &out, NULL, "check", "--config-only", NULL) == 0);
+    DT_CHECK_MSG(strstr(out, "warning: the Go file server is on ([fileserver] use_go_fileserver = true)") &&
+                 strstr(out, "bypass seaftier"), "%s", out);
+    g_free(out);
+    DT_CHECK(dt_admin(cv, &out, NULL, "check", "--config-only", "--json", NULL) == 0);
+    DT_CHECK(dt_json(out, "any(\"Go file server\" in w for w in d[\"config\"][\"warnings\"])"));
+    g_free(out);
+    g_setenv("ENABLE_GO_FILESERVER", "false", TRUE);     /* the environment wins, as in seaf-server */
+    DT_CHECK(dt_admin(cv, &out, NULL, "check", "--config-only", NULL) == 0);
+    DT_CHECK_MSG(!strstr(out, "Go file server"), "%s", out);
+    g_free(out);
+    g_unsetenv("ENABLE_GO_FILESERVER");
+    dt_teardown(cv);
+    DT_CHECK(dt_admin(dt, &out, NULL, "check", "--config-only", NULL) == 0);
+    DT_CHECK(!strstr(out, "Go file server"));
+    g_free(out);
+
     /* check: a wrong SSE-C key for the data in the buckets */
     char *dir = conf_variant(dt, "commit_object_backend", "sse_c_key", s3test_other_sse_c_key(),
                              "fs_object_backend", "sse_c_key", s3test_other_sse_c_key(),
@@ -244,6 +281,25 @@ test_local_commands(void)
     DT_CHECK(dt_json(out, "not d[\"ok\"] and \"Bad_Bucket\" in d[\"config\"][\"error\"]"));
     g_free(out);
     DT_CHECK(dt_admin(v, NULL, NULL, "status", NULL) == 2);
+    s3test_rm_rf(v->dir);
+    g_free(v->dir);
+    g_free(v->conf_path);
+    g_free(v);
+
+    /* check: problems in several sections → all listed at once, before any probe */
+    dir = conf_variant(dt, "block_backend", "bucket", "Bad_Bucket", "fs_object_backend", "use_https", "maybe",
+                       "tier", "max_size", "lots", NULL);
+    v = g_new0(DT, 1);
+    v->dir = dir;
+    v->conf_path = g_build_filename(dir, "seafile.conf", NULL);
+    DT_CHECK(dt_admin(v, &out, NULL, "check", NULL) == 2);
+    DT_CHECK_MSG(strstr(out, "config: ERROR: 3 problems") && count_lines(out, "PROBLEM: ") == 3 &&
+                 strstr(out, "[block_backend] bucket") && strstr(out, "[fs_object_backend] use_https") &&
+                 strstr(out, "[tier] max_size") && !strstr(out, "probe"), "%s", out);
+    g_free(out);
+    DT_CHECK(dt_admin(v, &out, NULL, "check", "--json", NULL) == 2);
+    DT_CHECK(dt_json(out, "not d[\"ok\"] and len(d[\"config\"][\"problems\"]) == 3"));
+    g_free(out);
     s3test_rm_rf(v->dir);
     g_free(v->dir);
     g_free(v->conf_path);

@@ -151,6 +151,42 @@ remove_temp(char *path)
 
 /* ---- names ---- */
 
+/* A file with problems in several sections and keys: all of them are
+ * reported at once, one line each, naming section and key. */
+static void
+test_every_problem_at_once(void **state)
+{
+    (void)state;
+    GKeyFile *kf = minimal_kf();
+    g_key_file_set_value(kf, "commit_object_backend", "key_id", "has space");
+    g_key_file_remove_key(kf, "fs_object_backend", "bucket", NULL);
+    g_key_file_set_value(kf, "block_backend", "use_https", "maybe");
+    g_key_file_set_value(kf, "block_backend", "bucket", "Bad_Bucket");
+    g_key_file_set_value(kf, "tier", "max_size", "lots");
+    g_key_file_set_value(kf, "tier", "high_watermark", "200");
+    GError *error = NULL;
+    assert_null(seaftier_config_load_keyfile(kf, &error));
+    assert_non_null(error);
+    assert_int_equal(error->code, SEAFTIER_CONFIG_ERROR_INVALID);     /* the first problem's */
+    static const char *const want[] = {
+        "[commit_object_backend] key_id", "[fs_object_backend] bucket", "[block_backend] bucket",
+        "[block_backend] use_https", "[tier] max_size", "[tier] high_watermark",
+    };
+    char **lines = g_strsplit(error->message, "\n", -1);
+    assert_int_equal(g_strv_length(lines), G_N_ELEMENTS(want));
+    for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+        gboolean found = FALSE;
+        for (char **l = lines; *l; l++)
+            found = found || strstr(*l, want[i]) != NULL;
+        if (!found)
+            fail_msg("\"%s\" not reported in \"%s\"", want[i], error->message);
+    }
+    assert_no_leak(error->message, NULL);
+    g_strfreev(lines);
+    g_error_free(error);
+    g_key_file_free(kf);
+}
+
 static void
 test_type_names(void **state)
 {
@@ -1215,7 +1251,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_type_names), T(test_parse_size),
+        T(test_type_names),
+        T(test_every_problem_at_once), T(test_parse_size),
         T(test_full_file), T(test_example_file), T(test_defaults),
         T(test_socket_default_from_dir), T(test_boolean_forms), T(test_upload_delay_forms),
         T(test_unknown_keys_warn), T(test_dotted_bucket_https_warns),

@@ -78,6 +78,10 @@ test_host_gets_masked_lines_at_mapped_levels(void **state)
     seaftier_info("i");
     assert_int_equal(last_captured()->level, G_LOG_LEVEL_INFO);
 
+    /* a message that names seaftier itself is not prefixed twice */
+    seaftier_info("seaftier: tier %s opened", "/t");
+    assert_string_equal(last_captured()->message, "seaftier: tier /t opened\n");
+
     guint before = captured->len;
     seaftier_log_set_level(SEAFTIER_LOG_INFO);
     seaftier_debug("dropped below the level");
