@@ -244,7 +244,7 @@ start_servers() {  # MODE DIR
   [ "$mode" = stock ] || bin=$SEAF_TIER_BIN
   seaf_env "$d"
   if [ "$mode" != stock ] && [ -z "${daemon_pid:-}" ]; then
-    "$SEAFTIER_BIN/seaftierd" -c "$d/conf-daemon" -d "$d/seafile-data" -f \
+    "${SEAFTIERD:-$SEAFTIER_BIN/seaftierd}" -c "$d/conf-daemon" -d "$d/seafile-data" -f \
       --log-file "$d/logs/seaftierd.log" 2>>"$d/logs/seaftierd.stderr" &
     daemon_pid=$!
     server_pids+=("$daemon_pid")
