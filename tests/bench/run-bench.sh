@@ -382,6 +382,10 @@ if [ "$SEAF_ROUNDS" != nan ]; then
       check "seaf-server $set $op: wb / stock $u" "$(seaf_ratio wb stock $set $op $f)" 1 ">=" 0.8
     done
   done
+  # the same per upload, one at a time per library: stock's median upload time
+  # over the tier's (throughput also counts stock's rare multi-second stalls)
+  check "seaf-server small upload p50: stock / wb time" "$(seaf_ratio stock wb small upload p50_ms)" 1 \
+    ">=" 0.8
   for op in upload download_hot; do
     check "seaf-server small $op: wb / wt files/s" "$(seaf_ratio wb wt small $op files_per_s)" \
       1 ">=" 5
