@@ -22,10 +22,18 @@
  *
  * Counters (for "how many S3 requests did this client make"): connections,
  * turns in each direction (a turn starts when data flows in the direction
- * opposite to the last data seen on that connection), and requests — client
- * turns that do not start with a TLS handshake, change-cipher-spec or alert
- * record, i.e. HTTP requests in plain text or inside TLS application data;
- * without HTTP pipelining (libcurl does not pipeline) and without
+ * opposite to the last data seen on that connection), and requests: client
+ * turns that carry an HTTP request. On a plain connection that is every client
+ * turn. On a TLS connection (its first byte is a handshake record) the
+ * client's records are followed, and a turn carries a request when it holds
+ * an application-data record (0x17) beyond the handshake: any, in a turn that
+ * starts with application data or a handshake record (TLS 1.2's second
+ * flight, 0-RTT); a second one in a turn that starts with change-cipher-spec
+ * (0x14: TLS 1.3's second flight in OpenSSL's compatibility mode, whose first
+ * 0x17 record is the encrypted Finished; libcurl and Python send the first
+ * request right behind it). Records under 32 bytes (TLS 1.3's encrypted
+ * close_notify, key updates) are not application data here.
+ * Without HTTP pipelining (libcurl does not pipeline) and without
  * "Expect: 100-continue" (libseaftier turns it off) each request is one turn. A connection to the --stats port
  * receives one line "connections N requests N client_turns N server_turns N
  * bytes_up N bytes_down N" and is closed.
@@ -53,6 +61,7 @@
 #define CHUNK_MAX (256 * 1024)
 #define MAX_QUEUED (64u * 1024 * 1024)
 #define THREAD_STACK (256 * 1024)
+#define MIN_REQUEST_RECORD 32
 
 static struct sockaddr_in target;
 static int64_t delay_ns = 10 * 1000000LL;
@@ -69,10 +78,22 @@ typedef struct Chunk {
 
 /* One TCP connection pair. Both direction threads share it; the last one to
  * finish closes the sockets and frees it. */
+/* The client's TLS records, followed by the client->server thread only. */
+typedef struct {
+    int tls;                      /* -1 unknown yet, 0 plain, 1 TLS */
+    size_t rec_left;              /* body bytes of the current record still to come */
+    unsigned char hdr[5];         /* a record header being read */
+    size_t hdr_have;
+    int turn_first;               /* content type of the turn's first record, -1 none */
+    int turn_appdata;             /* 0x17 records seen in this turn */
+    int turn_counted;             /* this turn was counted as a request */
+} ClientRecords;
+
 typedef struct {
     int client_fd, server_fd;
     atomic_int last_dir;   /* -1 none yet, 0 client->server, 1 server->client */
     atomic_int refs;
+    ClientRecords rec;
 } Pair;
 
 typedef struct {
@@ -98,23 +119,60 @@ pair_release(Pair *p)
     }
 }
 
+/* Follows the client's TLS records through `len` bytes of one turn and
+ * counts the turn as a request once it holds application data (see the top
+ * of this file). */
+static void
+follow_records(ClientRecords *r, const unsigned char *data, size_t len)
+{
+    while (len > 0) {
+        if (r->rec_left > 0) {
+            size_t n = len < r->rec_left ? len : r->rec_left;
+            r->rec_left -= n, data += n, len -= n;
+            continue;
+        }
+        r->hdr[r->hdr_have++] = *data++;
+        len--;
+        if (r->hdr_have < sizeof r->hdr)
+            continue;
+        r->hdr_have = 0;
+        r->rec_left = ((size_t)r->hdr[3] << 8) | r->hdr[4];
+        int type = r->hdr[0];
+        if (r->turn_first < 0)
+            r->turn_first = type;
+        /* a 0x17 record too short to hold an HTTP request line is TLS 1.3's
+         * encrypted close_notify (19 bytes) or a key update, not a request */
+        if (type == 0x17 && r->rec_left >= MIN_REQUEST_RECORD)
+            r->turn_appdata++;
+        int request = r->turn_appdata >= (r->turn_first == 0x14 ? 2 : 1);
+        if (request && !r->turn_counted) {
+            r->turn_counted = 1;
+            atomic_fetch_add(&n_requests, 1);
+        }
+    }
+}
+
 /* Counts a turn when data flows in `dir` after data flowed the other way (or
- * first on the connection). */
+ * first on the connection), and the requests among the client's turns. */
 static void
 note_data(Pair *p, int dir, const unsigned char *data, size_t len)
 {
     int prev = atomic_exchange(&p->last_dir, dir);
     if (dir == 0) {
+        ClientRecords *r = &p->rec;
         atomic_fetch_add(&n_bytes_up, len);
+        if (r->tls < 0)
+            r->tls = data[0] == 0x16;
         if (prev != 0) {
             atomic_fetch_add(&n_client_turns, 1);
-            /* 0x14 change_cipher_spec, 0x15 alert, 0x16 handshake: TLS
-             * records that carry no request (with TLS 1.3, the client's
-             * Finished flight starts with a compatibility 0x14 record and
-             * libcurl sends its first request as a turn of its own) */
-            if (data[0] < 0x14 || data[0] > 0x16)
+            r->turn_first = -1;
+            r->turn_appdata = 0;
+            r->turn_counted = 0;
+            if (!r->tls)
                 atomic_fetch_add(&n_requests, 1);
         }
+        if (r->tls)
+            follow_records(r, data, len);
     } else {
         atomic_fetch_add(&n_bytes_down, len);
         if (prev != 1)
@@ -255,6 +313,8 @@ handle_client(int client_fd)
     p->client_fd = client_fd;
     p->server_fd = server_fd;
     atomic_init(&p->last_dir, -1);
+    p->rec.tls = -1;
+    p->rec.turn_first = -1;
     atomic_init(&p->refs, 2);
     up->pair = p, up->dir = 0;
     down->pair = p, down->dir = 1;
