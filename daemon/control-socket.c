@@ -13,10 +13,9 @@
  * Optionally, 127.0.0.1:PORT answers "GET /metrics" over plain HTTP for
  * Prometheus. Each client gets a thread: clients are few (the admin tool, a
  * scraper), and a flush stream may last minutes. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
-#include "flush-job.h"
 
 #include <seaftier/log.h>
 
@@ -156,7 +155,7 @@ handle_flush(Client *cl, char **args)
         char *m = NULL;
         if (seaftier_metrics_get_backend(d->metrics, t, &m) == SEAFTIER_BACKEND_REFUSED) {
             msgs[t] = g_strdup_printf("bucket %s refused by seaftierd's write probe: %s",
-                                      d->env->cfg->s3[t].bucket, m ? m : "");
+                                      d->site->cfg->s3[t].bucket, m ? m : "");
             opts.refused[t] = msgs[t];
         }
         g_free(m);
@@ -171,7 +170,7 @@ handle_flush(Client *cl, char **args)
     seaftier_info("flush requested (type %s, repo %s)",
                   opts.type >= 0 ? seaftier_type_name(opts.type) : "all",
                   opts.repo_id ? opts.repo_id : "all");
-    if (!seaftier_flush_run(d->env->tier, d->uploader, d->inflight, &opts, &res, &err)) {
+    if (!seaftier_sync_flush(d->sync, &opts, &res, &err)) {
         char *line = g_strdup_printf("error %s\n", err->message);
         stream_line(&fs, line);
         g_free(line);
@@ -206,13 +205,13 @@ handle_unix(Client *cl, const char *req)
     args[n] = NULL;
     const char *cmd = args[0] ? args[0] : "";
     if (strcmp(cmd, "metrics") == 0) {
-        char *text = seaftier_metrics_prometheus(d->metrics, d->env,
-                                                 seaftier_uploader_active(d->uploader));
+        char *text = seaftier_metrics_prometheus(d->metrics, d->site,
+                                                 seaftier_sync_uploads_active(d->sync));
         send_all(cl->fd, text, strlen(text));
         g_free(text);
     } else if (strcmp(cmd, "status") == 0) {
-        char *json = seaftier_metrics_status_json(d->metrics, d->env,
-                                                  seaftier_uploader_active(d->uploader));
+        char *json = seaftier_metrics_status_json(d->metrics, d->site,
+                                                  seaftier_sync_uploads_active(d->sync));
         send_all(cl->fd, json, strlen(json));
         send_all(cl->fd, "\n", 1);
         g_free(json);
@@ -221,7 +220,7 @@ handle_unix(Client *cl, const char *req)
         g_snprintf(line, sizeof line, "pong %d\n", (int)getpid());
         send_all(cl->fd, line, strlen(line));
     } else if (strcmp(cmd, "reprobe") == 0) {
-        seaftier_housekeeping_reprobe(d);
+        seaftier_prober_reprobe(d);
         send_all(cl->fd, "ok\n", 3);
     } else if (strcmp(cmd, "flush") == 0) {
         handle_flush(cl, args + 1);
@@ -239,8 +238,8 @@ handle_http(Client *cl, const char *req)
 {
     SeaftierDaemon *d = cl->c->d;
     if (g_str_has_prefix(req, "GET /metrics ") || strcmp(req, "GET /metrics") == 0) {
-        char *text = seaftier_metrics_prometheus(d->metrics, d->env,
-                                                 seaftier_uploader_active(d->uploader));
+        char *text = seaftier_metrics_prometheus(d->metrics, d->site,
+                                                 seaftier_sync_uploads_active(d->sync));
         char *head = g_strdup_printf("HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
                                      "Content-Length: %zu\r\nConnection: close\r\n\r\n", strlen(text));
         if (send_all(cl->fd, head, strlen(head)))

@@ -1,29 +1,34 @@
 /*
  * daemon/daemon.h — seaftierd's shared state, and the parts main.c wires
- * together: the scheduler (main loop: nudges, timers, filling the
- * uploader), housekeeping (remote deletes and eviction, own thread), the
- * backend prober (own thread) and the control socket (a thread per client).
+ * together around the library's sync engine (lib/sync): the scheduler
+ * (main loop: nudges, timers, feeding uploads to the engine), housekeeping
+ * (remote deletes and eviction, own thread), the prober (bucket probes, own
+ * thread) and the control socket (a thread per client).
  *
- * Threads: the GMainLoop thread owns scheduling; upload workers only touch
- * the tier, S3, the in-flight set and metrics; every cross-thread wake-up
- * goes through g_idle_add (to the loop) or a GCond (to the threads).
+ * Calls go one way: main → control socket → scheduler → prober →
+ * housekeeping (each may call the ones after it, never those before).
+ * The prober does not kick the scheduler when a bucket passes: the
+ * scheduler's one-second tick picks the bucket's objects up.
+ *
+ * Threads: the GMainLoop thread owns scheduling; the engine's upload
+ * workers only touch the tier, the remotes and the engine's in-flight set,
+ * and report through the observer (metrics, wake-ups); every cross-thread
+ * wake-up goes through g_idle_add (to the loop) or a GCond (to the threads).
  */
 #ifndef SEAFTIERD_DAEMON_H
 #define SEAFTIERD_DAEMON_H
 
 #include <glib.h>
-#include "env.h"
-#include "inflight.h"
+#include "site.h"
+#include "sync/sync.h"
 #include "metrics.h"
-#include "uploader.h"
 
 typedef struct SeaftierControl SeaftierControl;
 
 typedef struct {
-    SeaftierEnv *env;
+    SeaftierSite *site;
+    SeaftierSync *sync;             /* site's engine (borrowed) */
     SeaftierMetrics *metrics;
-    SeaftierInflight *inflight;
-    SeaftierUploader *uploader;
     GMainLoop *loop;
     gint stopping;                  /* atomic: SIGTERM seen */
     gint fill_pending;              /* atomic: an idle fill is queued */
@@ -49,18 +54,27 @@ typedef struct {
 /* Binds the nudge socket and starts the timers; uploads follow. */
 gboolean seaftier_scheduler_start(SeaftierDaemon *d, GError **error);
 void seaftier_scheduler_stop(SeaftierDaemon *d);
-/* Thread-safe: queues a fill of the uploader on the main loop. */
+/* Thread-safe: queues a fill of the engine's upload slots on the main loop. */
 void seaftier_scheduler_kick(SeaftierDaemon *d);
+
+/* prober.c */
+void seaftier_prober_start(SeaftierDaemon *d);
+/* Thread-safe: probe backends that are not OK again now. */
+void seaftier_prober_reprobe(SeaftierDaemon *d);
 
 /* housekeeping.c */
 void seaftier_housekeeping_start(SeaftierDaemon *d);
 /* Thread-safe: run deletes/eviction soon. */
 void seaftier_housekeeping_wake(SeaftierDaemon *d);
-/* Thread-safe: probe backends that are not OK again now. */
-void seaftier_housekeeping_reprobe(SeaftierDaemon *d);
-/* Stops both threads, waiting until the monotonic `deadline_us`. FALSE if
- * one is still inside an S3 request then (the caller exits without them). */
-gboolean seaftier_housekeeping_stop(SeaftierDaemon *d, gint64 deadline_us);
+/* Asks both background threads (housekeeping and prober) to stop and waits
+ * until the monotonic `deadline_us`. FALSE if one is still inside an S3
+ * request then (the caller exits without them). */
+gboolean seaftier_threads_stop(SeaftierDaemon *d, gint64 deadline_us);
+
+/* Background threads (housekeeping.c): TRUE once seaftier_threads_stop()
+ * was called; each thread calls seaftier_thread_exits() as it ends. */
+gboolean seaftier_threads_should_stop(SeaftierDaemon *d);
+void seaftier_thread_exits(SeaftierDaemon *d);
 
 /* evictor.c: one eviction run, counted in the metrics. */
 void seaftier_evictor_run(SeaftierDaemon *d);

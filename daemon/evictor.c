@@ -3,7 +3,7 @@
  * (the library evicts too when a write finds the tier full), so the daemon
  * only has to call it often enough: periodically and after uploads turned
  * dirty objects into evictable clean ones. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
 
@@ -14,7 +14,7 @@ seaftier_evictor_run(SeaftierDaemon *d)
 {
     guint64 objects = 0, bytes = 0;
     GError *err = NULL;
-    if (!seaftier_tier_evict(d->env->tier, &objects, &bytes, &err)) {
+    if (!seaftier_tier_evict(d->site->tier, &objects, &bytes, &err)) {
         seaftier_error("eviction failed: %s", err->message);
         g_error_free(err);
         return;

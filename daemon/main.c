@@ -6,7 +6,7 @@
  * on a pipe until the child reports "ready" or why it failed, so a broken
  * start never looks like a success. One daemon per tier: an flock on
  * <tier>/seaftierd.lock. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
 
@@ -148,7 +148,7 @@ on_term(gpointer data)
         seaftier_info("shutting down: no new uploads, waiting up to %d s for those in flight",
                       (int)(SHUTDOWN_GRACE_US / G_USEC_PER_SEC));
     g_atomic_int_set(&d->stopping, 1);
-    seaftier_uploader_stop(d->uploader);
+    seaftier_sync_stop(d->sync);
     g_main_loop_quit(d->loop);
     return G_SOURCE_CONTINUE;
 }
@@ -208,31 +208,27 @@ main(int argc, char **argv)
         return 2;
     }
 
-    SeaftierEnv *env = seaftier_env_load(opt_config_dir, opt_seafile_dir, &err);
-    if (!env) {
+    SeaftierSite *site = seaftier_site_load(opt_config_dir, opt_seafile_dir, &err);
+    if (!site) {
         fprintf(stderr, "seaftierd: %s\n", err->message);
         g_error_free(err);
         return 2;
     }
-    const char *level_name = opt_log_level ? opt_log_level : env->cfg->tier.log_level;
+    const char *level_name = opt_log_level ? opt_log_level : site->cfg->tier.log_level;
     if (level_name) {
         SeaftierLogLevel level;
         if (!seaftier_log_level_from_name(level_name, &level)) {
             fprintf(stderr, "seaftierd: unknown log level \"%s\" (error, warning, info, debug)\n",
                     level_name);
-            seaftier_env_free(env);
+            seaftier_site_free(site);
             return 2;
         }
         seaftier_log_set_level(level);
     }
-    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
-        seaftier_log_add_secret(env->cfg->s3[t].key);
-        seaftier_log_add_secret(env->cfg->s3[t].sse_c_key);
-    }
     if (opt_log_file && !seaftier_log_to_file(opt_log_file, &err)) {
         fprintf(stderr, "seaftierd: %s\n", err->message);
         g_error_free(err);
-        seaftier_env_free(env);
+        seaftier_site_free(site);
         return 2;
     }
     if (opt_syslog || (!opt_foreground && !opt_log_file))
@@ -241,30 +237,28 @@ main(int argc, char **argv)
         daemonize();
     signal(SIGPIPE, SIG_IGN);
 
-    for (guint i = 0; env->cfg->warnings && i < env->cfg->warnings->len; i++)
-        seaftier_warning("%s: %s", env->conf_path, (const char *)g_ptr_array_index(env->cfg->warnings, i));
+    for (guint i = 0; site->cfg->warnings && i < site->cfg->warnings->len; i++)
+        seaftier_warning("%s: %s", site->conf_path, (const char *)g_ptr_array_index(site->cfg->warnings, i));
 
-    if (g_mkdir_with_parents(env->tier_dir, 0700) != 0) {
+    if (g_mkdir_with_parents(site->tier_dir, 0700) != 0) {
         int e = errno;
         g_set_error(&err, G_FILE_ERROR, g_file_error_from_errno(e), "cannot create %s: %s",
-                    env->tier_dir, g_strerror(e));
+                    site->tier_dir, g_strerror(e));
         return fail_startup("tier directory", err);
     }
-    int lock_fd = take_tier_lock(env->tier_dir, &err);
+    int lock_fd = take_tier_lock(site->tier_dir, &err);
     if (lock_fd < 0)
         return fail_startup("lock", err);
-    if (!seaftier_env_open_tier(env, &err))
+    if (!seaftier_site_open_tier(site, FALSE, &err))
         return fail_startup("cannot open the tier", err);
-    if (!seaftier_env_open_s3(env, &err))
+    if (!seaftier_site_open_remotes(site, &err))
         return fail_startup("cannot create the S3 clients", err);
 
     SeaftierDaemon *d = g_new0(SeaftierDaemon, 1);
-    d->env = env;
+    d->site = site;
+    d->sync = seaftier_site_sync(site);
     d->nudge_fd = -1;
     d->metrics = seaftier_metrics_new();
-    d->inflight = seaftier_inflight_new();
-    d->uploader = seaftier_uploader_new(env->tier, env->s3, d->inflight, d->metrics,
-                                        env->cfg->tier.upload_concurrency);
     d->loop = g_main_loop_new(NULL, FALSE);
     d->metrics_port = opt_metrics_port;
     g_mutex_init(&d->hk_lock);
@@ -272,20 +266,21 @@ main(int argc, char **argv)
 
     if (!seaftier_scheduler_start(d, &err))
         return fail_startup("nudge socket", err);
-    d->control = seaftier_control_start(d, env->socket_path, opt_metrics_port, &err);
+    d->control = seaftier_control_start(d, site->socket_path, opt_metrics_port, &err);
     if (!d->control)
         return fail_startup("control socket", err);
     if (opt_pid_file && !write_pid_file(opt_pid_file, &err))
         return fail_startup("pid file", err);
+    seaftier_prober_start(d);
     seaftier_housekeeping_start(d);
     guint term_src = g_unix_signal_add(SIGTERM, on_term, d);
     guint int_src = g_unix_signal_add(SIGINT, on_term, d);
     guint hup_src = g_unix_signal_add(SIGHUP, on_hup, d);
 
     seaftier_info("seaftierd %s started: tier %s, control socket %s, %d uploads in flight, "
-                  "upload_delay %d ms%s", PACKAGE_VERSION, env->tier_dir, env->socket_path,
-                  env->cfg->tier.upload_concurrency, env->cfg->tier.upload_delay_ms,
-                  env->cfg->tier.write_through ? ", mode write_through" : "");
+                  "upload_delay %d ms%s", PACKAGE_VERSION, site->tier_dir, site->socket_path,
+                  site->cfg->tier.upload_concurrency, site->cfg->tier.upload_delay_ms,
+                  site->cfg->tier.write_through ? ", mode write_through" : "");
     report_startup(NULL);
 
     g_main_loop_run(d->loop);
@@ -296,27 +291,27 @@ main(int argc, char **argv)
     gint64 deadline = g_get_monotonic_time() + SHUTDOWN_GRACE_US;
     seaftier_scheduler_stop(d);
     gboolean clean_exit = seaftier_control_stop(d->control, deadline);
-    clean_exit = seaftier_housekeeping_stop(d, deadline) && clean_exit;
-    clean_exit = seaftier_uploader_drain(d->uploader, deadline) && clean_exit;
+    clean_exit = seaftier_threads_stop(d, deadline) && clean_exit;
+    clean_exit = seaftier_sync_drain(d->sync, deadline) && clean_exit;
     if (opt_pid_file)
         unlink(opt_pid_file);
     if (!clean_exit) {
         seaftier_warning("exiting with %u uploads still in flight: they stay dirty and are "
-                         "uploaded after the next start", seaftier_uploader_active(d->uploader));
+                         "uploaded after the next start", seaftier_sync_uploads_active(d->sync));
         _exit(0);
     }
     seaftier_info("seaftierd stopped");
     g_source_remove(term_src);
     g_source_remove(int_src);
     g_source_remove(hup_src);
-    seaftier_uploader_free(d->uploader);
-    seaftier_inflight_free(d->inflight);
+    /* The site first: freeing it joins the engine's workers, whose observer
+     * uses the metrics and the daemon state. */
+    seaftier_site_free(site);
     seaftier_metrics_free(d->metrics);
     g_main_loop_unref(d->loop);
     g_cond_clear(&d->hk_cond);
     g_mutex_clear(&d->hk_lock);
     g_free(d);
-    seaftier_env_free(env);
     close(lock_fd);
     g_free(opt_config_dir);
     g_free(opt_seafile_dir);

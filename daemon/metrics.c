@@ -1,5 +1,5 @@
 /* daemon/metrics.c — see metrics.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "metrics.h"
 #include "json.h"
@@ -141,12 +141,12 @@ prom_label_value(GString *out, const char *v)
 }
 
 char *
-seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierEnv *env, guint uploads_in_flight)
+seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierSite *site, guint uploads_in_flight)
 {
     GString *out = g_string_new(NULL);
     SeaftierTierStats st;
     GError *err = NULL;
-    gboolean have_stats = env->tier && seaftier_tier_stats(env->tier, &st, &err);
+    gboolean have_stats = site->tier && seaftier_tier_stats(site->tier, &st, &err);
     if (!have_stats && err) {
         seaftier_warning("metrics: cannot read tier statistics: %s", err->message);
         g_clear_error(&err);
@@ -246,7 +246,7 @@ seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierEnv *env, guint uploads_
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         SeaftierBackendState state = seaftier_metrics_get_backend(m, t, NULL);
         g_string_append_printf(out, "seaftier_backend_up{type=\"%s\",bucket=\"", seaftier_type_name(t));
-        prom_label_value(out, env->cfg->s3[t].bucket ? env->cfg->s3[t].bucket : "");
+        prom_label_value(out, site->cfg->s3[t].bucket ? site->cfg->s3[t].bucket : "");
         g_string_append_printf(out, "\",state=\"%s\"} %d\n", seaftier_backend_state_name(state),
                                state == SEAFTIER_BACKEND_OK);
     }
@@ -261,8 +261,8 @@ seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierEnv *env, guint uploads_
         prom_header(out, s3c[k].name, "counter", s3c[k].help);
         for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
             SeaftierS3Stats s = { 0 };
-            if (env->s3[t])
-                seaftier_s3_get_stats(env->s3[t], &s);
+            if (site->s3[t])
+                seaftier_s3_get_stats(site->s3[t], &s);
             guint64 v = s3c[k].which == 0 ? s.requests : s3c[k].which == 1 ? s.retries
                       : s3c[k].which == 2 ? s.failures : s3c[k].which == 3 ? s.bytes_sent
                       : s.bytes_received;
@@ -276,7 +276,7 @@ seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierEnv *env, guint uploads_
 }
 
 char *
-seaftier_metrics_status_json(SeaftierMetrics *m, SeaftierEnv *env, guint uploads_in_flight)
+seaftier_metrics_status_json(SeaftierMetrics *m, SeaftierSite *site, guint uploads_in_flight)
 {
     GString *out = g_string_new("{");
     seaftier_json_key(out, "pid", TRUE);
@@ -284,7 +284,7 @@ seaftier_metrics_status_json(SeaftierMetrics *m, SeaftierEnv *env, guint uploads
     seaftier_json_key(out, "start_time", FALSE);
     g_string_append_printf(out, "%" G_GINT64_FORMAT, m->start_time);
     seaftier_json_key(out, "tier_dir", FALSE);
-    seaftier_json_string(out, env->tier_dir);
+    seaftier_json_string(out, site->tier_dir);
     seaftier_json_key(out, "uploads_in_flight", FALSE);
     g_string_append_printf(out, "%u", uploads_in_flight);
     double bps, ops;
@@ -316,7 +316,7 @@ seaftier_metrics_status_json(SeaftierMetrics *m, SeaftierEnv *env, guint uploads
         seaftier_json_key(out, seaftier_type_name(t), t == 0);
         g_string_append_c(out, '{');
         seaftier_json_key(out, "bucket", TRUE);
-        seaftier_json_string(out, env->cfg->s3[t].bucket);
+        seaftier_json_string(out, site->cfg->s3[t].bucket);
         seaftier_json_key(out, "state", FALSE);
         seaftier_json_string(out, seaftier_backend_state_name(state));
         seaftier_json_key(out, "message", FALSE);

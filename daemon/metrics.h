@@ -11,7 +11,7 @@
 #define SEAFTIERD_METRICS_H
 
 #include <glib.h>
-#include "env.h"
+#include "site.h"
 
 /* What the start-up probe found for a backend. */
 typedef enum {
@@ -67,9 +67,9 @@ SeaftierBackendState seaftier_metrics_get_backend(SeaftierMetrics *m, SeaftierOb
                                                   char **message);
 
 /* Prometheus text exposition format 0.0.4. */
-char *seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierEnv *env, guint uploads_in_flight);
+char *seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierSite *site, guint uploads_in_flight);
 
 /* The daemon's status as one JSON object (one line). */
-char *seaftier_metrics_status_json(SeaftierMetrics *m, SeaftierEnv *env, guint uploads_in_flight);
+char *seaftier_metrics_status_json(SeaftierMetrics *m, SeaftierSite *site, guint uploads_in_flight);
 
 #endif

@@ -1,4 +1,4 @@
-/* daemon/scheduler.c — decides what the uploader does next, on the main loop.
+/* daemon/scheduler.c — decides what the sync engine uploads next, on the main loop.
  *
  * A fill asks the index for the oldest dirty objects of every bucket that
  * passed its probe (respecting upload_delay and each row's retry_at) and
@@ -7,10 +7,10 @@
  * finished upload, and once a second for objects whose delay or backoff
  * just ran out. Objects already in flight come back in the batch; asking
  * for `in flight + free slots` rows leaves room to skip them. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon.h"
-#include "probe.h"
+#include "sync/remote-s3.h"
 
 #include <seaftier/log.h>
 
@@ -35,19 +35,19 @@ fill(SeaftierDaemon *d)
 {
     if (g_atomic_int_get(&d->stopping))
         return;
-    guint slots = seaftier_uploader_free_slots(d->uploader);
+    guint slots = seaftier_sync_upload_slots(d->sync);
     if (slots == 0)
         return;
-    guint active = seaftier_uploader_active(d->uploader);
+    guint active = seaftier_sync_uploads_active(d->sync);
     gint64 now_us = g_get_real_time();
-    gint64 created_before = (now_us - (gint64)d->env->cfg->tier.upload_delay_ms * 1000) / G_USEC_PER_SEC;
+    gint64 created_before = (now_us - (gint64)d->site->cfg->tier.upload_delay_ms * 1000) / G_USEC_PER_SEC;
     GPtrArray *all = g_ptr_array_new();
     GPtrArray *batches[SEAFTIER_N_TYPES] = { NULL };
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         if (seaftier_metrics_get_backend(d->metrics, t, NULL) != SEAFTIER_BACKEND_OK)
             continue;
         GError *err = NULL;
-        batches[t] = seaftier_tier_dirty_batch(d->env->tier, t, NULL, (int)(active + slots + 8),
+        batches[t] = seaftier_tier_dirty_batch(d->site->tier, t, NULL, (int)(active + slots + 8),
                                                created_before, &err);
         if (!batches[t]) {
             seaftier_error("uploader: cannot read dirty %s objects from the index: %s",
@@ -60,8 +60,8 @@ fill(SeaftierDaemon *d)
     }
     g_ptr_array_sort(all, by_created);
     for (guint i = 0; i < all->len && slots > 0; i++) {
-        SeaftierSubmitResult r = seaftier_uploader_submit(d->uploader, g_ptr_array_index(all, i),
-                                                          FALSE, NULL, NULL);
+        SeaftierSubmitResult r = seaftier_sync_submit_upload(d->sync, g_ptr_array_index(all, i),
+                                                             FALSE, NULL, NULL);
         if (r == SEAFTIER_SUBMIT_OK)
             slots--;
         else if (r != SEAFTIER_SUBMIT_KEY_BUSY)
@@ -89,12 +89,25 @@ seaftier_scheduler_kick(SeaftierDaemon *d)
         g_idle_add(fill_idle, d);
 }
 
+/* The engine's observer: counts in the metrics and wakes what follows. */
 static void
-upload_finished(void *data)
+upload_done(SeaftierObjType type, SeaftierUploadOutcome outcome, guint64 bytes,
+            gboolean will_retry, void *data)
 {
+    (void)type;
     SeaftierDaemon *d = data;
+    if (outcome != SEAFTIER_UPLOAD_SKIPPED)
+        seaftier_metrics_upload_done(d->metrics, bytes, outcome == SEAFTIER_UPLOAD_OK, will_retry);
     seaftier_scheduler_kick(d);
     seaftier_housekeeping_wake(d);
+}
+
+static void
+delete_done(SeaftierObjType type, gboolean ok, void *data)
+{
+    (void)type;
+    SeaftierDaemon *d = data;
+    seaftier_metrics_add(ok ? &d->metrics->deletes_ok : &d->metrics->deletes_failed, 1);
 }
 
 static void
@@ -103,14 +116,14 @@ bucket_failed(SeaftierObjType type, const GError *error, void *data)
     SeaftierDaemon *d = data;
     if (seaftier_metrics_get_backend(d->metrics, type, NULL) != SEAFTIER_BACKEND_OK)
         return;
-    const SeaftierS3Config *cfg = &d->env->cfg->s3[type];
+    const SeaftierS3Config *cfg = &d->site->cfg->s3[type];
     char *msg = g_strdup_printf("an upload failed for the whole bucket: %s; what to do: %s",
-                                error->message, seaftier_probe_advice(error, cfg, "PUT"));
+                                error->message, seaftier_remote_s3_advice(error, cfg->sse_c_key != NULL, "PUT"));
     seaftier_error("[%s] bucket %s: %s; pausing %s uploads until the bucket passes its probe again",
                    cfg->section, cfg->bucket, msg, seaftier_type_name(type));
     seaftier_metrics_set_backend(d->metrics, type, SEAFTIER_BACKEND_REFUSED, msg);
     g_free(msg);
-    seaftier_housekeeping_reprobe(d);
+    seaftier_prober_reprobe(d);
 }
 
 static gboolean
@@ -140,10 +153,11 @@ on_nudge(gint fd, GIOCondition cond, gpointer data)
 gboolean
 seaftier_scheduler_start(SeaftierDaemon *d, GError **error)
 {
-    seaftier_uploader_set_hook(d->uploader, upload_finished, d);
-    seaftier_uploader_set_bucket_hook(d->uploader, bucket_failed, d);
+    SeaftierSyncObserver obs = { .upload_done = upload_done, .delete_done = delete_done,
+                                 .bucket_failed = bucket_failed, .user_data = d };
+    seaftier_sync_set_observer(d->sync, &obs);
 
-    char *path = seaftier_tier_nudge_path(d->env->tier);
+    char *path = seaftier_tier_nudge_path(d->site->tier);
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof addr.sun_path) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NAMETOOLONG,
@@ -183,7 +197,7 @@ seaftier_scheduler_stop(SeaftierDaemon *d)
         g_source_remove(d->tick_source);
     d->nudge_watch = d->tick_source = 0;
     if (d->nudge_fd >= 0) {
-        char *path = seaftier_tier_nudge_path(d->env->tier);
+        char *path = seaftier_tier_nudge_path(d->site->tier);
         unlink(path);
         g_free(path);
         close(d->nudge_fd);

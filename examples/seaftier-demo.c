@@ -12,7 +12,7 @@
  * a manifest back through the library (from the tier, or from S3 when it was
  * evicted) and checks each against its id. Exit status 0 only if all match.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <seaftier/backend.h>
 #include <seaftier/config.h>

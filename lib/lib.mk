@@ -1,5 +1,7 @@
-# build fragment for lib/ (core modules); see also lib/s3/*.mk and lib/tier/*.mk
-lib_libseaftier_la_SOURCES += lib/log.c lib/secrets.c
+# build fragment for lib/ (core modules: logging, secrets protection, the
+# site object, JSON output); see also lib/config, lib/s3, lib/tier, lib/sync,
+# lib/backend.
+lib_libseaftier_la_SOURCES += lib/log.c lib/secrets.c lib/site.c lib/site.h lib/json.c lib/json.h
 seaftierinclude_HEADERS += include/seaftier/log.h include/seaftier/config.h include/seaftier/s3.h \
 	include/seaftier/secrets.h
 

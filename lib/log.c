@@ -1,5 +1,5 @@
 /* lib/log.c — see seaftier/log.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <seaftier/log.h>
 

@@ -1,5 +1,5 @@
 /* lib/secrets.c — see seaftier/secrets.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <seaftier/secrets.h>
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential autoconf automake libtool pkg-config
-  libglib2.0-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev liblz4-dev libcmocka-dev
+  libglib2.0-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev liblz4-dev zlib1g-dev libcmocka-dev
   clang libclang-rt-14-dev valgrind sqlite3 python3 curl openssl util-linux e2fsprogs
   ceph-mon ceph-osd radosgw ceph-common
   memcached redis-server libmemcached-dev libhiredis-dev awscli

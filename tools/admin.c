@@ -1,6 +1,6 @@
 /* tools/admin.c — seaftier-admin: the operator's tool. Dispatches to one
  * subcommand; each lives in its own cmd-*.c file. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 
@@ -23,6 +23,8 @@ static const struct {
     { "warmup", admin_cmd_warmup, "prefetch a library's objects into the tier" },
     { "verify", admin_cmd_verify, "check local copies (and with --remote, S3)" },
     { "check", admin_cmd_check, "validate the configuration and probe every bucket" },
+    { "migrate", admin_cmd_migrate, "copy a Seafile storage dir or buckets into the buckets" },
+    { "export", admin_cmd_export, "write the buckets to a directory in Seafile's fs layout" },
 };
 
 static void

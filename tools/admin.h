@@ -7,8 +7,8 @@
 #define SEAFTIER_ADMIN_H
 
 #include <glib.h>
-#include "../daemon/env.h"
-#include "../daemon/json.h"
+#include "site.h"
+#include "json.h"
 
 /* Exit codes of every subcommand. */
 enum {
@@ -33,7 +33,7 @@ gboolean admin_parse(int *argc, char ***argv, const char *name, const char *para
 /* Loads the configuration (and opens the tier / S3 clients when asked).
  * Prints the error and returns NULL on failure (exit code 2 for config
  * problems, 1 for tier/S3 ones, in *exit_code). */
-SeaftierEnv *admin_open(const AdminCommon *common, gboolean tier, gboolean s3, int *exit_code);
+SeaftierSite *admin_open(const AdminCommon *common, gboolean tier, gboolean s3, int *exit_code);
 
 void admin_common_clear(AdminCommon *common);
 
@@ -79,5 +79,7 @@ int admin_cmd_evict(int argc, char **argv);
 int admin_cmd_warmup(int argc, char **argv);
 int admin_cmd_verify(int argc, char **argv);
 int admin_cmd_check(int argc, char **argv);
+int admin_cmd_migrate(int argc, char **argv);
+int admin_cmd_export(int argc, char **argv);
 
 #endif

@@ -4,7 +4,7 @@
  * 1. The configuration passes every rule of the config module (errors stop
  *    here with exit 2; warnings are shown).
  * 2. Per backend: the bucket is reached and takes a probe object written,
- *    read back and deleted with the configured SSE-C (daemon/probe.c, the
+ *    read back and deleted with the configured SSE-C (lib/sync/probe.c, the
  *    same probe seaftierd runs at start).
  * 3. Per backend, a sample of the objects already there is read back the
  *    way seaftier will read them: objects readable WITHOUT the SSE-C key in
@@ -15,10 +15,11 @@
  * With --create-missing, a bucket S3 reports missing is created before the
  * probe. A Go file server turned on is reported as a warning: it has its own
  * fs-only object store, so uploads and downloads through it bypass seaftier. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
-#include "../daemon/probe.h"
+#include "sync/probe.h"
+#include "sync/remote-s3.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -94,7 +95,7 @@ check_existing(Check *c, const SeaftierS3Config *cfg, SeaftierS3 *s3, SampleResu
     SeaftierS3ListPage *page = NULL;
     if (!seaftier_s3_list_page(s3, "", NULL, 100, &page, &err)) {
         char *what = g_strdup_printf("cannot list bucket %s: %s", cfg->bucket, err->message);
-        finding(c, "error", what, seaftier_probe_advice(err, cfg, "list"));
+        finding(c, "error", what, seaftier_remote_s3_advice(err, cfg->sse_c_key != NULL, "list"));
         g_free(what);
         g_error_free(err);
         g_ptr_array_free(sample.keys, TRUE);
@@ -255,7 +256,7 @@ admin_cmd_check(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     if (!admin_parse(&argc, &argv, "check", NULL,
                      "Validates seafile.conf (every rule; all problems are listed at once), then\n"
                      "per backend: reaches the bucket,\n"
@@ -270,7 +271,7 @@ admin_cmd_check(int argc, char **argv)
         goto out;
     }
     GError *err = NULL;
-    env = seaftier_env_load(common.config_dir, common.seafile_dir, &err);
+    env = seaftier_site_load(common.config_dir, common.seafile_dir, &err);
     if (!env) {
         /* The config module reports every problem of the file, one a line. */
         char **problems = g_strsplit(err->message, "\n", -1);
@@ -344,15 +345,16 @@ admin_cmd_check(int argc, char **argv)
         char *probe_msg = NULL;
         SampleResult sample = { 0 };
         if (!no_network) {
-            SeaftierS3 *s3 = seaftier_s3_new(cfg, &err);
-            if (!s3) {
+            SeaftierRemote *remote = seaftier_remote_s3_new(cfg, &err);
+            SeaftierS3 *s3 = seaftier_remote_s3_client(remote);
+            if (!remote) {
                 finding(&c, "error", err->message, NULL);
                 g_clear_error(&err);
             } else if (create_missing && !create_if_missing(&c, cfg, s3, &created)) {
-                seaftier_s3_free(s3);
+                seaftier_remote_free(remote);
             } else {
                 const char *advice = NULL;
-                SeaftierProbeResult r = seaftier_probe_bucket(s3, cfg, &probe_msg, &advice);
+                SeaftierProbeResult r = seaftier_probe_remote(remote, &probe_msg, &advice);
                 probe_ok = r == SEAFTIER_PROBE_OK;
                 if (probe_ok) {
                     if (!c.json)
@@ -369,7 +371,7 @@ admin_cmd_check(int argc, char **argv)
                 /* Existing data is only worth sampling when the bucket takes us. */
                 if (probe_ok)
                     check_existing(&c, cfg, s3, &sample);
-                seaftier_s3_free(s3);
+                seaftier_remote_free(remote);
             }
         }
         if (c.json) {
@@ -400,7 +402,7 @@ admin_cmd_check(int argc, char **argv)
     g_string_free(c.out, TRUE);
     rc = c.total_problems ? ADMIN_EXIT_PROBLEMS : ADMIN_EXIT_OK;
 out:
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* tools/cmd-evict.c — `seaftier-admin evict`: frees tier space by dropping
  * clean objects (S3 holds them). Dirty objects are never evicted. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 
@@ -18,7 +18,7 @@ admin_cmd_evict(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     if (!admin_parse(&argc, &argv, "evict", NULL,
                      "Without options, evicts least-recently-used clean objects until the tier is\n"
                      "under its watermarks and free-space floor (what seaftierd does continuously).\n"
@@ -63,7 +63,7 @@ admin_cmd_evict(int argc, char **argv)
     }
     rc = ADMIN_EXIT_OK;
 out:
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     g_free(repo_id);
     return rc;

@@ -3,14 +3,14 @@
  * When seaftierd runs, the flush runs inside it (its uploader, its in-flight
  * bookkeeping) and this command only shows the progress it streams; when no
  * daemon answers on the control socket, the same flush job
- * (daemon/flush-job.c) runs here. Either way the exit code says whether
+ * (lib/sync/flush-job.c) runs here. Either way the exit code says whether
  * everything got uploaded, and each failure is named. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 #include "progress.h"
-#include "../daemon/flush-job.h"
-#include "../daemon/probe.h"
+#include "sync/probe.h"
+#include "sync/sync.h"
 
 #include <seaftier/log.h>
 
@@ -162,19 +162,19 @@ watchdog_main(gpointer data)
     return NULL;
 }
 
-/* The write probe seaftierd runs before any upload (daemon/probe.c): a
+/* The write probe seaftierd runs before any upload (lib/sync/probe.c): a
  * bucket that refuses it, e.g. one that would store plaintext although
  * sse_c_key is set, gets no object. A transient failure is left to the
  * uploads themselves. */
 static void
-probe_buckets(SeaftierEnv *env, int type, char *refused[SEAFTIER_N_TYPES])
+probe_buckets(SeaftierSite *env, int type, char *refused[SEAFTIER_N_TYPES])
 {
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         if (type >= 0 && type != t)
             continue;
         char *msg = NULL;
         const char *advice = NULL;
-        if (seaftier_probe_bucket(env->s3[t], &env->cfg->s3[t], &msg, &advice) == SEAFTIER_PROBE_REFUSED)
+        if (seaftier_probe_remote(env->remote[t], &msg, &advice) == SEAFTIER_PROBE_REFUSED)
             refused[t] = g_strdup_printf("not uploaded: %s; what to do: %s", msg,
                                          advice ? advice : "see the error");
         g_free(msg);
@@ -182,12 +182,10 @@ probe_buckets(SeaftierEnv *env, int type, char *refused[SEAFTIER_N_TYPES])
 }
 
 static int
-flush_local(SeaftierEnv *env, int type, const char *repo_id, int timeout_s, FlushUi *ui,
+flush_local(SeaftierSite *env, int type, const char *repo_id, int timeout_s, FlushUi *ui,
             SeaftierFlushProgress *res, gboolean *timed_out)
 {
-    SeaftierInflight *inflight = seaftier_inflight_new();
-    SeaftierUploader *up = seaftier_uploader_new(env->tier, env->s3, inflight, NULL,
-                                                 env->cfg->tier.upload_concurrency);
+    SeaftierSync *sync = seaftier_site_sync(env);
     LocalCtx lc = { .ui = ui };
     Watchdog w = { .deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC };
     g_mutex_init(&w.lock);
@@ -202,7 +200,7 @@ flush_local(SeaftierEnv *env, int type, const char *repo_id, int timeout_s, Flus
     for (int t = 0; t < SEAFTIER_N_TYPES; t++)
         opts.refused[t] = refused[t];
     GError *err = NULL;
-    gboolean ok = seaftier_flush_run(env->tier, up, inflight, &opts, res, &err);
+    gboolean ok = seaftier_sync_flush(sync, &opts, res, &err);
     for (int t = 0; t < SEAFTIER_N_TYPES; t++)
         g_free(refused[t]);
     if (wt) {
@@ -213,8 +211,6 @@ flush_local(SeaftierEnv *env, int type, const char *repo_id, int timeout_s, Flus
         g_thread_join(wt);
     }
     *timed_out = g_atomic_int_get(&w.cancel) != 0;
-    seaftier_uploader_free(up);
-    seaftier_inflight_free(inflight);
     g_cond_clear(&w.cond);
     g_mutex_clear(&w.lock);
     if (!ok) {
@@ -241,7 +237,7 @@ admin_cmd_flush(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     FlushUi ui = { .failures_json = g_string_new(NULL) };
     if (!admin_parse(&argc, &argv, "flush", NULL,
                      "Uploads every dirty object now: through seaftierd when it runs, else from\n"
@@ -283,7 +279,7 @@ admin_cmd_flush(int argc, char **argv)
             goto out;
         }
         GError *err = NULL;
-        if (!seaftier_env_open_tier(env, &err) || !seaftier_env_open_s3(env, &err)) {
+        if (!seaftier_site_open_tier(env, FALSE, &err) || !seaftier_site_open_remotes(env, &err)) {
             admin_error("flush", "%s", err->message);
             g_error_free(err);
             rc = ADMIN_EXIT_PROBLEMS;
@@ -329,7 +325,7 @@ admin_cmd_flush(int argc, char **argv)
     rc = success ? ADMIN_EXIT_OK : ADMIN_EXIT_PROBLEMS;
 out:
     g_string_free(ui.failures_json, TRUE);
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     g_free(type_name);
     g_free(repo_id);

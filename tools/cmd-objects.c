@@ -1,6 +1,6 @@
 /* tools/cmd-objects.c — `seaftier-admin ls` and `inspect`: rows of the
  * tier's index, as a table or JSON. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 
@@ -87,7 +87,7 @@ admin_cmd_ls(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     if (!admin_parse(&argc, &argv, "ls", NULL,
                      "Lists the objects in the tier's index: type, state, repo/object id, size,\n"
                      "stored size, creation time (UTC) and the last upload error.", entries, TRUE, &common))
@@ -137,7 +137,7 @@ admin_cmd_ls(int argc, char **argv)
     }
     g_string_free(ls.out, TRUE);
 out:
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     g_free(type_name);
     g_free(repo_id);
@@ -155,7 +155,7 @@ admin_cmd_inspect(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     if (!admin_parse(&argc, &argv, "inspect", "TYPE REPO_ID OBJ_ID",
                      "Shows what the index knows about one object (state, sizes, codec, checksum,\n"
                      "times, upload attempts, last error); --remote adds S3's HEAD.\n"
@@ -192,7 +192,7 @@ admin_cmd_inspect(int argc, char **argv)
     gboolean in_s3 = FALSE;
     char *remote_error = NULL;
     if (remote) {
-        char *key = seaftier_env_s3_key(argv[2], argv[3]);
+        char *key = seaftier_remote_key(argv[2], argv[3]);
         in_s3 = seaftier_s3_head(env->s3[type], key, &info, &err);
         if (!in_s3) {
             remote_error = g_strdup(err->message);
@@ -263,7 +263,7 @@ admin_cmd_inspect(int argc, char **argv)
     rc = found || in_s3 ? ADMIN_EXIT_OK : ADMIN_EXIT_PROBLEMS;
     g_free(remote_error);
 out:
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     return rc;
 }

@@ -5,7 +5,7 @@
  * it runs. Hits, misses and bytes read/written are the totals of every
  * process that opened the tier (each persists its counts in the index every
  * few seconds), so seaf-server's reads show here too. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 
@@ -42,7 +42,7 @@ admin_cmd_status(int argc, char **argv)
 {
     AdminCommon common = { 0 };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     char *metrics = NULL, *daemon_json = NULL;
     ErrorScan scan = { g_ptr_array_new_with_free_func(g_free) };
     if (!admin_parse(&argc, &argv, "status", NULL,
@@ -234,7 +234,7 @@ out:
     g_ptr_array_free(scan.rows, TRUE);
     g_free(metrics);
     g_free(daemon_json);
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     return rc;
 }

@@ -3,15 +3,15 @@
  * which S3 still holds, and reports corrupt dirty ones loudly), and with
  * --remote that every clean object exists in S3 with the right size —
  * the promise "clean means S3 has it" checked end to end. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
-#include "../daemon/workers.h"
+#include "sync/workers.h"
 
 #include <stdio.h>
 
 typedef struct {
-    SeaftierEnv *env;
+    SeaftierSite *env;
     gboolean json;
     GMutex lock;
     GString *problems_json;
@@ -65,10 +65,10 @@ head_one(gpointer data, gpointer user_data)
 {
     SeaftierTierEntry *e = data;
     Verify *v = user_data;
-    char *key = seaftier_env_s3_key(e->repo_id, e->obj_id);
-    SeaftierS3ObjectInfo info;
+    char *key = seaftier_remote_key(e->repo_id, e->obj_id);
+    SeaftierRemoteInfo info;
     GError *err = NULL;
-    if (!seaftier_s3_head(v->env->s3[e->type], key, &info, &err)) {
+    if (!seaftier_remote_head(v->env->remote[e->type], key, &info, &err)) {
         char *what = g_strdup_printf("clean here but not readable in S3: %s", err->message);
         problem(v, "remote", e->type, e->repo_id, e->obj_id, what);
         g_free(what);
@@ -79,6 +79,15 @@ head_one(gpointer data, gpointer user_data)
     } else if (info.size != e->size) {
         char *what = g_strdup_printf("size in S3 is %" G_GUINT64_FORMAT ", the tier has %"
                                      G_GUINT64_FORMAT, info.size, e->size);
+        problem(v, "remote", e->type, e->repo_id, e->obj_id, what);
+        g_free(what);
+        g_mutex_lock(&v->lock);
+        v->remote_problems++;
+        g_mutex_unlock(&v->lock);
+    } else if (info.meta.has_crc32c && info.meta.crc32c != e->checksum) {
+        /* Recorded at upload (x-amz-meta-seaftier-crc32c): S3 holds other bytes. */
+        char *what = g_strdup_printf("CRC32C recorded in S3 is %08x, the tier's copy has %08x",
+                                     info.meta.crc32c, e->checksum);
         problem(v, "remote", e->type, e->repo_id, e->obj_id, what);
         g_free(what);
         g_mutex_lock(&v->lock);
@@ -102,7 +111,7 @@ admin_cmd_verify(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     Verify v = { .problems_json = g_string_new(NULL) };
     g_mutex_init(&v.lock);
     if (!admin_parse(&argc, &argv, "verify", NULL,
@@ -167,7 +176,7 @@ admin_cmd_verify(int argc, char **argv)
 out:
     g_string_free(v.problems_json, TRUE);
     g_mutex_clear(&v.lock);
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     return rc;
 }

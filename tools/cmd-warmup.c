@@ -4,10 +4,10 @@
  *
  * Objects the tier already knows are skipped, deleted ones included: a
  * pending remote delete must not be undone by a prefetch. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
-#include "../daemon/workers.h"
+#include "sync/workers.h"
 #include "progress.h"
 
 #include <errno.h>
@@ -21,7 +21,7 @@ typedef struct {
 } WarmItem;
 
 typedef struct {
-    SeaftierEnv *env;
+    SeaftierSite *env;
     const char *repo_id;
     GMutex lock;
     AdminProgress bar;
@@ -38,14 +38,14 @@ typedef struct {
 } ListCtx;
 
 static gboolean
-list_entry(const SeaftierS3ListEntry *entry, void *user_data)
+list_entry(const char *key, guint64 size, void *user_data)
 {
     ListCtx *lc = user_data;
-    const char *slash = strchr(entry->key, '/');
-    if (!slash || (gsize)(slash - entry->key) != strlen(lc->repo_id) ||
+    const char *slash = strchr(key, '/');
+    if (!slash || (gsize)(slash - key) != strlen(lc->repo_id) ||
         !seaftier_valid_obj_id(slash + 1))
         return TRUE;
-    WarmItem it = { .type = lc->type, .size = entry->size };
+    WarmItem it = { .type = lc->type, .size = size };
     g_strlcpy(it.obj_id, slash + 1, sizeof it.obj_id);
     g_array_append_val(lc->items, it);
     return TRUE;
@@ -102,10 +102,10 @@ warm_one(gpointer data, gpointer user_data)
         g_error_free(err);
         return;
     }
-    char *key = seaftier_env_s3_key(w->repo_id, it->obj_id);
     void *data_buf = NULL;
     gsize len = 0;
-    if (!seaftier_s3_get(w->env->s3[it->type], key, &data_buf, &len, &err)) {
+    if (!seaftier_sync_fetch(seaftier_site_sync(w->env), it->type, w->repo_id, it->obj_id,
+                             &data_buf, &len, &err)) {
         item_done(w, it, FALSE, FALSE, err->message);
         g_error_free(err);
     } else if (!seaftier_tier_store_fill(w->env->tier, it->type, w->repo_id, it->obj_id, data_buf,
@@ -118,7 +118,6 @@ warm_one(gpointer data, gpointer user_data)
         item_done(w, it, TRUE, FALSE, NULL);
     }
     g_free(data_buf);
-    g_free(key);
 }
 
 int
@@ -131,7 +130,7 @@ admin_cmd_warmup(int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
-    SeaftierEnv *env = NULL;
+    SeaftierSite *env = NULL;
     GArray *items = g_array_new(FALSE, FALSE, sizeof(WarmItem));
     if (!admin_parse(&argc, &argv, "warmup", "REPO_ID",
                      "Fetches a library's objects from S3 into the tier (clean copies), with\n"
@@ -151,7 +150,7 @@ admin_cmd_warmup(int argc, char **argv)
     if (!env)
         goto out;
     GError *err = NULL;
-    if (g_mkdir_with_parents(env->tier_dir, 0700) != 0 || !seaftier_env_open_tier(env, &err)) {
+    if (g_mkdir_with_parents(env->tier_dir, 0700) != 0 || !seaftier_site_open_tier(env, FALSE, &err)) {
         admin_error("warmup", "cannot open the tier %s: %s", env->tier_dir,
                     err ? err->message : g_strerror(errno));
         g_clear_error(&err);
@@ -163,7 +162,7 @@ admin_cmd_warmup(int argc, char **argv)
         if (type >= 0 && t != type)
             continue;
         ListCtx lc = { items, t, repo_id };
-        if (!seaftier_s3_list(env->s3[t], prefix, 0, list_entry, &lc, &err)) {
+        if (!seaftier_remote_list(env->remote[t], prefix, list_entry, &lc, &err)) {
             admin_error("warmup", "cannot list %s in bucket %s: %s", prefix, env->cfg->s3[t].bucket,
                         err->message);
             g_clear_error(&err);
@@ -201,7 +200,7 @@ admin_cmd_warmup(int argc, char **argv)
     rc = w.failed ? ADMIN_EXIT_PROBLEMS : ADMIN_EXIT_OK;
 out:
     g_array_free(items, TRUE);
-    seaftier_env_free(env);
+    seaftier_site_free(env);
     admin_common_clear(&common);
     g_free(type_name);
     return rc;

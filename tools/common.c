@@ -1,5 +1,5 @@
 /* tools/common.c — see admin.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "admin.h"
 
@@ -94,11 +94,11 @@ admin_repo_filter(const char *name, const char *repo_id)
     return TRUE;
 }
 
-SeaftierEnv *
+SeaftierSite *
 admin_open(const AdminCommon *common, gboolean tier, gboolean s3, int *exit_code)
 {
     GError *err = NULL;
-    SeaftierEnv *env = seaftier_env_load(common->config_dir, common->seafile_dir, &err);
+    SeaftierSite *env = seaftier_site_load(common->config_dir, common->seafile_dir, &err);
     if (!env) {
         fprintf(stderr, "seaftier-admin: %s\n", err->message);
         g_error_free(err);
@@ -112,14 +112,14 @@ admin_open(const AdminCommon *common, gboolean tier, gboolean s3, int *exit_code
     if (tier && !g_file_test(env->tier_dir, G_FILE_TEST_IS_DIR)) {
         fprintf(stderr, "seaftier-admin: the tier directory %s does not exist (nothing was ever "
                         "written through seaftier with this configuration?)\n", env->tier_dir);
-        seaftier_env_free(env);
+        seaftier_site_free(env);
         *exit_code = ADMIN_EXIT_PROBLEMS;
         return NULL;
     }
-    if ((tier && !seaftier_env_open_tier(env, &err)) || (s3 && !seaftier_env_open_s3(env, &err))) {
+    if ((tier && !seaftier_site_open_tier(env, FALSE, &err)) || (s3 && !seaftier_site_open_remotes(env, &err))) {
         fprintf(stderr, "seaftier-admin: %s\n", err->message);
         g_error_free(err);
-        seaftier_env_free(env);
+        seaftier_site_free(env);
         *exit_code = ADMIN_EXIT_PROBLEMS;
         return NULL;
     }

@@ -1,5 +1,5 @@
 /* tools/progress.c — see progress.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "progress.h"
 #include "admin.h"

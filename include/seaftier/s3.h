@@ -74,15 +74,34 @@ const char *seaftier_s3_bucket(const SeaftierS3 *s3);
  * fall back to path style for IP hosts the same way). */
 gboolean seaftier_s3_uses_path_style(const SeaftierS3 *s3);
 
+/* User metadata stored with an object: x-amz-meta-ctime (Seafile's own),
+ * x-amz-meta-seaftier-size and x-amz-meta-seaftier-crc32c (8 lowercase hex
+ * digits) that seaftier records so a read can be checked end to end. */
+typedef struct {
+    gint64 ctime;           /* 0: absent */
+    gboolean has_size;
+    guint64 size;
+    gboolean has_crc32c;
+    guint32 crc32c;
+} SeaftierS3Meta;
+
 /* Stores `len` bytes at `key` with Content-MD5 (and SSE-C when configured).
  * `ctime` > 0 adds x-amz-meta-ctime. Bodies above multipart_part_size are
  * uploaded with multipart upload (aborted on failure). */
 gboolean seaftier_s3_put(SeaftierS3 *s3, const char *key, const void *data, gsize len,
                          gint64 ctime, GError **error);
 
+/* seaftier_s3_put with the metadata of `meta` (NULL: none). */
+gboolean seaftier_s3_put_meta(SeaftierS3 *s3, const char *key, const void *data, gsize len,
+                              const SeaftierS3Meta *meta, GError **error);
+
 /* Reads the whole object into a newly allocated buffer (*data, g_free). */
 gboolean seaftier_s3_get(SeaftierS3 *s3, const char *key, void **data, gsize *len,
                          GError **error);
+
+/* seaftier_s3_get that also returns the object's metadata (`meta` may be NULL). */
+gboolean seaftier_s3_get_meta(SeaftierS3 *s3, const char *key, void **data, gsize *len,
+                              SeaftierS3Meta *meta, GError **error);
 
 /* Reads `length` bytes from `offset` (a Range request). The result may be
  * shorter at the end of the object. */
@@ -95,6 +114,7 @@ typedef struct {
     gint64 ctime;           /* x-amz-meta-ctime, 0 if absent */
     char etag[80];          /* without quotes */
     gboolean sse_c;         /* the server says the object is SSE-C encrypted */
+    SeaftierS3Meta meta;    /* user metadata (meta.ctime == ctime) */
 } SeaftierS3ObjectInfo;
 
 /* HEAD. Missing object: FALSE with SEAFTIER_S3_ERROR_NOT_FOUND. `info` may be NULL. */

@@ -44,6 +44,7 @@ typedef struct {
     gint64 content_length;        /* -1 if absent */
     gint64 last_modified;
     gint64 meta_ctime;
+    SeaftierS3Meta meta;          /* x-amz-meta-* seaftier knows (meta.ctime = meta_ctime) */
     gboolean sse_c;
     gsize max_body;               /* the body is refused beyond this many bytes */
     gboolean too_big;             /* ... and it was */
@@ -70,8 +71,15 @@ void s3_request_add_header(S3Request *req, const char *name, const char *value);
  * the bucket is configured with an sse_c_key. */
 unsigned s3_object_sse(const SeaftierS3 *s3);
 
-/* Adds x-amz-meta-ctime when ctime > 0; `buf` must outlive the request. */
-void s3_request_add_ctime(S3Request *req, gint64 ctime, char buf[24]);
+/* Text of the metadata headers; must outlive the request it is added to. */
+typedef struct {
+    char ctime[24];
+    char size[24];
+    char crc32c[12];
+} S3MetaText;
+
+/* Adds the x-amz-meta-* headers of `meta` (NULL: none). */
+void s3_request_add_meta(S3Request *req, const SeaftierS3Meta *meta, S3MetaText *text);
 
 /* Checks that a 2xx answer's body is the XML document `root` (S3 may answer
  * 200 and report an error in the body, or the body may be cut short): FALSE
@@ -87,6 +95,6 @@ void s3_response_clear(S3Response *resp);
 
 /* Multipart upload of a large body (client-multipart.c). */
 gboolean s3_put_multipart(SeaftierS3 *s3, const char *key, const void *data, gsize len,
-                          gint64 ctime, GError **error);
+                          const SeaftierS3Meta *meta, GError **error);
 
 #endif

@@ -3,7 +3,7 @@
  * multipart_part_size: initiate, upload parts (each with Content-MD5 and
  * SSE-C), complete; abort on any failure so no parts linger in the bucket.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3/client-internal.h"
 #include "s3/xml.h"
@@ -13,14 +13,14 @@
 #include <string.h>
 
 static char *
-initiate(SeaftierS3 *s3, const char *key, gint64 ctime, GError **error)
+initiate(SeaftierS3 *s3, const char *key, const SeaftierS3Meta *meta, GError **error)
 {
-    char ctime_str[24];
+    S3MetaText meta_text;
     S3Param query[] = { { "uploads", NULL } };
     S3Request req = { .op = "CreateMultipartUpload", .method = "POST", .key = key,
                       .query = query, .n_query = 1, .send_body = TRUE, .body = "",
                       .body_len = 0, .sse = s3_object_sse(s3), .no_sse_echo = TRUE };
-    s3_request_add_ctime(&req, ctime, ctime_str);
+    s3_request_add_meta(&req, meta, &meta_text);
     S3Response resp;
     if (!s3_perform(s3, &req, &resp, error))
         return NULL;
@@ -90,10 +90,11 @@ abort_upload(SeaftierS3 *s3, const char *key, const char *upload_id)
 }
 
 gboolean
-s3_put_multipart(SeaftierS3 *s3, const char *key, const void *data, gsize len, gint64 ctime,
+s3_put_multipart(SeaftierS3 *s3, const char *key, const void *data, gsize len,
+                 const SeaftierS3Meta *meta,
                  GError **error)
 {
-    char *upload_id = initiate(s3, key, ctime, error);
+    char *upload_id = initiate(s3, key, meta, error);
     if (!upload_id)
         return FALSE;
     GPtrArray *etags = g_ptr_array_new_with_free_func(g_free);

@@ -2,7 +2,7 @@
  * lib/s3/client-ops.c — the S3 operations of seaftier/s3.h, each described
  * as an S3Request for the engine in client.c.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3/client-internal.h"
 #include "s3/xml.h"
@@ -28,16 +28,24 @@ gboolean
 seaftier_s3_put(SeaftierS3 *s3, const char *key, const void *data, gsize len, gint64 ctime,
                 GError **error)
 {
+    SeaftierS3Meta meta = { .ctime = ctime };
+    return seaftier_s3_put_meta(s3, key, data, len, &meta, error);
+}
+
+gboolean
+seaftier_s3_put_meta(SeaftierS3 *s3, const char *key, const void *data, gsize len,
+                     const SeaftierS3Meta *meta, GError **error)
+{
     if (!check_key(s3, "PutObject", key, error))
         return FALSE;
     if (len > s3->cfg.multipart_part_size)
-        return s3_put_multipart(s3, key, data, len, ctime, error);
+        return s3_put_multipart(s3, key, data, len, meta, error);
 
-    char ctime_str[24];
+    S3MetaText meta_text;
     S3Request req = { .op = "PutObject", .method = "PUT", .key = key, .body = data,
                       .body_len = len, .send_body = TRUE, .content_md5 = TRUE,
                       .sse = s3_object_sse(s3) };
-    s3_request_add_ctime(&req, ctime, ctime_str);
+    s3_request_add_meta(&req, meta, &meta_text);
     S3Response resp;
     if (!s3_perform(s3, &req, &resp, error))
         return FALSE;
@@ -47,7 +55,7 @@ seaftier_s3_put(SeaftierS3 *s3, const char *key, const void *data, gsize len, gi
 
 static gboolean
 get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsize *len,
-           gint64 *ctime, GError **error)
+           SeaftierS3Meta *meta, GError **error)
 {
     if (!check_key(s3, "GetObject", key, error))
         return FALSE;
@@ -65,8 +73,8 @@ get_common(SeaftierS3 *s3, const char *key, const char *range, void **data, gsiz
         return FALSE;
     }
     *len = resp.body->len;
-    if (ctime)
-        *ctime = resp.meta_ctime;
+    if (meta)
+        *meta = resp.meta;
     *data = g_byte_array_free(resp.body, FALSE);
     resp.body = NULL;
     s3_response_clear(&resp);
@@ -77,6 +85,13 @@ gboolean
 seaftier_s3_get(SeaftierS3 *s3, const char *key, void **data, gsize *len, GError **error)
 {
     return get_common(s3, key, NULL, data, len, NULL, error);
+}
+
+gboolean
+seaftier_s3_get_meta(SeaftierS3 *s3, const char *key, void **data, gsize *len,
+                     SeaftierS3Meta *meta, GError **error)
+{
+    return get_common(s3, key, NULL, data, len, meta, error);
 }
 
 gboolean
@@ -109,6 +124,7 @@ seaftier_s3_head(SeaftierS3 *s3, const char *key, SeaftierS3ObjectInfo *info, GE
         info->size = resp.content_length > 0 ? (guint64)resp.content_length : 0;
         info->mtime = resp.last_modified;
         info->ctime = resp.meta_ctime;
+        info->meta = resp.meta;
         info->sse_c = resp.sse_c;
         g_strlcpy(info->etag, resp.etag, sizeof info->etag);
     }
@@ -259,10 +275,10 @@ copy_by_get_put(SeaftierS3 *s3, const char *src_key, const char *dst_key, GError
 {
     void *data = NULL;
     gsize len = 0;
-    gint64 ctime = 0;
-    if (!get_common(s3, src_key, NULL, &data, &len, &ctime, error))
+    SeaftierS3Meta meta = { 0 };
+    if (!seaftier_s3_get_meta(s3, src_key, &data, &len, &meta, error))
         return FALSE;
-    gboolean ok = seaftier_s3_put(s3, dst_key, data, len, ctime, error);
+    gboolean ok = seaftier_s3_put_meta(s3, dst_key, data, len, &meta, error);
     g_free(data);
     return ok;
 }

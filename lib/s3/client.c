@@ -3,7 +3,7 @@
  * retries with backoff, and mapping of S3 answers to named errors.
  * See seaftier/s3.h for the contract and client-internal.h for the shape.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3/client-internal.h"
 #include "s3/xml.h"
@@ -241,11 +241,21 @@ s3_object_sse(const SeaftierS3 *s3)
 }
 
 void
-s3_request_add_ctime(S3Request *req, gint64 ctime, char buf[24])
+s3_request_add_meta(S3Request *req, const SeaftierS3Meta *meta, S3MetaText *text)
 {
-    if (ctime > 0) {
-        g_snprintf(buf, 24, "%" G_GINT64_FORMAT, ctime);
-        s3_request_add_header(req, "x-amz-meta-ctime", buf);
+    if (!meta)
+        return;
+    if (meta->ctime > 0) {
+        g_snprintf(text->ctime, sizeof text->ctime, "%" G_GINT64_FORMAT, meta->ctime);
+        s3_request_add_header(req, "x-amz-meta-ctime", text->ctime);
+    }
+    if (meta->has_size) {
+        g_snprintf(text->size, sizeof text->size, "%" G_GUINT64_FORMAT, meta->size);
+        s3_request_add_header(req, "x-amz-meta-seaftier-size", text->size);
+    }
+    if (meta->has_crc32c) {
+        g_snprintf(text->crc32c, sizeof text->crc32c, "%08x", meta->crc32c);
+        s3_request_add_header(req, "x-amz-meta-seaftier-crc32c", text->crc32c);
     }
 }
 
@@ -370,6 +380,7 @@ read_header(char *line, size_t size, size_t nitems, void *user)
         resp->content_length = -1;
         resp->sse_c = FALSE;
         resp->meta_ctime = 0;
+        memset(&resp->meta, 0, sizeof resp->meta);
         resp->last_modified = 0;
         return len;
     }
@@ -387,6 +398,25 @@ read_header(char *line, size_t size, size_t nitems, void *user)
         memcpy(tmp, v, vlen);
         tmp[vlen] = '\0';
         resp->meta_ctime = g_ascii_strtoll(tmp, NULL, 10);
+        resp->meta.ctime = resp->meta_ctime;
+    } else if (header_is(line, len, "x-amz-meta-seaftier-size", &v, &vlen) && vlen < sizeof tmp) {
+        memcpy(tmp, v, vlen);
+        tmp[vlen] = '\0';
+        char *end = NULL;
+        guint64 n = g_ascii_strtoull(tmp, &end, 10);
+        if (end && end != tmp && *end == '\0') {
+            resp->meta.has_size = TRUE;
+            resp->meta.size = n;
+        }
+    } else if (header_is(line, len, "x-amz-meta-seaftier-crc32c", &v, &vlen) && vlen < sizeof tmp) {
+        memcpy(tmp, v, vlen);
+        tmp[vlen] = '\0';
+        char *end = NULL;
+        guint64 n = g_ascii_strtoull(tmp, &end, 16);
+        if (vlen == 8 && end && *end == '\0') {
+            resp->meta.has_crc32c = TRUE;
+            resp->meta.crc32c = (guint32)n;
+        }
     } else if (header_is(line, len, "Last-Modified", &v, &vlen) && vlen < sizeof tmp) {
         memcpy(tmp, v, vlen);
         tmp[vlen] = '\0';

@@ -5,7 +5,7 @@
  * state), so it is safe to call from any number of threads at once. Returned
  * strings are newly allocated; free them with g_free(). Key material derived
  * from the secret is wiped from the stack before returning. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3/sign.h"
 

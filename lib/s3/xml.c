@@ -12,7 +12,7 @@
  * fails with one SEAFTIER_S3_ERROR_BAD_RESPONSE error and leaves its outputs
  * as they were (no partial results escape, nothing leaks).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3/xml.h"
 

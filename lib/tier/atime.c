@@ -7,7 +7,7 @@
  * of the background thread: the reader that notes an access is told when a
  * flush is due and asks for it itself.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

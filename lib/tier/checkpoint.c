@@ -15,7 +15,7 @@
  * This file only decides and runs checkpoints on a connection it is given;
  * it never takes one from the pool (db.c calls here, not the reverse).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

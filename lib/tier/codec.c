@@ -1,5 +1,5 @@
 /* lib/tier/codec.c — see codec.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/codec.h"
 

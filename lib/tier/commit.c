@@ -12,7 +12,7 @@
  * Limits are checked inside the transaction, against the usage table, so two
  * processes cannot both squeeze in past max_size.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

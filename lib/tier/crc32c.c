@@ -4,7 +4,7 @@
  * independent crc32 streams hide the instruction's 3-cycle latency, and the
  * partial CRCs are combined with precomputed "append N zero bytes" operators
  * (GF(2) matrices expanded to byte tables). */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/crc32c.h"
 

@@ -19,7 +19,7 @@
  * in it must be durable, NORMAL otherwise: a lost non-durable commit after a
  * power failure is allowed by the API and repaired by reads).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

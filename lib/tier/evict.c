@@ -10,7 +10,7 @@
  * already removed and stops at the low watermark. DIRTY rows are never
  * candidates.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

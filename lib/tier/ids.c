@@ -1,7 +1,7 @@
 /* lib/tier/ids.c — id validation, state names, the tier's error domain.
  * Every path, SQL parameter and S3 key built from an id is built only after
  * these checks passed. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

@@ -7,7 +7,7 @@
  * also poll on its own (a nudge is a hint that shortens the wait, not a
  * delivery guarantee).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

@@ -13,7 +13,7 @@
  * every directory above it whose entry this process has not synced yet. Temporary
  * files of dead processes are removed at open.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 #include "tier/codec.h"

@@ -1,5 +1,5 @@
 /* lib/tier/ram.c — see ram.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/ram.h"
 

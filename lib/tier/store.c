@@ -11,7 +11,7 @@
  * pay an fsync. Fills from S3 carry a ticket (tombstone.c); deletes always
  * commit with FULL.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 #include "tier/codec.h"

@@ -11,7 +11,7 @@
  * the current epoch re-checks the index once (a delete elsewhere happened
  * since), so another process's delete is never hidden by our RAM copy.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 #include "tier/codec.h"

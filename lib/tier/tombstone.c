@@ -16,7 +16,7 @@
  * TOMBSTONE_KEEP_S; a ticket older than half of that is refused outright,
  * so no tombstone it would have needed can have been pruned yet.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

@@ -6,7 +6,7 @@
  * state. None of these commits needs an fsync: losing one to a power failure
  * only repeats an upload or a remote delete.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

@@ -4,7 +4,7 @@
  * could be). Rows are read in rowid chunks so no long transaction blocks
  * writers' checkpoints while gigabytes are being checked.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "tier/tier-private.h"
 

@@ -1,5 +1,5 @@
 /* tests/bench/bench-util.c — see bench-util.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "bench-util.h"
 

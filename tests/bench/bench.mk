@@ -8,7 +8,7 @@
 # side of the upload benchmark) belongs to the daemon's engineers; it times
 # tools/seaftier-admin.
 EXTRA_DIST += tests/bench/run-bench.sh tests/bench/RESULTS.md tests/bench/bench-util.h \
-	tests/bench/bench-seafile.sh tests/bench/seafile-client.py
+	tests/bench/bench-seafile.sh tests/bench/seafile-client.py tests/bench/bench-migrate.sh
 
 BENCH_COMMON = tests/bench/bench-util.c tests/bench/bench-util.h
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common -I$(top_srcdir)/tests/bench
@@ -53,8 +53,14 @@ bench: $(BENCH_PROGS) tools/seaftier-admin
 	@BENCH_BUILDDIR='$(abs_top_builddir)' BENCH_SRCDIR='$(abs_top_srcdir)' \
 	BENCH_SAN_CFLAGS='$(SAN_CFLAGS)' \
 	$(SHELL) $(top_srcdir)/tests/bench/run-bench.sh
+	@$(MAKE) $(AM_MAKEFLAGS) bench-migrate
+
+# seaftier-admin migrate vs aws s3 cp (tests/bench/bench-migrate.sh).
+bench-migrate: tests/bench/bench_conf tools/seaftier-admin
+	@BENCH_BUILDDIR='$(abs_top_builddir)' BENCH_SRCDIR='$(abs_top_srcdir)' \
+	$(SHELL) $(top_srcdir)/tests/bench/bench-migrate.sh
 else
 bench:
 	@echo "make bench needs libmemcached and hiredis (apt-get install libmemcached-dev libhiredis-dev), then ./configure again" >&2; exit 1
 endif
-.PHONY: bench
+.PHONY: bench bench-migrate

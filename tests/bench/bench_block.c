@@ -18,7 +18,7 @@
  * Environment: BENCH_BLOCK_READS (timed reads per case for 1 MiB, default
  * 300; 8 MiB gets an eighth, at least 20), BENCH_BLOCK_S3_READS (default 20).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "bench-util.h"
 

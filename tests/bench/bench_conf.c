@@ -12,7 +12,7 @@
  * for SSE-C (the seaf-server phase, bench-seafile.sh).
  * Prints the path of the file.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3test.h"
 

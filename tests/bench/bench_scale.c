@@ -17,9 +17,9 @@
  *       .index_bytes_per_obj (SQLite files minus the object bytes stored
  *       inside them, per object).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
-#include "backend-common.h"
+#include "backend/common.h"
 #include "bench-util.h"
 
 #include <stdio.h>
@@ -128,7 +128,7 @@ read_phase(const char *conf, guint64 n, const char *label)
     SeaftierBackendShared *sh = seaftier_obj_backend_shared(ob);
     SeaftierTierStats st;
     GError *err = NULL;
-    if (!seaftier_tier_stats(sh->tier, &st, &err))
+    if (!seaftier_tier_stats(sh->site->tier, &st, &err))
         bench_die("tier stats: %s", err->message);
     /* The scale tier holds only these (inline) fs objects. */
     guint64 stored = st.stored_bytes[SEAFTIER_TYPE_FS][SEAFTIER_STATE_DIRTY] +
@@ -138,7 +138,7 @@ read_phase(const char *conf, guint64 n, const char *label)
     if (fs_objects != n)
         bench_die("the tier indexes %" G_GUINT64_FORMAT " fs objects, expected %" G_GUINT64_FORMAT,
                   fs_objects, n);
-    guint64 files = bench_files_size(seaftier_tier_dir(sh->tier), "index.db");
+    guint64 files = bench_files_size(seaftier_tier_dir(sh->site->tier), "index.db");
     g_snprintf(key, sizeof key, "scale.%s.index_bytes_per_obj", label);
     bench_result(key, files > stored ? (double)(files - stored) / (double)n : 0.0, "bytes");
 

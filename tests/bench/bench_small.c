@@ -17,7 +17,7 @@
  * Environment: BENCH_SMALL_OBJECTS (per size, default 10000),
  * BENCH_SMALL_READS (timed reads per size, default 100000).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "bench-util.h"
 

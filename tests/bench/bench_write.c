@@ -12,7 +12,7 @@
  * second, all threads) and .p50_us / .p99_us (per write).
  * The caller runs `sync` beforehand and never right after a mass delete.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "bench-util.h"
 

@@ -1,5 +1,5 @@
 /* tests/common/s3test.c — see s3test.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "s3test.h"
 

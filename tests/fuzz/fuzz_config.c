@@ -5,13 +5,14 @@
  *
  * libFuzzer build (what tests/fuzz/run-fuzz.sh does for each target):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ilib -I<builddir> \
- *     tests/fuzz/fuzz_config.c lib/config.c lib/config-s3.c lib/config-tier.c \
- *     lib/config-env.c lib/bucket-name.c lib/log.c $(pkg-config --cflags --libs glib-2.0)
+ *     tests/fuzz/fuzz_config.c lib/config/config.c lib/config/config-values.c \
+ *     lib/config/config-s3.c lib/config/config-tier.c lib/config/config-env.c \
+ *     lib/config/bucket-name.c lib/log.c $(pkg-config --cflags --libs glib-2.0)
  *   ./a.out tests/fuzz/corpus/config
  * With -DSEAFTIER_FUZZ_REPLAY it gets a main() that replays the seed corpus
  * (or the files named on the command line) once: `make check` runs that.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <seaftier/config.h>
 

@@ -9,7 +9,7 @@
  *
  * Built by tests/fuzz/run-fuzz.sh from this file and lib/s3/xml.c only.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdint.h>
 #include <stdio.h>

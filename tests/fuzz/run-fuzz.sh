@@ -4,7 +4,7 @@
 #
 # Usage: run-fuzz.sh [TARGET...]        (default: every target in TARGETS)
 # Env:   FUZZ_SECONDS  time per target (default 30)
-#        BUILDDIR      configured build directory holding config.h
+#        BUILDDIR      configured build directory holding seaftier-build.h
 #                      (default: the current directory, else the source tree)
 #        FUZZ_OUT      where binaries, the working corpus and crash
 #                      artifacts go (default $BUILDDIR/fuzz)
@@ -22,22 +22,22 @@ top=$(cd "$here/../.." && pwd)
 # pkg-config modules. The seed corpus of NAME is tests/fuzz/corpus/NAME.
 TARGETS=(
   "xml | tests/fuzz/fuzz_xml.c lib/s3/xml.c | glib-2.0"
-  "config | tests/fuzz/fuzz_config.c lib/config.c lib/config-s3.c lib/config-tier.c lib/config-env.c lib/bucket-name.c lib/log.c | glib-2.0"
+  "config | tests/fuzz/fuzz_config.c lib/config/config.c lib/config/config-values.c lib/config/config-s3.c lib/config/config-tier.c lib/config/config-env.c lib/config/bucket-name.c lib/log.c | glib-2.0"
 )
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 case $FUZZ_SECONDS in ''|*[!0-9]*) echo "run-fuzz.sh: FUZZ_SECONDS must be a number of seconds, not '$FUZZ_SECONDS'" >&2; exit 2;; esac
 
 if [ -z "${BUILDDIR:-}" ]; then
-  if [ -f ./config.h ]; then BUILDDIR=$PWD
-  elif [ -f "$top/config.h" ]; then BUILDDIR=$top
+  if [ -f ./seaftier-build.h ]; then BUILDDIR=$PWD
+  elif [ -f "$top/seaftier-build.h" ]; then BUILDDIR=$top
   else
-    echo "run-fuzz.sh: no config.h here or in $top; run from a configured build directory or set BUILDDIR" >&2
+    echo "run-fuzz.sh: no seaftier-build.h here or in $top; run from a configured build directory or set BUILDDIR" >&2
     exit 2
   fi
 fi
 BUILDDIR=$(cd "$BUILDDIR" && pwd)
-[ -f "$BUILDDIR/config.h" ] || { echo "run-fuzz.sh: $BUILDDIR/config.h not found (run configure there first)" >&2; exit 2; }
+[ -f "$BUILDDIR/seaftier-build.h" ] || { echo "run-fuzz.sh: $BUILDDIR/seaftier-build.h not found (run configure there first)" >&2; exit 2; }
 FUZZ_OUT=${FUZZ_OUT:-$BUILDDIR/fuzz}
 mkdir -p "$FUZZ_OUT"
 

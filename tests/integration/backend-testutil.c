@@ -1,8 +1,7 @@
 /* tests/integration/backend-testutil.c — see backend-testutil.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "backend-testutil.h"
-#include "flush.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,13 +111,13 @@ empty_buckets(BeEnv *env)
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         AllKeys all = { g_ptr_array_new_with_free_func(g_free) };
         GError *err = NULL;
-        if (!seaftier_s3_list(sh->s3[t], "", 0, collect_key, &all, &err) ||
+        if (!seaftier_s3_list(sh->site->s3[t], "", 0, collect_key, &all, &err) ||
             (all.keys->len > 0 &&
-             !seaftier_s3_delete_many(sh->s3[t], (const char *const *)all.keys->pdata,
+             !seaftier_s3_delete_many(sh->site->s3[t], (const char *const *)all.keys->pdata,
                                       all.keys->len, NULL, &err))) {
             /* Not a test failure: the server may be the thing under test
              * (unreachable hosts); the bucket just stays. */
-            fprintf(stderr, "# could not empty bucket %s: %s\n", seaftier_s3_bucket(sh->s3[t]),
+            fprintf(stderr, "# could not empty bucket %s: %s\n", seaftier_s3_bucket(sh->site->s3[t]),
                     err ? err->message : "?");
             g_clear_error(&err);
         }
@@ -151,11 +150,9 @@ beenv_flush(BeEnv *env)
 {
     SeaftierBackendShared *sh = beenv_shared(env);
     GError *err = NULL;
-    SeaftierFlushStats st;
-    if (!seaftier_flush_dirty(sh->tier, sh->s3, -1, NULL, 4, NULL, NULL, &st, &err))
-        test_fail("flush of dirty objects: %s", err ? err->message : "?");
-    if (!seaftier_flush_deleted(sh->tier, sh->s3, -1, NULL, NULL, &st, &err))
-        test_fail("flush of pending deletes: %s", err ? err->message : "?");
+    /* The production engine, as seaftierd and `seaftier-admin flush` run it. */
+    if (!seaftier_sync_flush_all(sh->sync, &err))
+        test_fail("flush of dirty objects and pending deletes: %s", err ? err->message : "?");
 }
 
 const char *
@@ -410,7 +407,7 @@ gboolean
 tier_row(BeEnv *env, StoreKind kind, const char *repo, const char *id, SeaftierTierEntry *entry)
 {
     GError *err = NULL;
-    gboolean found = seaftier_tier_lookup(beenv_shared(env)->tier, store_type(kind), repo, id,
+    gboolean found = seaftier_tier_lookup(beenv_shared(env)->site->tier, store_type(kind), repo, id,
                                           entry, &err);
     if (err)
         test_fail("tier lookup %s/%s: %s", repo, id, err->message);
@@ -425,7 +422,7 @@ s3_object(BeEnv *env, StoreKind kind, const char *repo, const char *id)
     gsize len = 0;
     GError *err = NULL;
     GBytes *out = NULL;
-    if (seaftier_s3_get(beenv_shared(env)->s3[store_type(kind)], key, &data, &len, &err))
+    if (seaftier_s3_get(beenv_shared(env)->site->s3[store_type(kind)], key, &data, &len, &err))
         out = g_bytes_new_take(data, len);
     else if (!g_error_matches(err, SEAFTIER_S3_ERROR, SEAFTIER_S3_ERROR_NOT_FOUND))
         test_fail("S3 GET %s: %s", key, err->message);
@@ -447,7 +444,7 @@ s3_count(BeEnv *env, StoreKind kind, const char *repo)
     char *prefix = g_strconcat(repo, "/", NULL);
     guint n = 0;
     GError *err = NULL;
-    if (!seaftier_s3_list(beenv_shared(env)->s3[store_type(kind)], prefix, 0, count_key, &n,
+    if (!seaftier_s3_list(beenv_shared(env)->site->s3[store_type(kind)], prefix, 0, count_key, &n,
                           &err))
         test_fail("S3 list %s: %s", prefix, err->message);
     g_free(prefix);

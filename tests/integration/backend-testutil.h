@@ -12,7 +12,7 @@
 
 #include <glib.h>
 #include <seaftier/backend.h>
-#include "backend-common.h"
+#include "backend/common.h"
 #include "s3test.h"
 
 typedef struct {

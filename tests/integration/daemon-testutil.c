@@ -1,9 +1,9 @@
 /* tests/integration/daemon-testutil.c — see daemon-testutil.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon-testutil.h"
 #include "../common/s3test.h"
-#include "backend-common.h"
+#include "backend/common.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -70,7 +70,7 @@ dt_setup_conf(char *dir, gboolean backends)
         DT_CHECK_MSG(dt->obj[1], "%s", err ? err->message : "");
         dt->block = block_backend_tier_new(NULL, dt->kf, &err);
         DT_CHECK_MSG(dt->block, "%s", err ? err->message : "");
-        dt->tier = seaftier_obj_backend_shared(dt->obj[0])->tier;
+        dt->tier = seaftier_obj_backend_shared(dt->obj[0])->site->tier;
     }
     return dt;
 }

@@ -5,7 +5,7 @@
  * detection of a bad bucket name, a missing bucket, a wrong secret key, a
  * wrong SSE-C key and a mixed encrypted/unencrypted bucket.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon-testutil.h"
 #include "../common/s3test.h"

@@ -4,7 +4,7 @@
  * against the real test S3 server, once over plain http and once over https
  * with virtual-host addressing and SSE-C (where Ceph cannot server-side copy).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +19,6 @@
 #include <seaftier/log.h>
 
 #include "backend-testutil.h"
-#include "flush.h"
 
 static GRand *rng;
 
@@ -149,14 +148,14 @@ test_roundtrip(void **state)
 
         guint64 evicted = 0;
         GError *err = NULL;
-        assert_true(seaftier_tier_evict_clean(beenv_shared(env)->tier, w->repo, &evicted, &err));
+        assert_true(seaftier_tier_evict_clean(beenv_shared(env)->site->tier, w->repo, &evicted, &err));
         assert_int_equal(evicted, 1);
         assert_int_equal((int)row_state(env, w->kind, w->repo, w->id), -1);
         check_read(env, w->kind, w->repo, w->id, w->data, w->len, "read-through after eviction");
         assert_int_equal(row_state(env, w->kind, w->repo, w->id), SEAFTIER_STATE_CLEAN);
         if (w->kind == STORE_BLOCKS) {
             /* stat of an evicted block comes from HEAD: the original size. */
-            assert_true(seaftier_tier_evict_clean(beenv_shared(env)->tier, w->repo, NULL, &err));
+            assert_true(seaftier_tier_evict_clean(beenv_shared(env)->site->tier, w->repo, NULL, &err));
             BMetadata *md = env->blocks->stat_block(env->blocks, w->repo, 1, w->id);
             assert_non_null(md);
             assert_int_equal(md->size, w->len);
@@ -204,7 +203,7 @@ tier_rows(BeEnv *env, StoreKind kind, const char *repo)
 {
     guint n = 0;
     GError *err = NULL;
-    if (!seaftier_tier_foreach(beenv_shared(env)->tier, store_type(kind), repo, 7u, count_row,
+    if (!seaftier_tier_foreach(beenv_shared(env)->site->tier, store_type(kind), repo, 7u, count_row,
                                &n, &err))
         test_fail("tier foreach: %s", err->message);
     return n;
@@ -458,7 +457,7 @@ test_copy(void **state)
         assert_int_equal(store_write(env, kind, dst, p, pd, n, TRUE), 0);
         beenv_flush(env);
         assert_int_equal(store_delete(env, kind, dst, p), 0);
-        assert_true(seaftier_tier_evict_one(beenv_shared(env)->tier, store_type(kind), src, c,
+        assert_true(seaftier_tier_evict_one(beenv_shared(env)->site->tier, store_type(kind), src, c,
                                             NULL));
         assert_int_equal((int)row_state(env, kind, src, c), -1);
 
@@ -528,7 +527,7 @@ test_foreach_union(void **state)
         beenv_flush(env);
         /* 0,1: clean (local + S3); 2,3: only in S3; 4: deleted (pending);
          * 5: deleted and carried out; 6,7: dirty only (written after flush). */
-        SeaftierTier *tier = beenv_shared(env)->tier;
+        SeaftierTier *tier = beenv_shared(env)->site->tier;
         assert_true(seaftier_tier_evict_one(tier, store_type(kind), repo, ids[2], NULL));
         assert_true(seaftier_tier_evict_one(tier, store_type(kind), repo, ids[3], NULL));
         assert_int_equal(store_delete(env, kind, repo, ids[5]), 0);
@@ -589,7 +588,7 @@ test_remove_store(void **state)
         beenv_flush(env);
         /* 0-2: dirty at first, now clean; 3-5 clean; 6-8 only in S3;
          * 9 deleted with the remote delete pending. And three new dirty. */
-        SeaftierTier *tier = beenv_shared(env)->tier;
+        SeaftierTier *tier = beenv_shared(env)->site->tier;
         for (int i = 6; i < 9; i++)
             assert_true(seaftier_tier_evict_one(tier, store_type(kind), repo, ids[i], NULL));
         assert_int_equal(store_delete(env, kind, repo, ids[9]), 0);
@@ -667,10 +666,10 @@ test_single_flight(void **state)
     guint8 *data = make_data(n, FALSE);
     assert_int_equal(store_write(env, STORE_BLOCKS, repo, id, data, n, TRUE), 0);
     beenv_flush(env);
-    assert_true(seaftier_tier_evict_clean(beenv_shared(env)->tier, repo, NULL, NULL));
+    assert_true(seaftier_tier_evict_clean(beenv_shared(env)->site->tier, repo, NULL, NULL));
 
     SeaftierS3Stats before, after;
-    seaftier_s3_get_stats(beenv_shared(env)->s3[SEAFTIER_TYPE_BLOCKS], &before);
+    seaftier_s3_get_stats(beenv_shared(env)->site->s3[SEAFTIER_TYPE_BLOCKS], &before);
     Crowd c;
     memset(&c, 0, sizeof c);
     c.env = env;
@@ -690,7 +689,7 @@ test_single_flight(void **state)
     g_mutex_unlock(&c.lock);
     for (int i = 0; i < 8; i++)
         g_thread_join(threads[i]);
-    seaftier_s3_get_stats(beenv_shared(env)->s3[SEAFTIER_TYPE_BLOCKS], &after);
+    seaftier_s3_get_stats(beenv_shared(env)->site->s3[SEAFTIER_TYPE_BLOCKS], &after);
     assert_int_equal(c.ok, 8);
     /* Eight concurrent misses of one block: one GET. */
     assert_int_equal(after.requests - before.requests, 1);
@@ -761,9 +760,8 @@ cc_background(gpointer p)
     Concurrent *cc = p;
     SeaftierBackendShared *sh = beenv_shared(cc->env);
     while (!g_atomic_int_get(&cc->stop)) {
-        seaftier_flush_dirty(sh->tier, sh->s3, -1, NULL, 2, NULL, NULL, NULL, NULL);
-        seaftier_flush_deleted(sh->tier, sh->s3, -1, NULL, NULL, NULL, NULL);
-        seaftier_tier_evict_clean(sh->tier, NULL, NULL, NULL);
+        seaftier_sync_flush_all(sh->sync, NULL);
+        seaftier_tier_evict_clean(sh->site->tier, NULL, NULL, NULL);
         g_usleep(20000);
     }
     return NULL;

@@ -4,7 +4,7 @@
  * dirty data fills the tier, writes wait, then go straight to S3), and
  * evicted objects read back from S3.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +31,7 @@ stats_of(BeEnv *env)
 {
     SeaftierTierStats st;
     GError *err = NULL;
-    if (!seaftier_tier_stats(beenv_shared(env)->tier, &st, &err))
+    if (!seaftier_tier_stats(beenv_shared(env)->site->tier, &st, &err))
         test_fail("tier stats: %s", err->message);
     return st;
 }
@@ -90,8 +90,8 @@ test_evict(void **state)
 
     /* Eviction never touches dirty data. */
     GError *err = NULL;
-    assert_true(seaftier_tier_evict(beenv_shared(env)->tier, NULL, NULL, &err));
-    assert_true(seaftier_tier_evict_clean(beenv_shared(env)->tier, NULL, NULL, &err));
+    assert_true(seaftier_tier_evict(beenv_shared(env)->site->tier, NULL, NULL, &err));
+    assert_true(seaftier_tier_evict_clean(beenv_shared(env)->site->tier, NULL, NULL, &err));
     int still_dirty = 0;
     for (int i = 0; i < N_BLOCKS; i++) {
         SeaftierTierEntry e;
@@ -110,13 +110,13 @@ test_evict(void **state)
 
     /* Uploaded, everything is evictable; reads refill from S3 within limits. */
     beenv_flush(env);
-    assert_true(seaftier_tier_evict(beenv_shared(env)->tier, NULL, NULL, &err));
+    assert_true(seaftier_tier_evict(beenv_shared(env)->site->tier, NULL, NULL, &err));
     SeaftierTierStats st = stats_of(env);
     assert_true(st.used_bytes <= (guint64)MAX_SIZE * 90 / 100);
     assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 0);
 
     SeaftierS3Stats before, after;
-    seaftier_s3_get_stats(beenv_shared(env)->s3[SEAFTIER_TYPE_BLOCKS], &before);
+    seaftier_s3_get_stats(beenv_shared(env)->site->s3[SEAFTIER_TYPE_BLOCKS], &before);
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < N_BLOCKS; i++) {
             void *got = NULL;
@@ -126,10 +126,10 @@ test_evict(void **state)
             g_free(got);
             check_within_limit(env, "during read-through");
             if (i % 8 == 7)
-                assert_true(seaftier_tier_evict(beenv_shared(env)->tier, NULL, NULL, &err));
+                assert_true(seaftier_tier_evict(beenv_shared(env)->site->tier, NULL, NULL, &err));
         }
     }
-    seaftier_s3_get_stats(beenv_shared(env)->s3[SEAFTIER_TYPE_BLOCKS], &after);
+    seaftier_s3_get_stats(beenv_shared(env)->site->s3[SEAFTIER_TYPE_BLOCKS], &after);
     /* The tier holds at most a third of the blocks: most reads went to S3. */
     assert_true(after.requests - before.requests >= N_BLOCKS);
 

@@ -10,7 +10,7 @@
  * SEAFTIER_TEST_SEED reproduces a run (the seed is printed at the start and
  * with any failure); SEAFTIER_MODEL_OPS sets the number of operations.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,8 +252,8 @@ test_model(void **state)
             test_set_context("seed=%u op #%d: evict", seed, op);
             GError *err = NULL;
             gboolean ok = g_rand_boolean(rng)
-                              ? seaftier_tier_evict_clean(beenv_shared(env)->tier, NULL, NULL, &err)
-                              : seaftier_tier_evict_clean(beenv_shared(env)->tier, repos[repo],
+                              ? seaftier_tier_evict_clean(beenv_shared(env)->site->tier, NULL, NULL, &err)
+                              : seaftier_tier_evict_clean(beenv_shared(env)->site->tier, repos[repo],
                                                           NULL, &err);
             if (!ok)
                 test_fail("evict: %s", err->message);
@@ -279,7 +279,7 @@ test_model(void **state)
     check_all(env);
     beenv_flush(env);
     GError *err = NULL;
-    if (!seaftier_tier_evict_clean(beenv_shared(env)->tier, NULL, NULL, &err))
+    if (!seaftier_tier_evict_clean(beenv_shared(env)->site->tier, NULL, NULL, &err))
         test_fail("evict: %s", err->message);
     test_set_context("seed=%u: final check after flush, evict and restart", seed);
     beenv_close(env);

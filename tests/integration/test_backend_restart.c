@@ -9,7 +9,7 @@
  * finds every acknowledged object, dirty (never uploaded) and intact, and
  * uploads them.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

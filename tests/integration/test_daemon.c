@@ -13,7 +13,7 @@
  *    dirty with no attempts, the other buckets go on;
  *  - SIGTERM exits promptly with status 0.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon-testutil.h"
 #include "../common/s3test.h"

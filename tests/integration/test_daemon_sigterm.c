@@ -9,7 +9,7 @@
  *    started with: no clean object is uploaded again), and all objects end
  *    clean with the right bytes in S3.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon-testutil.h"
 

@@ -12,7 +12,7 @@
  * And secrets stay out of core files: seaftierd and a process that opened
  * the Seafile backends end up with no core limit and non-dumpable, unless
  * `[tier] dumpable = true`; the log file is created 0600. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

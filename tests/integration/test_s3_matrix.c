@@ -7,7 +7,7 @@
  * ignores SSE-C (Swift) the SSE-C variants prove that every object request
  * fails with SEAFTIER_S3_ERROR_SSE_C_IGNORED instead of passing silently.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -15,12 +15,12 @@
  *    when a PUT gets through (a server that changed after the probe): the
  *    answer without the echo is a failure for the whole bucket.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "daemon-testutil.h"
 #include "../common/s3test.h"
-#include "../../daemon/inflight.h"
-#include "../../daemon/uploader.h"
+#include "sync/remote-s3.h"
+#include "sync/sync.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -104,7 +104,7 @@ on_bucket_failed(SeaftierObjType type, const GError *error, void *user)
     g_mutex_unlock(&s->lock);
 }
 
-/* The uploader seaftierd's scheduler and flush jobs share, given a dirty
+/* The sync engine seaftierd's scheduler and flush jobs run, given a dirty
  * object as if the bucket had passed its probe: the PUT reaches the server,
  * its answer lacks the echo, the row stays dirty with the failure recorded,
  * and the whole bucket is reported. */
@@ -113,15 +113,23 @@ uploader_refuses(DT *dt, const char *repo, const char *obj_id)
 {
     SeaftierTierEntry before, after;
     DT_CHECK(seaftier_tier_lookup(dt->tier, SEAFTIER_TYPE_COMMITS, repo, obj_id, &before, NULL));
-    SeaftierInflight *inflight = seaftier_inflight_new();
-    SeaftierUploader *up = seaftier_uploader_new(dt->tier, dt->s3, inflight, NULL, 2);
+    SeaftierRemote *remotes[SEAFTIER_N_TYPES];
+    GError *err = NULL;
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
+        remotes[t] = seaftier_remote_s3_new(&dt->cfg->s3[t], &err);
+        DT_CHECK_MSG(remotes[t], "%s", err ? err->message : "");
+    }
+    SeaftierSync *sync = seaftier_sync_new(dt->tier, remotes, 2);
     UploadSeen seen = { 0 };
     g_mutex_init(&seen.lock);
-    seaftier_uploader_set_bucket_hook(up, on_bucket_failed, &seen);
-    DT_CHECK(seaftier_uploader_submit(up, &before, TRUE, on_upload_done, &seen) == SEAFTIER_SUBMIT_OK);
-    DT_CHECK(seaftier_uploader_drain(up, g_get_monotonic_time() + 20 * G_USEC_PER_SEC));
-    seaftier_uploader_free(up);
-    seaftier_inflight_free(inflight);
+    SeaftierSyncObserver obs = { .bucket_failed = on_bucket_failed, .user_data = &seen };
+    seaftier_sync_set_observer(sync, &obs);
+    DT_CHECK(seaftier_sync_submit_upload(sync, &before, TRUE, on_upload_done, &seen) ==
+             SEAFTIER_SUBMIT_OK);
+    DT_CHECK(seaftier_sync_drain(sync, g_get_monotonic_time() + 20 * G_USEC_PER_SEC));
+    seaftier_sync_free(sync);
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++)
+        seaftier_remote_free(remotes[t]);
     DT_CHECK_MSG(seen.done == 1 && seen.done_ok == 0 && seen.message && strstr(seen.message, NOT_HONOURED),
                  "upload: %d done, %d ok, %s", seen.done, seen.done_ok, seen.message ? seen.message : "");
     DT_CHECK_MSG(seen.bucket_calls == 1 && seen.bucket_type == SEAFTIER_TYPE_COMMITS &&

@@ -4,8 +4,8 @@
 #   (a) stock seaf-server on its fs backend;
 #   (b) seaf-server patched for libseaftier, all three object types on the shared test RGW
 #       (https, SigV4, SSE-C, buckets of its own), seaftierd beside it.
-# Every test that passes in (a) must pass in (b). After (b), once seaftierd has drained,
-# check-s3.py proves that what the suite left is in S3 (a sample read back with the SSE-C key)
+# Every test that passes in (a) must pass in (b). After each run a full seafserv-gc removes
+# the libraries the suite deleted. After (b), once seaftierd has drained, check-s3.py proves that what the suite left is in S3 (a sample read back with the SSE-C key)
 # and that what it deleted is gone. Prints the per-test table (a) vs (b), the object counts per
 # bucket, the timings, and ends with "N passed, M failed" (exit 1 if M > 0).
 #
@@ -75,9 +75,27 @@ run_suite() { # MODE — seafile-server's pytest suite against a running server
   return $rc
 }
 
+run_gc() { # MODE — a full seafserv-gc, as an operator runs it: removes deleted libraries
+  local mode=$1 start rc
+  start=$(date +%s)
+  (eval "$(seafenv_exports)"; seafserv-gc -F "$DATA/conf" -d "$DATA/seafile-data") \
+    >"$WORK/$mode-gc.log" 2>&1
+  rc=$?
+  eval "secs_gc_$mode=$(( $(date +%s) - start ))"
+  if [ $rc = 0 ]; then echo "PASS: full seafserv-gc ($mode)"; gc_pass=$((gc_pass + 1))
+  else echo "FAIL: full seafserv-gc ($mode) exited $rc"; tail -n 20 "$WORK/$mode-gc.log"; gc_fail=$((gc_fail + 1)); fi
+}
+gc_pass=0 gc_fail=0
+
 note "(a) stock seaf-server, fs backend"
 seafenv_setup stock "$DATA" && seafenv_start || { echo "0 passed, 1 failed"; exit 1; }
 run_suite stock
+seafenv_kill "$DATA/seaf-server.pid"
+run_gc stock
+"$PY" "$here/check-s3.py" --stock "$DATA" | tee "$WORK/check-stock.log"
+stock_pass=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/check-stock.log")
+stock_fail=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/check-stock.log")
+[ -n "$stock_pass" ] || { stock_pass=0; stock_fail=1; }
 seafenv_stop
 cp "$DATA/logs/seafile.log" "$WORK/stock-seafile.log" 2>/dev/null
 
@@ -91,29 +109,44 @@ buckets_made=1
 seafenv_setup tier "$DATA" && seafenv_start || { echo "0 passed, 1 failed"; exit 1; }
 run_suite tier
 seafenv_kill "$DATA/seaf-server.pid"
-drain_start=$(date +%s)
-seafenv_admin flush --timeout 300 >"$WORK/flush.log" 2>&1 || tail -n 5 "$WORK/flush.log"
-for _ in $(seq 1 120); do   # remote deletes are carried by seaftierd's own passes
-  [ "$(seafenv_admin ls --state deleted | wc -l)" = 0 ] && break
-  sleep 1
-done
-secs_drain=$(( $(date +%s) - drain_start ))
+
+drain() { # NAME — seaftierd uploads what is dirty and carries the remote deletes
+  local start=$(date +%s)
+  seafenv_admin flush --timeout 300 >"$WORK/flush-$1.log" 2>&1 || tail -n 5 "$WORK/flush-$1.log"
+  for _ in $(seq 1 120); do   # remote deletes are carried by seaftierd's own passes
+    [ "$(seafenv_admin ls --state deleted | wc -l)" = 0 ] && break
+    sleep 1
+  done
+  eval "secs_drain_$1=$(( $(date +%s) - start ))"
+}
+s3_pass=0 s3_fail=0
+check_s3() { # STAGE — check-s3.py, counted
+  local p f
+  RGW_CA_BUNDLE=$RGW_CA_BUNDLE RGW_ACCESS_KEY=$RGW_ACCESS_KEY RGW_SECRET_KEY=$RGW_SECRET_KEY \
+  RGW_SSL_ENDPOINT=$RGW_SSL_ENDPOINT \
+    "$PY" "$here/check-s3.py" "$1" "$DATA" "$SEAFTIER_BIN/seaftier-admin" "$WORK/tier-cat" \
+      "$DATA/logs/seaftierd.log" 20 2>&1 | tee "$WORK/check-s3-$1.log"
+  p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/check-s3-$1.log" | tail -n 1)
+  f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/check-s3-$1.log" | tail -n 1)
+  [ -n "$p" ] || { p=0; f=1; }
+  s3_pass=$((s3_pass + p)) s3_fail=$((s3_fail + f))
+}
+
+note "S3 after (b)'s suite: every commit, fs object and block it left is there"
+drain suite
 seafenv_admin status
+check_s3 suite
+
+note "S3 after a full seafserv-gc on the tier: what it deleted is gone"
+run_gc tier
+drain gc
+check_s3 gc
 seafenv_kill "$DATA/seaftierd.pid"
 cp "$DATA/logs/seafile.log" "$WORK/tier-seafile.log" 2>/dev/null
 cp "$DATA/logs/seaftierd.log" "$WORK/seaftierd.log" 2>/dev/null
 # library lines belong in seafile.log, not on seaf-server's stderr
 lib_lines=$(grep -c 'seaftier: ' "$DATA/logs/seafile.log" 2>/dev/null)
 stderr_lines=$(grep -c 'seaftier' "$DATA/logs/seaf-server.stderr" 2>/dev/null)
-
-note "S3 after (b): what the suite left is there, what it deleted is gone"
-RGW_CA_BUNDLE=$RGW_CA_BUNDLE RGW_ACCESS_KEY=$RGW_ACCESS_KEY RGW_SECRET_KEY=$RGW_SECRET_KEY \
-RGW_SSL_ENDPOINT=$RGW_SSL_ENDPOINT \
-  "$PY" "$here/check-s3.py" "$DATA" "$SEAFTIER_BIN/seaftier-admin" "$WORK/tier-cat" \
-    "$DATA/logs/seaftierd.log" 20 | tee "$WORK/check-s3.log"
-s3_pass=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/check-s3.log" | tail -n 1)
-s3_fail=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/check-s3.log" | tail -n 1)
-[ -n "$s3_pass" ] || { s3_pass=0; s3_fail=1; }
 
 note "seafile-server's suite: (a) stock vs (b) tier"
 "$PY" "$here/results-table.py" "$WORK/stock.xml" "$WORK/tier.xml" | tee "$WORK/table.log"
@@ -128,8 +161,10 @@ else
   echo "FAIL: libseaftier's lines: $lib_lines in seafile.log, $stderr_lines on seaf-server's stderr"
 fi
 
-echo "timings: (a) stock suite ${secs_stock:-?} s, (b) tier suite ${secs_tier:-?} s, drain ${secs_drain} s"
+echo "timings: (a) stock suite ${secs_stock:-?} s + full GC ${secs_gc_stock:-?} s;" \
+     "(b) tier suite ${secs_tier:-?} s + drain ${secs_drain_suite:-?} s + full GC ${secs_gc_tier:-?} s + drain ${secs_drain_gc:-?} s"
 echo "logs: $WORK"
-passed=$((t_pass + s3_pass + log_ok)) failed=$((t_fail + s3_fail + 1 - log_ok))
+passed=$((t_pass + s3_pass + log_ok + gc_pass + stock_pass))
+failed=$((t_fail + s3_fail + 1 - log_ok + gc_fail + stock_fail))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

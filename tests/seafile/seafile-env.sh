@@ -45,14 +45,6 @@ seafenv_s3() {
     --aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
     "$RGW_SSL_ENDPOINT$path" "$@"
 }
-# SSE-C headers for curl, from SEAFENV_SSE_C_KEY
-seafenv_sse_headers() {
-  local k=$SEAFENV_SSE_C_KEY
-  printf '%s\n' -H "x-amz-server-side-encryption-customer-algorithm: AES256" \
-    -H "x-amz-server-side-encryption-customer-key: $(printf %s "$k" | base64 -w0)" \
-    -H "x-amz-server-side-encryption-customer-key-MD5: $(printf %s "$k" | openssl dgst -md5 -binary | base64 -w0)"
-}
-
 seafenv_setup() {
   SEAFENV_MODE=$1 SEAFENV_DATA=$2
   case $SEAFENV_MODE in stock|tier) ;; *) echo "seafile-env: mode must be stock or tier" >&2; return 1 ;; esac

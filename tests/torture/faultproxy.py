@@ -20,6 +20,12 @@ probability --rate, to inject one of --faults:
 body (with probability --xml-rate) to test the client's parsers against
 hostile answers.
 
+--body-mode truncate|flip rewrites the body of every successful GET of an
+object (not XML), with probability --body-rate: truncate keeps the first
+half, flip inverts one byte in the middle. Content-Length is set to match,
+so only a check of the bytes themselves (the size and CRC32C seaftier
+records at upload) can notice.
+
 After every request the counters go to --stats ("name value" lines,
 replaced atomically) and one line per request to --log:
 "<ms since start> <method> <target> <fault> <status>".
@@ -149,6 +155,15 @@ def rewrite_xml(mode, body, rnd):
     return body
 
 
+def rewrite_object(mode, body):
+    if mode == "truncate":
+        return body[: len(body) // 2]
+    if mode == "flip" and body:
+        mid = len(body) // 2
+        return body[:mid] + bytes([body[mid] ^ 0xFF]) + body[mid + 1:]
+    return body
+
+
 def replace_body(head_msg, body):
     """The response head with Content-Length set to len(body), no chunking."""
     lines = [head_msg.start.encode("latin-1")]
@@ -243,6 +258,12 @@ class Proxy:
                     raw = body
                     head = replace_body(resp, body)
                     self.stats.bump("xml_rewritten")
+                elif (self.args.body_mode and method == "GET" and status == 200 and body
+                      and "xml" not in ctype and self.rnd.random() < self.args.body_rate):
+                    body = rewrite_object(self.args.body_mode, body)
+                    raw = body
+                    head = replace_body(resp, body)
+                    self.stats.bump("body_rewritten")
                 if fault == "stall":
                     # mid-body; with no body to cut, mid-head
                     cwriter.write(head + raw[: len(raw) // 2] if raw else head[: len(head) // 2])
@@ -281,6 +302,8 @@ async def main():
     ap.add_argument("--slow-seconds", type=float, default=0.4)
     ap.add_argument("--xml-mode", choices=["truncated", "garbage", "empty", "wrongroot"])
     ap.add_argument("--xml-rate", type=float, default=1.0)
+    ap.add_argument("--body-mode", choices=["truncate", "flip"])
+    ap.add_argument("--body-rate", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
 

@@ -13,7 +13,7 @@
  * At the end the daemon drains and every acknowledged object is fetched
  * from S3 directly.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"

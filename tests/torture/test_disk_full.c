@@ -15,12 +15,11 @@
  *  - once space is freed, seaftierd drains, new writes land in the tier
  *    again, and S3 holds every acknowledged object (lost = 0).
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"
-#include "backend-common.h"
-#include "flush.h"
+#include "backend/common.h"
 #include "tier/tier.h"
 
 #include <seaftier/log.h>
@@ -195,7 +194,7 @@ round_full(const char *top, const char *name, const char *tier_lines)
         Obj o = write_one(be, r, repo, i++, FALSE);
         g_array_append_val(objs, o);
         SeaftierTierEntry e;
-        if (seaftier_tier_lookup(sh->tier, o.type, o.repo, o.id, &e, NULL) &&
+        if (seaftier_tier_lookup(sh->site->tier, o.type, o.repo, o.id, &e, NULL) &&
             e.state == SEAFTIER_STATE_DIRTY)
             local++;
         else
@@ -212,7 +211,7 @@ round_full(const char *top, const char *name, const char *tier_lines)
         Obj o = { .type = SEAFTIER_TYPE_BLOCKS, .len = 200000 };
         guint8 *data = tt_make_object(r, o.len, FALSE, o.id);
         GError *err = NULL;
-        gboolean ok = seaftier_tier_store(sh->tier, o.type, repo, o.id, data, o.len,
+        gboolean ok = seaftier_tier_store(sh->site->tier, o.type, repo, o.id, data, o.len,
                                           SEAFTIER_STATE_DIRTY, TRUE, &err);
         TT_CHECK_MSG(!ok, "a 200 KB store into a full tier succeeded");
         TT_CHECK_MSG(err->domain == SEAFTIER_TIER_ERROR &&
@@ -227,7 +226,7 @@ round_full(const char *top, const char *name, const char *tier_lines)
         g_free(lower);
         g_error_free(err);
         SeaftierTierEntry e;
-        TT_CHECK_MSG(!seaftier_tier_lookup(sh->tier, o.type, repo, o.id, &e, NULL),
+        TT_CHECK_MSG(!seaftier_tier_lookup(sh->site->tier, o.type, repo, o.id, &e, NULL),
                      "the refused store left a row");
         g_free(data);
     }
@@ -264,14 +263,14 @@ round_full(const char *top, const char *name, const char *tier_lines)
         Obj o = write_one(be, r, repo, i++, TRUE);
         g_array_append_val(objs, o);
         SeaftierTierEntry e;
-        if (seaftier_tier_lookup(sh->tier, o.type, o.repo, o.id, &e, NULL) &&
+        if (seaftier_tier_lookup(sh->site->tier, o.type, o.repo, o.id, &e, NULL) &&
             e.state == SEAFTIER_STATE_DIRTY)
             local_after++;
     }
     TT_CHECK_MSG(local_after == 6, "after space came back only %d of 6 writes stayed in the tier",
                  local_after);
     GError *err = NULL;
-    TT_CHECK_MSG(seaftier_flush_dirty(sh->tier, sh->s3, -1, NULL, 4, NULL, NULL, NULL, &err),
+    TT_CHECK_MSG(seaftier_sync_flush_all(sh->sync, &err),
                  "flush: %s", err->message);
     verify_reads(be, objs, "after recovery");
     TT_CHECK_MSG(tt_integrity_check(db, &msg), "integrity_check after recovery: %s", msg);

@@ -16,12 +16,11 @@
  *     fetched again from S3, a dirty one is refused; `seaftier-admin
  *     verify` reports them.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"
-#include "backend-common.h"
-#include "flush.h"
+#include "backend/common.h"
 #include "tier/tier.h"
 
 #include <seaftier/log.h>
@@ -355,7 +354,7 @@ check_bad_ids(const char *top)
 
     /* the tier's own entries check ids too (the daemon and the admin tool
      * call them directly) */
-    SeaftierTier *tier = seaftier_obj_backend_shared(be->obj[0])->tier;
+    SeaftierTier *tier = seaftier_obj_backend_shared(be->obj[0])->site->tier;
     guint tier_calls = 0;
     for (guint r = 0; r < repos->len; r++) {
         const char *repo = g_ptr_array_index(repos, r);
@@ -628,7 +627,7 @@ check_corruption(const char *top)
         g_free(data);
         if (i == 3) {
             GError *err = NULL;
-            TT_CHECK_MSG(seaftier_flush_dirty(sh->tier, sh->s3, -1, NULL, 4, NULL, NULL, NULL, &err),
+            TT_CHECK_MSG(seaftier_sync_flush_all(sh->sync, &err),
                          "flush: %s", err->message);
         }
     }

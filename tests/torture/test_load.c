@@ -10,7 +10,7 @@
  * return other bytes. Prints throughput and p50/p99/max latency per kind;
  * at the end the daemon drains and S3 holds every written object.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"

@@ -16,12 +16,11 @@
  *  - deletes reach S3; listings (small pages) give exactly the live set;
  *  - at the end every live object is in S3 with its bytes: lost = 0.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"
-#include "backend-common.h"
-#include "flush.h"
+#include "backend/common.h"
 #include "tier/tier.h"
 
 #include <seaftier/log.h>
@@ -281,7 +280,7 @@ main(void)
      * index in one process is not something seaf-server does. */
     TTBackends *be = tt_backends_open(conf);
     SeaftierBackendShared *sh = seaftier_obj_backend_shared(be->obj[0]);
-    SeaftierTier *tier = sh->tier;
+    SeaftierTier *tier = sh->site->tier;
     int n1 = tt_scaled(120, 30), n2 = tt_scaled(60, 15);
 
     /* 1. the daemon uploads through the faults */
@@ -302,17 +301,22 @@ main(void)
     daemon_pid = 0;
     TT_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seaftierd exit status 0x%x", st);
 
-    /* 2. the library flush uploads through the faults */
+    /* 2. the sync engine's flush job (seaftier-admin flush without a daemon)
+     * uploads through the faults */
     write_batch(be, r, repos, 2, n2, objs);
     t0 = tt_now_ms();
     int flush_rounds = 0;
-    SeaftierFlushStats fst = { 0 };
     while (tt_dirty_count(cfg->tier.dir) > 0) {
         TT_CHECK_MSG(++flush_rounds <= 5, "library flush still leaves %" G_GINT64_FORMAT " dirty",
                      tt_dirty_count(cfg->tier.dir));
-        if (!seaftier_flush_dirty(tier, sh->s3, -1, NULL, 8, NULL, NULL, &fst, &err)) {
+        SeaftierFlushOptions fopts = { .type = -1 };
+        SeaftierFlushProgress fp;
+        if (!seaftier_sync_flush(sh->sync, &fopts, &fp, &err)) {
             printf("flush round %d: %s\n", flush_rounds, err->message);
             g_clear_error(&err);
+        } else if (fp.failed_objects > 0) {
+            printf("flush round %d: %" G_GUINT64_FORMAT " uploads failed\n", flush_rounds,
+                   fp.failed_objects);
         }
     }
     double flush_ms = tt_now_ms() - t0;
@@ -352,7 +356,7 @@ main(void)
     int delete_rounds = 0;
     while (tt_sql_int(db, "SELECT count(*) FROM objects WHERE state = 2") > 0) {
         TT_CHECK_MSG(++delete_rounds <= 5, "remote deletes still pending");
-        if (!seaftier_flush_deleted(tier, sh->s3, -1, NULL, NULL, &fst, &err)) {
+        if (!seaftier_sync_flush_deletes(sh->sync, -1, FALSE, NULL, NULL, &err)) {
             printf("delete round %d: %s\n", delete_rounds, err->message);
             g_clear_error(&err);
         }

@@ -10,7 +10,7 @@
  * appear in no log, no output and no file of the tier (the SQLite index and
  * its WAL included). The tier's files are 0600 inside 0700 directories.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"

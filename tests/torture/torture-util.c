@@ -1,5 +1,5 @@
 /* tests/torture/torture-util.c — see torture-util.h. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "torture-util.h"
 #include "../common/s3test.h"

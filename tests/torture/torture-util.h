@@ -1,5 +1,5 @@
 /*
- * tests/torture/torture-util.h — what the torture tests (issue 5) share:
+ * tests/torture/torture-util.h — what the torture tests share:
  * seafile.conf files on the real test S3 server (optionally through the
  * fault proxy), the daemon and the admin tool as child processes,
  * content-addressed test objects (id = SHA-1 of the bytes, so any read can

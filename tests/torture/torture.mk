@@ -1,6 +1,6 @@
-# build fragment for tests/torture (issue 5), included by Makefile.am.
+# build fragment for tests/torture, included by Makefile.am.
 #
-# Torture tests (issue 5): crash loop, S3 faults through a fault-injecting
+# Torture tests: crash loop, S3 faults through a fault-injecting
 # proxy (faultproxy.py), disk full on a tmpfs (needs root), hostile input,
 # secrets under debug logging, load. Each prints its figures and is bounded
 # in time. Environment:
@@ -16,7 +16,7 @@ TORTURE_UTIL_SOURCES = tests/torture/torture-util.c tests/torture/torture-util.h
 
 TORTURE_TESTS = tests/torture/test_crash_loop tests/torture/test_s3_faults \
 	tests/torture/test_disk_full tests/torture/test_hostile tests/torture/test_secrets \
-	tests/torture/test_load
+	tests/torture/test_load tests/torture/test_fetch_integrity
 check_PROGRAMS += $(TORTURE_TESTS)
 TESTS += $(TORTURE_TESTS)
 
@@ -48,6 +48,10 @@ tests_torture_test_load_SOURCES = tests/torture/test_load.c $(TORTURE_UTIL_SOURC
 tests_torture_test_load_CFLAGS = $(TEST_CFLAGS)
 tests_torture_test_load_LDADD = $(TEST_LIBS)
 EXTRA_tests_torture_test_load_DEPENDENCIES = $(TORTURE_NEEDS)
+
+tests_torture_test_fetch_integrity_SOURCES = tests/torture/test_fetch_integrity.c $(TORTURE_UTIL_SOURCES)
+tests_torture_test_fetch_integrity_CFLAGS = $(TEST_CFLAGS)
+tests_torture_test_fetch_integrity_LDADD = $(TEST_LIBS)
 
 # The tests run the daemon and the admin tool: build them first.
 TORTURE_NEEDS = daemon/seaftierd$(EXEEXT) tools/seaftier-admin$(EXEEXT)

@@ -5,7 +5,7 @@
  * trips from the tier, the shared registry, constructor errors, and the
  * "absent" answer of exists() when S3 cannot be asked.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +18,7 @@
 #include <seaftier/backend.h>
 #include <seaftier/log.h>
 
-#include "backend-common.h"
+#include "backend/common.h"
 
 #define REPO "0b8f6e0c-1f3e-4c5a-9a8b-7c6d5e4f3a2b"
 #define OBJ1 "0123456789abcdef0123456789abcdef01234567"
@@ -134,7 +134,7 @@ test_constructors(void **state)
     ObjBackend *in_seaf = obj_backend_tier_new(f->dir, "commits", nodir, &err);
     assert_non_null(in_seaf);
     char *expect = g_build_filename(f->dir, "seaftier", NULL);
-    assert_string_equal(seaftier_obj_backend_shared(in_seaf)->dir, expect);
+    assert_string_equal(seaftier_obj_backend_shared(in_seaf)->site->tier_dir, expect);
     assert_ptr_not_equal(seaftier_obj_backend_shared(in_seaf), seaftier_obj_backend_shared(fs));
     g_free(expect);
     obj_backend_tier_free(in_seaf);
@@ -198,7 +198,7 @@ test_offline_objects(void **state)
     assert_false(b->exists(b, REPO, 1, OBJ1));
     assert_int_equal(b->read(b, REPO, 1, OBJ1, &data, &len), -1);
     SeaftierTierEntry e;
-    assert_true(seaftier_tier_lookup(seaftier_obj_backend_shared(b)->tier, SEAFTIER_TYPE_FS, REPO,
+    assert_true(seaftier_tier_lookup(seaftier_obj_backend_shared(b)->site->tier, SEAFTIER_TYPE_FS, REPO,
                                      OBJ1, &e, NULL));
     assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
     /* Copy of a dirty object needs no S3. */

@@ -4,7 +4,7 @@
  * error test checks that the message names section and key, and that no
  * secret (key, sse_c_key) shows up in any message or warning.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <seaftier/config.h>
 

@@ -1,11 +1,11 @@
 /*
- * tests/unit/test_daemon_core.c — the parts of seaftierd's core that need
- * no S3 server: JSON output, the in-flight set (the PUT/DELETE exclusion),
- * retry backoff, and the metrics' rates, backend states and rendering.
- * (Uploads, deletes, probes and flushes are covered against the real S3
- * server by tests/integration/test_daemon*.c and test_admin.c.)
+ * tests/unit/test_daemon_core.c — the parts of seaftierd that need no S3
+ * server: JSON output and the metrics' rates, backend states and rendering.
+ * (The sync engine's own unit tests are in test_sync.c; uploads, deletes,
+ * probes and flushes are covered against the real S3 server by
+ * tests/integration/test_daemon*.c, test_admin.c and the backend tests.)
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,9 +15,8 @@
 
 #include <string.h>
 
-#include "../../daemon/json.h"
-#include "../../daemon/inflight.h"
-#include "../../daemon/uploader.h"
+#include "json.h"
+#include "site.h"
 #include "../../daemon/metrics.h"
 
 static char *
@@ -48,70 +47,6 @@ test_json_string(void **state)
     g_string_append(out, "2}");
     assert_string_equal(out->str, "{\"a\":1,\"b\":2}");
     g_string_free(out, TRUE);
-}
-
-#define REPO "0b8ee5b4-6a5c-4f6b-8a2e-3c1f6d2a9e10"
-#define OBJ "3f786850e387550fdab836ed7e6dc881de23001b"
-
-typedef struct {
-    SeaftierInflight *set;
-    gint released;
-} ReleaseLater;
-
-static gpointer
-release_later(gpointer data)
-{
-    ReleaseLater *r = data;
-    g_usleep(50000);
-    g_atomic_int_set(&r->released, 1);
-    seaftier_inflight_release(r->set, SEAFTIER_TYPE_FS, REPO, OBJ);
-    return NULL;
-}
-
-static void
-test_inflight(void **state)
-{
-    (void)state;
-    SeaftierInflight *set = seaftier_inflight_new();
-    assert_true(seaftier_inflight_claim(set, SEAFTIER_TYPE_FS, REPO, OBJ, SEAFTIER_INFLIGHT_PUT));
-    /* Neither a second PUT nor a DELETE of the same key may start. */
-    assert_false(seaftier_inflight_claim(set, SEAFTIER_TYPE_FS, REPO, OBJ, SEAFTIER_INFLIGHT_PUT));
-    assert_false(seaftier_inflight_claim(set, SEAFTIER_TYPE_FS, REPO, OBJ, SEAFTIER_INFLIGHT_DELETE));
-    /* Same ids, other type: another object. */
-    assert_true(seaftier_inflight_claim(set, SEAFTIER_TYPE_BLOCKS, REPO, OBJ, SEAFTIER_INFLIGHT_DELETE));
-    assert_true(seaftier_inflight_contains(set, SEAFTIER_TYPE_FS, REPO, OBJ));
-    assert_false(seaftier_inflight_wait(set, SEAFTIER_TYPE_FS, REPO, OBJ, g_get_monotonic_time() + 20000));
-
-    ReleaseLater r = { set, 0 };
-    GThread *t = g_thread_new("release", release_later, &r);
-    assert_true(seaftier_inflight_wait(set, SEAFTIER_TYPE_FS, REPO, OBJ,
-                                       g_get_monotonic_time() + 5 * G_USEC_PER_SEC));
-    assert_int_equal(g_atomic_int_get(&r.released), 1);
-    g_thread_join(t);
-    assert_false(seaftier_inflight_contains(set, SEAFTIER_TYPE_FS, REPO, OBJ));
-    assert_true(seaftier_inflight_claim(set, SEAFTIER_TYPE_FS, REPO, OBJ, SEAFTIER_INFLIGHT_DELETE));
-    seaftier_inflight_release(set, SEAFTIER_TYPE_FS, REPO, OBJ);
-    seaftier_inflight_release(set, SEAFTIER_TYPE_BLOCKS, REPO, OBJ);
-    seaftier_inflight_free(set);
-}
-
-static void
-test_retry_backoff(void **state)
-{
-    (void)state;
-    const gint64 now = 1000000;
-    for (int i = 0; i < 50; i++) {
-        gint64 first = seaftier_upload_retry_at(0, TRUE, now) - now;
-        assert_true(first >= 5 && first <= 6);
-        gint64 third = seaftier_upload_retry_at(2, TRUE, now) - now;
-        assert_true(third >= 20 && third <= 24);
-        gint64 capped = seaftier_upload_retry_at(30, TRUE, now) - now;
-        assert_true(capped >= 900 && capped <= 1080);
-        gint64 perm = seaftier_upload_retry_at(0, FALSE, now) - now;
-        assert_true(perm >= 60 && perm <= 72);
-        gint64 perm_capped = seaftier_upload_retry_at(1000, FALSE, now) - now;
-        assert_true(perm_capped >= 21600 && perm_capped <= 21600 + 4320);
-    }
 }
 
 static void
@@ -149,7 +84,7 @@ test_metrics(void **state)
     const char *buckets[] = { "c-bucket", "f-bucket", "b-bucket" };
     for (int t = 0; t < SEAFTIER_N_TYPES; t++)
         cfg.s3[t].bucket = (char *)buckets[t];
-    SeaftierEnv env = { .cfg = &cfg, .tier_dir = (char *)"/srv/tier" };
+    SeaftierSite env = { .cfg = &cfg, .tier_dir = (char *)"/srv/tier" };
     char *text = seaftier_metrics_prometheus(m, &env, 3);
     assert_non_null(strstr(text, "# TYPE seaftier_uploads_ok_total counter\nseaftier_uploads_ok_total 2\n"));
     assert_non_null(strstr(text, "seaftier_upload_bytes_total 4000\n"));
@@ -173,8 +108,6 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_string),
-        cmocka_unit_test(test_inflight),
-        cmocka_unit_test(test_retry_backoff),
         cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

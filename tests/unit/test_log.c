@@ -3,7 +3,7 @@
  * to the GLib handler the host installed, masked and at the mapped level;
  * a destination the program chose is kept. The log state is process-global,
  * so the tests run in the order listed and each relies on the previous. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -5,7 +5,7 @@
  * (<bucket>.192.168.1.123 cannot resolve; botocore and Seafile's reader fall
  * back to path style there). seaftier_s3_new() does no network I/O.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -12,7 +12,7 @@
  *  - where no publication exists (SSE-C, one V2 case), the openssl command
  *    line tool, as noted at each use.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* Unit tests of the tier store (lib/tier): real SQLite index and object
  * files in a temporary directory; no network. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

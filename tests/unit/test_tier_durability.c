@@ -12,7 +12,7 @@
  * every sync of the tier is recorded (by the path of its descriptor) before
  * it is passed to the kernel. A gate can hold one chosen sync, which is how
  * the group committer's batches are formed deterministically. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

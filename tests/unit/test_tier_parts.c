@@ -1,6 +1,6 @@
 /* Unit tests of the tier's building blocks: CRC32C, the codec, id checks,
  * state names and the RAM tier. */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -7,7 +7,7 @@
  * every truncation of every sample, seeded garbage, mutated documents — must
  * fail cleanly with SEAFTIER_S3_ERROR_BAD_RESPONSE and leave outputs alone.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -14,7 +14,7 @@
  *       [tier] upload_concurrency in flight) and checks it uploaded them all.
  *       Prints RESULT upload.tier.<kind>.objps / .MBps / .seconds.
  */
-#include "config.h"
+#include "seaftier-build.h"
 
 #include "bench-util.h"
 
