@@ -8,7 +8,7 @@
 # side of the upload benchmark) belongs to the daemon's engineers; it times
 # tools/seaftier-admin.
 EXTRA_DIST += tests/bench/run-bench.sh tests/bench/RESULTS.md tests/bench/bench-util.h \
-	tests/bench/bench-migrate.sh
+	tests/bench/bench-seafile.sh tests/bench/seafile-client.py tests/bench/bench-migrate.sh
 
 BENCH_COMMON = tests/bench/bench-util.c tests/bench/bench-util.h
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common -I$(top_srcdir)/tests/bench
@@ -16,7 +16,8 @@ BENCH_LIBS = lib/libseaftier.la $(DEPS_LIBS)
 
 if HAVE_BENCH_PEERS
 BENCH_PROGS = tests/bench/bench_conf tests/bench/bench_small tests/bench/bench_block \
-	tests/bench/bench_write tests/bench/bench_scale tests/bench/upload/bench_upload
+	tests/bench/bench_write tests/bench/bench_scale tests/bench/upload/bench_upload \
+	tests/bench/latency-proxy
 noinst_PROGRAMS += $(BENCH_PROGS)
 
 tests_bench_bench_conf_SOURCES = tests/bench/bench_conf.c tests/common/s3test.c
@@ -39,6 +40,10 @@ tests_bench_bench_write_LDADD = $(BENCH_LIBS)
 tests_bench_bench_scale_SOURCES = tests/bench/bench_scale.c $(BENCH_COMMON)
 tests_bench_bench_scale_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_bench_scale_LDADD = $(BENCH_LIBS)
+
+# a TCP relay adding a fixed delay each way (S3 "20 ms away" for the seaf-server phase)
+tests_bench_latency_proxy_SOURCES = tests/bench/latency-proxy.c
+tests_bench_latency_proxy_LDADD = -lpthread
 
 tests_bench_upload_bench_upload_SOURCES = tests/bench/upload/bench_upload.c $(BENCH_COMMON)
 tests_bench_upload_bench_upload_CPPFLAGS = $(BENCH_CPPFLAGS)

@@ -30,7 +30,10 @@
 #   BENCH_KEEP           1: keep the scratch directory
 #   BENCH_RGW_DIR        the S3 server instance's directory (/tmp/seaftier-s3-bench);
 #                        stopped at the end unless it was running before
-#   plus the programs' own BENCH_SMALL_*, BENCH_BLOCK_*, BENCH_SCALE_READS.
+#   BENCH_SEAFILE        1: the seaf-server phase (bench-seafile.sh; default 1)
+#   BENCH_ONLY_SEAFILE   1: only the seaf-server phase (default 0)
+#   plus the programs' own BENCH_SMALL_*, BENCH_BLOCK_*, BENCH_SCALE_READS and
+#   bench-seafile.sh's BENCH_SEAF_*.
 set -euo pipefail
 
 B=${BENCH_BUILDDIR:?run through make bench}
@@ -101,7 +104,7 @@ run_phase() {
   local name=$1; shift
   local t0=$(date +%s)
   say "  $name ..."
-  if ! timeout 900 "$@" >"$work/logs/$name.out" 2>"$work/logs/$name.log"; then
+  if ! timeout "${PHASE_TIMEOUT:-900}" "$@" >"$work/logs/$name.out" 2>"$work/logs/$name.log"; then
     say "bench: $name failed: $*"
     tail -n 30 "$work/logs/$name.log" "$work/logs/$name.out" >&2 || true
     exit 1
@@ -127,6 +130,9 @@ new_conf() {
 }
 
 val() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "nan" }' "$results"; }
+# median: the median of the numbers on stdin (nan when there are none)
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 wait_tcp() {
   local i
@@ -184,6 +190,8 @@ s3 =
     addressing_style = path
 EOF
 
+ONLY_SEAFILE=${BENCH_ONLY_SEAFILE:-0}
+if [ "$ONLY_SEAFILE" != 1 ]; then
 # ---------------------------------------------------------------- small reads
 say "hit reads of 1 KiB and 4 KiB objects"
 sync
@@ -222,8 +230,6 @@ for r in $(seq "$WRITE_ROUNDS"); do
     SUFFIX=
   done
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for t in 1 8; do
   for w in fs tier; do
     for m in objps p50_us p99_us; do
@@ -282,6 +288,15 @@ aws_upload small "$UP_SMALL" 4096
 sync
 run_phase upload-tier-large "$BIN/upload/bench_upload" flush "$conf_up" large
 aws_upload large "$UP_LARGE" 4194304
+fi  # ONLY_SEAFILE
+
+# ---------------------------------------------------------------- seaf-server
+# Seafile's own server, stock vs on seaftier, S3 behind a 20 ms proxy
+# (bench-seafile.sh says how); it builds seaf-server once into a cached prefix.
+if [ "${BENCH_SEAFILE:-1}" = 1 ] || [ "$ONLY_SEAFILE" = 1 ]; then
+  say "seaf-server: uploads and downloads through its HTTP API, stock vs seaftier, S3 ${BENCH_SEAF_RTT_MS:-20} ms away"
+  PHASE_TIMEOUT=${BENCH_SEAF_TIMEOUT:-7200} run_phase seafile bash "$S/tests/bench/bench-seafile.sh"
+fi
 
 # ---------------------------------------------------------------- the report
 misses=0 checks=0
@@ -311,6 +326,7 @@ check_abs() {
   case $line in *MISS) misses=$((misses + 1)) ;; esac
 }
 
+if [ "$ONLY_SEAFILE" != 1 ]; then
 for sz in 1k 4k; do
   check "RAM-tier hit $sz p50 / memcached p50" "$(val small.tier_ram.$sz.p50_us)" \
     "$(val small.memcached.$sz.p50_us)" "<=" 0.05
@@ -347,6 +363,36 @@ check "upload 4 KiB: tier / awscli objects/s" "$(val upload.tier.small.objps)" \
   "$(val upload.aws.small.objps)" ">=" 2
 check "upload 4 MiB: tier / awscli MB/s" "$(val upload.tier.large.MBps)" \
   "$(val upload.aws.large.MBps)" ">=" 1
+fi  # ONLY_SEAFILE
+
+# seaf-server: ratios per round (the modes took turns), median over rounds
+SEAF_ROUNDS=$(val seaf.config.rounds)
+seaf_ratio() {  # MODE_A MODE_B SET OP FIELD
+  local r
+  [ "$SEAF_ROUNDS" = nan ] && { echo nan; return; }
+  for r in $(seq "$SEAF_ROUNDS"); do
+    awk -v a="$(val "seaf.$1.$3.$4.r$r.$5")" -v b="$(val "seaf.$2.$3.$4.r$r.$5")" \
+      'BEGIN { if (a != "nan" && b != "nan" && b + 0 > 0) print a / b }'
+  done | median
+}
+if [ "$SEAF_ROUNDS" != nan ]; then
+  for set in small large; do
+    f=files_per_s u=files/s; [ $set = large ] && f=MBps u=MB/s
+    for op in upload download_hot; do
+      check "seaf-server $set $op: wb / stock $u" "$(seaf_ratio wb stock $set $op $f)" 1 ">=" 0.8
+    done
+  done
+  # the same per upload, one at a time per library: stock's median upload time
+  # over the tier's (throughput also counts stock's rare multi-second stalls)
+  check "seaf-server small upload p50: stock / wb time" "$(seaf_ratio stock wb small upload p50_ms)" 1 \
+    ">=" 0.8
+  for op in upload download_hot; do
+    check "seaf-server small $op: wb / wt files/s" "$(seaf_ratio wb wt small $op files_per_s)" \
+      1 ">=" 5
+  done
+  check_abs "seaf-server wb small upload: S3 requests/object" \
+    "$(val seaf.wb.small.upload_s3_requests_per_object)" "<=" 0
+fi
 
 fig() {  # LABEL KEY-PREFIX
   printf '  %-34s %10s %10s\n' "$1" "$(val "$2.p50_us")" "$(val "$2.p99_us")"
@@ -355,6 +401,7 @@ fig() {  # LABEL KEY-PREFIX
   echo "==================== seaftier make bench ===================="
   cat "$work/header.txt"
   echo "pinned phases: client and peer on vCPU $CPU (taskset)"
+  if [ "$ONLY_SEAFILE" != 1 ]; then
   echo
   echo "Hit reads, small objects, single thread (microseconds)"
   printf '  %-34s %10s %10s\n' "store" "p50" "p99"
@@ -411,6 +458,35 @@ fig() {  # LABEL KEY-PREFIX
         "$(val upload.$s.$k.objps)" "$(val upload.$s.$k.MBps)" "$(val upload.$s.$k.seconds)"
     done
   done
+  fi  # ONLY_SEAFILE
+  if [ "$SEAF_ROUNDS" != nan ]; then
+    echo
+    echo "seaf-server through its HTTP API (C file server), $(val seaf.config.threads) client threads, one"
+    echo "library each; S3 over https + SSE-C behind a proxy adding $(val seaf.config.rtt_ms) ms round trip;"
+    echo "medians of $SEAF_ROUNDS interleaved round(s). small: $(val seaf.config.small_files) x" \
+         "$(val seaf.config.small_kib) KiB, large: $(val seaf.config.large_files) x $(val seaf.config.large_mib) MiB."
+    echo "stock = fs backend; wb = seaftier write-back (seaftierd running); wt = write-through,"
+    echo "max_size 1M, RAM tier off. cold = after a restart (tier modes: uploaded and evicted first)."
+    printf '  %-26s %12s %12s %12s %10s\n' "mode, files, operation" "files/s" "MB/s" "p50 ms" "p99 ms"
+    for set in small large; do
+      for mode in stock wb wt; do
+        for op in upload download_cold download_hot; do
+          [ "$(val seaf.$mode.$set.$op.files_per_s)" = nan ] && continue
+          printf '  %-26s %12.1f %12.1f %12.1f %10.1f\n' "$mode $set $op" "$(val seaf.$mode.$set.$op.files_per_s)" \
+            "$(val seaf.$mode.$set.$op.MBps)" "$(val seaf.$mode.$set.$op.p50_ms)" "$(val seaf.$mode.$set.$op.p99_ms)"
+        done
+      done
+    done
+    echo "  S3 requests made by seaf-server while uploading (through its proxy), per new object:"
+    for set in small large; do
+      for mode in wb wt; do
+        [ "$(val seaf.$mode.$set.upload_s3_requests)" = nan ] && continue
+        printf '    %-24s %8s requests, %8s new objects, %8s per object\n' "$mode $set" \
+          "$(val seaf.$mode.$set.upload_s3_requests)" "$(val seaf.$mode.$set.upload_new_objects)" \
+          "$(val seaf.$mode.$set.upload_s3_requests_per_object)"
+      done
+    done
+  fi
   echo
   echo "Targets (ratio = seaftier / peer, measured in this run)"
   printf '%-52s %10s %6s %-6s %s\n' "target" "ratio" "" "goal" "result"
@@ -418,6 +494,38 @@ fig() {  # LABEL KEY-PREFIX
   echo
   echo "$((checks - misses)) of $checks targets met; total time $(( $(date +%s) - started )) s"
 } | tee "$B/tests/bench/bench-output.txt"
+
+# The same figures as JSON beside it: every measured value (key, value, unit)
+# and every target row.
+/usr/bin/python3 - "$results" "$rows" "$work/header.txt" >"$B/tests/bench/bench-results.json" <<'EOF'
+import json, sys
+results, rows, header = sys.argv[1:4]
+out = {'header': [l.rstrip('\n') for l in open(header)], 'results': {}, 'targets': []}
+for line in open(results):
+    f = line.split()
+    if len(f) < 2:
+        continue
+    try:
+        v = float(f[1])
+    except ValueError:
+        continue
+    out['results'][f[0]] = {'value': v, 'unit': ' '.join(f[2:])}
+for line in open(rows):
+    # "%-52s %10s %6s %-6s RESULT": the description, then four fields
+    f = line.rsplit(None, 4)
+    if len(f) != 5:
+        continue
+    what, rest = f[0], f[1:]
+    try:
+        value = float(rest[0])
+    except ValueError:
+        value = None
+    out['targets'].append({'target': what, 'value': value, 'op': rest[1], 'goal': float(rest[2]),
+                           'result': rest[3]})
+json.dump(out, sys.stdout, indent=1)
+print()
+EOF
+say "figures as JSON: $B/tests/bench/bench-results.json"
 
 [ "${BENCH_STRICT:-0}" = 1 ] && [ "$misses" -gt 0 ] && exit 1
 exit 0
