@@ -157,7 +157,7 @@ step "seaf-server, patched for libseaftier (incremental make)"
   { tail -n 60 "$build/seafile-tier.log"; exit 1; }
 for b in seaf-server seafserv-gc seaf-fsck; do mv -f "$PREFIX/bin/$b" "$PREFIX/tier/bin/$b"; done
 for b in seaf-server seafserv-gc seaf-fsck; do
-  ldd "$PREFIX/tier/bin/$b" | grep -q libseaftier ||
+  ldd "$PREFIX/tier/bin/$b" | grep libseaftier >/dev/null ||
     { echo "build-seaf-server: tier/bin/$b does not link libseaftier" >&2; exit 1; }
 done
 printf '%s\n' "$stamp" >"$PREFIX/.stamp"
