@@ -6,6 +6,7 @@
 #include "seaftier-build.h"
 
 #include "backend/common.h"
+#include "tier/crc32c.h"
 
 #include <seaftier/log.h>
 
@@ -191,9 +192,24 @@ seaftier_be_read(SeaftierBackendShared *sh, SeaftierObjType type, const char *re
 
 /* ---- write ---- */
 
-/* After S3 confirmed a PUT of an object the tier does not hold (write-through,
- * or write-back with a full tier): cache it, and make sure a pending remote
- * delete recorded earlier cannot remove the new copy. */
+/* Whether the tier's row stands for exactly these bytes. fs objects and
+ * blocks are named by the hash of their bytes, so any live row of theirs
+ * does (a REMOTE row included). Seafile's commit ids hash root, creator,
+ * description and second, not the bytes: two commits of one second share an
+ * id, Seafile's fs backend keeps the last write, and so must we. */
+static gboolean
+row_holds(SeaftierObjType type, const SeaftierTierEntry *entry, const void *data, gsize len)
+{
+    if (entry->state == SEAFTIER_STATE_REMOTE)
+        return type != SEAFTIER_TYPE_COMMITS;
+    return (entry->state == SEAFTIER_STATE_CLEAN || entry->state == SEAFTIER_STATE_DIRTY) &&
+           entry->size == len && entry->checksum == seaftier_crc32c(0, data, len);
+}
+
+/* After S3 confirmed a PUT of an object (write-through, or write-back with a
+ * full tier): cache it, and make sure neither a pending remote delete recorded
+ * earlier nor another version of the object held by the tier can outlive the
+ * new copy. */
 static gboolean
 cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
                 const char *obj_id, const void *data, gsize len, const char *key,
@@ -202,7 +218,7 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
     SeaftierTierEntry entry;
     GError *err = NULL;
     gboolean have_row = seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL);
-    if (!have_row || entry.state != SEAFTIER_STATE_DELETED) {
+    if (!have_row || row_holds(type, &entry, data, len)) {
         /* The index must know that S3 holds it even when no copy can be
          * cached (a full tier): a complete index would otherwise answer
          * exists() with "absent". Durable: so must a power cut. */
@@ -225,7 +241,8 @@ cache_after_put(SeaftierBackendShared *sh, SeaftierObjType type, const char *rep
         }
         return TRUE;
     }
-    /* A DELETED row: seaftierd would delete the copy we just uploaded.
+    /* A DELETED row: seaftierd would delete the copy we just uploaded. (A
+     * row of another version: it would serve, and may upload, the old bytes.)
      * Storing it DIRTY replaces the row (new generation), so even a remote
      * delete already in flight is followed by a re-upload — which is why
      * the row stays dirty although our PUT succeeded: marking it clean here
@@ -365,7 +382,7 @@ write_locked(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_i
         /* Other nodes only see S3: upload before acknowledging. */
         SeaftierTierEntry entry;
         if (seaftier_tier_lookup(sh->site->tier, type, repo_id, obj_id, &entry, NULL) &&
-            entry.state != SEAFTIER_STATE_DELETED)
+            row_holds(type, &entry, data, len))
             return TRUE;
         return put_direct(sh, type, repo_id, obj_id, data, len, "write-through");
     }

@@ -260,7 +260,12 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
     }
     gboolean present = found && (row.state == SEAFTIER_STATE_CLEAN ||
                                  row.state == SEAFTIER_STATE_DIRTY);
-    if (e->kind == COMMIT_SYNC || present) {
+    /* A write of other bytes than the row's (see store.c): the row takes the
+     * new version below. Judged on the row as it is now, so that of two
+     * writers the last one wins, and the same bytes again stay a no-op. */
+    gboolean new_version = present && e->kind == COMMIT_STORE && e->new_version_of &&
+                           (row.size != e->size || row.checksum != e->checksum);
+    if (e->kind == COMMIT_SYNC || (present && !new_version)) {
         /* Already present: a durable store only needs the row's commit to be
          * on stable storage, which this FULL transaction guarantees — and,
          * for a file, that file synced: the one the caller synced must
@@ -299,6 +304,12 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
     }
     if (!fits(tier, e, u))
         return TRUE;
+    if (new_version) {
+        if (row.state == SEAFTIER_STATE_DIRTY)
+            u->dirty -= MIN(u->dirty, row.stored_size);
+        else
+            u->clean -= MIN(u->clean, row.stored_size);
+    }
 
     if (!found) {
         stmt = seaftier_tier_stmt(conn,
@@ -333,6 +344,16 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
     e->rowid = found ? row.rowid : sqlite3_last_insert_rowid(conn->db);
     if (e->location == LOC_INLINE && !put_blob(conn, e, error))
         return FALSE;
+    if (new_version && row.location == LOC_INLINE && e->location != LOC_INLINE) {
+        stmt = seaftier_tier_stmt(conn, "DELETE FROM blobs WHERE id = ?1", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int64(stmt, 1, row.rowid);
+        if (!step_done(conn, stmt, "dropping a replaced inline copy", error))
+            return FALSE;
+    }
+    if (new_version && row.location == LOC_FILE)
+        e->replaced_generation = row.generation;
     e->applied = TRUE;
     if (e->state == SEAFTIER_STATE_DIRTY)
         u->dirty += e->stored_size;

@@ -184,9 +184,20 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     void *blob = NULL;
     gsize blob_len = G_MAXSIZE;
     gboolean found = seaftier_tier_find_row(conn, type, repo_id, obj_id, &row, &err);
+    guint32 checksum = seaftier_crc32c(0, data, len);
+    /* A write (not a fill) of other bytes under an id the tier holds: Seafile
+     * rewrites a commit under the same id when two commits of a library share
+     * root, creator, description and second (its commit ids hash those, not
+     * the bytes), and its own fs backend keeps the last write. So does the
+     * tier: the new bytes become a new dirty version, uploaded again. */
+    gboolean new_version = found && state == SEAFTIER_STATE_DIRTY &&
+                           (row.state == SEAFTIER_STATE_CLEAN ||
+                            row.state == SEAFTIER_STATE_DIRTY) &&
+                           (row.size != len || row.checksum != checksum);
     /* A rewrite of a dirty object (not a fill) checks the copy it would
      * otherwise leave as it is. */
-    gboolean check = found && row.state == SEAFTIER_STATE_DIRTY && state == SEAFTIER_STATE_DIRTY;
+    gboolean check = found && !new_version && row.state == SEAFTIER_STATE_DIRTY &&
+                     state == SEAFTIER_STATE_DIRTY;
     if (check && row.location == LOC_INLINE)
         read_blob(conn, row.rowid, &blob, &blob_len, &err);
     seaftier_tier_conn_put(tier, conn);
@@ -200,7 +211,12 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
         return FALSE;
     }
     gint64 repair = 0;
-    if (!intact) {
+    if (new_version) {
+        seaftier_info("%s/%s/%s written again with other bytes (%" G_GUINT64_FORMAT " bytes, was %"
+                      G_GUINT64_FORMAT "): the new version replaces the %s one",
+                      seaftier_tier_type_dir(type), repo_id, obj_id, (guint64)len,
+                      (guint64)row.size, seaftier_state_name(row.state));
+    } else if (!intact) {
         /* Only a crash (or an operator) damages a dirty object's copy; the
          * writer hands us the very same bytes again: take them, durably,
          * as the copy they replace may have been acknowledged durable. */
@@ -235,7 +251,7 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     e.state = state;
     e.durable = durable;
     e.size = len;
-    e.checksum = seaftier_crc32c(0, data, len);
+    e.checksum = checksum;
     void *encoded = NULL;
     gsize encoded_len = len;
     e.codec = seaftier_codec_encode(data, len, tier->compression, &encoded, &encoded_len);
@@ -244,6 +260,7 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     e.generation = seaftier_tier_new_generation();
     e.location = len <= tier->inline_max ? LOC_INLINE : LOC_FILE;
     e.repair_generation = repair;
+    e.new_version_of = new_version ? row.generation : 0;
     e.ticket = ticket;
 
     char *path = NULL, *dir = NULL;

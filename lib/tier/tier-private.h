@@ -223,6 +223,9 @@ typedef struct {
     const void *blob;        /* inline payload */
     const char *file_dir;    /* directory to fsync before commit (durable file stores) */
     gint64 repair_generation; /* replace this DIRTY version, whose copy is missing or damaged */
+    /* a write of other bytes under this id (a Seafile commit id is not a hash
+     * of the commit's bytes): replaces this CLEAN or DIRTY version */
+    gint64 new_version_of;
     /* COMMIT_STORE of a CLEAN fill: not applied when a delete happened since */
     const SeaftierTierFillTicket *ticket;
     /* results */

@@ -8,8 +8,12 @@
  * and the object files. Any of them may die at any instruction.
  *
  * Invariants:
- *  - Objects are content-addressed: (type, repo_id, obj_id) always names the
- *    same bytes, so a stored object is never modified, only removed.
+ *  - fs objects and blocks are content-addressed (their id is the hash of
+ *    their bytes). Commits are not: Seafile hashes a commit's root, creator,
+ *    description and second, so two commits of one second share an id. A
+ *    write of other bytes under a held id is a new version that replaces
+ *    the old one (Seafile's own backends keep the last write); the same
+ *    bytes again are a no-op.
  *  - A DIRTY object exists nowhere but here: it is never evicted, and it only
  *    becomes CLEAN through tier_mark_clean() after S3 confirmed the PUT.
  *  - A DELETED row has no local data; it stands for a remote delete that is
@@ -103,7 +107,9 @@ gboolean seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const ch
 /* Stores an object as DIRTY (a write from Seafile) or CLEAN (a fill from S3).
  * `durable`: the data and its index row are on stable storage when this
  * returns (concurrent durable stores share fsyncs: group commit).
- * An object already present (clean or dirty) is left as it is (cheap no-op),
+ * An object already present (clean or dirty) with the same bytes (size and
+ * CRC32C) is left as it is (cheap no-op); a DIRTY store of other bytes
+ * replaces it as a new DIRTY version (a new generation, uploaded again),
  * except that a DIRTY store over a DELETED row makes it DIRTY again; a CLEAN
  * store over a DELETED row does nothing (the delete wins). A DIRTY store
  * over a DIRTY row reads the existing copy back: a copy that is missing,

@@ -977,6 +977,51 @@ test_write_through(void **state)
     beenv_free(env);
 }
 
+/* ---- a commit written again with other bytes ---- */
+
+/* Seafile's commit ids hash root, creator, description and second, not the
+ * bytes: two commits of one second (two password changes, say) share an id,
+ * and Seafile's own backends keep the last write. So must the tier, locally
+ * and in S3, in both modes — even when the first version was evicted. */
+static void
+test_commit_rewritten(void **state)
+{
+    Group *g = *state;
+    for (int through = 0; through < 2; through++) {
+        BeEnv *env = beenv_new("brw", &g->variant, through ? "mode = write_through\n" : NULL);
+        for (int evict_first = 0; evict_first < 2; evict_first++) {
+            char *repo = rand_repo_id(rng), *id = rand_obj_id(rng);
+            guint8 first[600], second[640];
+            fill_random(rng, first, sizeof first);
+            fill_random(rng, second, sizeof second);
+            assert_int_equal(store_write(env, STORE_COMMITS, repo, id, first, sizeof first, TRUE),
+                             0);
+            beenv_flush(env);
+            if (evict_first) {
+                GError *err = NULL;
+                assert_true(seaftier_tier_evict_one(beenv_shared(env)->site->tier,
+                                                    SEAFTIER_TYPE_COMMITS, repo, id, &err));
+                assert_int_equal(row_state(env, STORE_COMMITS, repo, id), SEAFTIER_STATE_REMOTE);
+            }
+            assert_int_equal(store_write(env, STORE_COMMITS, repo, id, second, sizeof second,
+                                         TRUE), 0);
+            check_read(env, STORE_COMMITS, repo, id, second, sizeof second, "rewritten commit");
+            beenv_flush(env);
+            assert_int_equal(row_state(env, STORE_COMMITS, repo, id), SEAFTIER_STATE_CLEAN);
+            GBytes *raw = s3_object(env, STORE_COMMITS, repo, id);
+            assert_non_null(raw);
+            assert_same("rewritten commit in S3", g_bytes_get_data(raw, NULL),
+                        g_bytes_get_size(raw), second, sizeof second);
+            g_bytes_unref(raw);
+            check_read(env, STORE_COMMITS, repo, id, second, sizeof second,
+                       "rewritten commit after upload");
+            g_free(repo);
+            g_free(id);
+        }
+        beenv_free(env);
+    }
+}
+
 /* ---- S3 unreachable ---- */
 
 static void
@@ -1047,6 +1092,7 @@ main(void)
         cmocka_unit_test(test_corrupt_copy),
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_write_through),
+        cmocka_unit_test(test_commit_rewritten),
         cmocka_unit_test(test_s3_unreachable),
     };
     int failed = 0;

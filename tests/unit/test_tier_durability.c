@@ -555,6 +555,88 @@ test_rewrite_repairs_damaged_dirty_inline(void **state)
     g_free(data);
 }
 
+/* ---- other bytes under the same id ---- */
+
+static int
+count_blobs(Fx *fx)
+{
+    char *db_path = g_build_filename(fx->dir, "index.db", NULL);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM blobs", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    g_free(db_path);
+    return n;
+}
+
+/* Seafile's commit ids hash root, creator, description and second, not the
+ * bytes: two commits of one second share an id, and Seafile's fs backend keeps
+ * the last one written. The tier must too, and upload it, whether the first
+ * version is still dirty (its upload in flight must not mark the new one
+ * clean) or already clean; the same bytes again stay a no-op. */
+static void
+test_other_bytes_under_same_id_replace(void **state)
+{
+    Fx *fx = *state;
+    int blobs_before = count_blobs(fx);
+    /* sizes: inline -> inline, inline -> file, file -> inline, file -> file */
+    const gsize sizes[][2] = { { INLINE_LEN, INLINE_LEN + 7 }, { INLINE_LEN, FILE_LEN },
+                               { FILE_LEN, INLINE_LEN }, { FILE_LEN, FILE_LEN } };
+    for (int i = 0; i < 4; i++) {
+        for (int clean_first = 0; clean_first < 2; clean_first++) {
+            char id[41];
+            make_id("", 400 + i * 2 + clean_first, id);
+            unsigned char *a = bytes_of(sizes[i][0], 40 + i);
+            unsigned char *b = bytes_of(sizes[i][1], 50 + i);
+            store_ok(fx, id, a, sizes[i][0], SEAFTIER_STATE_DIRTY, TRUE);
+            SeaftierTierEntry first;
+            assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &first,
+                                             NULL));
+            char *first_path = sizes[i][0] == FILE_LEN ? object_path(fx, id) : NULL;
+            GError *err = NULL;
+            if (clean_first)
+                assert_true(seaftier_tier_mark_clean(fx->tier, &first, &err));
+
+            store_ok(fx, id, b, sizes[i][1], SEAFTIER_STATE_DIRTY, TRUE);
+            assert_reads_back(fx, id, b, sizes[i][1]);
+            SeaftierTierEntry now;
+            assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &now,
+                                             NULL));
+            assert_int_equal(now.state, SEAFTIER_STATE_DIRTY);
+            assert_int_equal(now.size, sizes[i][1]);
+            assert_true(now.generation != first.generation);
+            /* the first version's upload confirming late changes nothing */
+            if (!clean_first) {
+                assert_true(seaftier_tier_mark_clean(fx->tier, &first, &err));
+                assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &now,
+                                                 NULL));
+                assert_int_equal(now.state, SEAFTIER_STATE_DIRTY);
+            }
+            if (first_path) {
+                assert_false(g_file_test(first_path, G_FILE_TEST_EXISTS));
+                g_free(first_path);
+            }
+            /* the same bytes again: a no-op */
+            store_ok(fx, id, b, sizes[i][1], SEAFTIER_STATE_DIRTY, TRUE);
+            SeaftierTierEntry again;
+            assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &again,
+                                             NULL));
+            assert_true(again.generation == now.generation);
+            assert_reads_back(fx, id, b, sizes[i][1]);
+            g_free(a);
+            g_free(b);
+        }
+    }
+    /* inline copies of replaced versions are gone: one blob per inline object */
+    assert_int_equal(count_blobs(fx) - blobs_before, 4);   /* i = 0 and 2, twice each */
+}
+
 /* ---- a non-durable write lost by a power cut ---- */
 
 /* Reads `id`, which must fail with `code`. */
@@ -871,6 +953,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_delete_many_one_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_store_syncs_whole_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_bytes_under_same_id_replace, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
