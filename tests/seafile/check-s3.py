@@ -219,10 +219,15 @@ def check_samples():
                     continue
                 n += 1
                 s3_bytes = s3("GET", "/%s/%s" % (bucket, k), headers=sse_headers())
-                tier_file = os.path.join(tdir, "%s-%s" % (t, k.split("/")[1]))
+                # per library: the same commit id names other bytes in another library
+                tier_file = os.path.join(tdir, "%s-%s" % (t, k.replace("/", "-")))
                 if os.path.exists(tier_file):
                     with open(tier_file, "rb") as f:
-                        same += f.read() == s3_bytes
+                        tier_bytes = f.read()
+                    same += tier_bytes == s3_bytes
+                    if tier_bytes != s3_bytes:
+                        print("  %s %s: S3 holds %d bytes, the tier %d" % (t, k, len(s3_bytes),
+                                                                          len(tier_bytes)))
                 if t == "blocks":
                     hashed += hashlib.sha1(s3_bytes).hexdigest() == k.split("/")[1]
             check("%s: %d sampled objects read back from S3 with the SSE-C key equal the tier's bytes"

@@ -4,7 +4,8 @@
  *
  * Usage: tier-cat CONF_DIR SEAF_DIR OUT_DIR < LIST
  * LIST has one "TYPE REPO_ID OBJ_ID" line per object (TYPE: commits, fs, blocks);
- * each object is written to OUT_DIR/TYPE-OBJ_ID. Exits 1 if any object could not be read.
+ * each object is written to OUT_DIR/TYPE-REPO_ID-OBJ_ID (the same id may name other bytes in
+ * another library: commits of one second with the same root, creator and description). Exits 1 if any object could not be read.
  * The caller makes sure the objects are in the local tier (a miss would be filled from S3,
  * which is what the comparison must not rely on).
  */
@@ -14,9 +15,10 @@
 #include <string.h>
 
 static gboolean
-write_out(const char *out_dir, const char *type, const char *obj_id, const void *data, gsize len)
+write_out(const char *out_dir, const char *type, const char *repo_id, const char *obj_id,
+          const void *data, gsize len)
 {
-    char *name = g_strdup_printf("%s-%s", type, obj_id);
+    char *name = g_strdup_printf("%s-%s-%s", type, repo_id, obj_id);
     char *path = g_build_filename(out_dir, name, NULL);
     GError *err = NULL;
     gboolean ok = g_file_set_contents(path, data, (gssize)len, &err);
@@ -42,7 +44,7 @@ cat_block(BlockBackend *bb, const char *repo_id, const char *block_id, const cha
         g_byte_array_append(buf, (const guint8 *)chunk, (guint)n);
     bb->close_block(bb, h);
     bb->block_handle_free(bb, h);
-    gboolean ok = n == 0 && write_out(out_dir, "blocks", block_id, buf->data, buf->len);
+    gboolean ok = n == 0 && write_out(out_dir, "blocks", repo_id, block_id, buf->data, buf->len);
     g_byte_array_free(buf, TRUE);
     return ok;
 }
@@ -82,7 +84,7 @@ main(int argc, char **argv)
             void *data = NULL;
             int len = 0;
             ok = ob->read(ob, repo_id, 1, obj_id, &data, &len) == 0 &&
-                 write_out(argv[3], type, obj_id, data, (gsize)len);
+                 write_out(argv[3], type, repo_id, obj_id, data, (gsize)len);
             g_free(data);
         }
         if (!ok) {
