@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # run-bench.sh — `make bench`: seaftier against the peers it replaces or
 # competes with, measured in the same run on this machine, printed as ratios
-# against the targets of issues 3 and 4.
+# against its targets.
 #
 # Starts by itself, on loopback: memcached and redis-server (Debian
 # packages), the project's test S3 server (tests/s3server/ensure-rgw.sh; left
 # running if it was already up), and uses awscli for the upload peer. Stops
 # what it started and removes its scratch directory.
 #
-# Method (see ../../../shared/DESIGN.md, "Baselines"):
+# Method:
 #  - read latencies: one sample per GET, single thread; the client and the
 #    memcached/Redis server are pinned to the same vCPU (taskset), the
 #    peer's best case (~15 us instead of ~52 us across vCPUs); the other

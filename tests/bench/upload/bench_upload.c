@@ -1,6 +1,6 @@
 /*
  * tests/bench/upload/bench_upload.c — the seaftier side of the upload
- * benchmark (issue 4), driven by tests/bench/run-bench.sh, which times
+ * benchmark, driven by tests/bench/run-bench.sh, which times
  * `aws s3 cp --recursive` of the same bytes to the same server:
  *
  *   bench_upload prepare CONF SRCDIR N_SMALL N_LARGE
