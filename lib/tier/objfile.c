@@ -184,7 +184,7 @@ seaftier_tier_fsync_path(const char *path, gboolean directory, GError **error)
     return TRUE;
 }
 
-/* mkdir -p for the object's directory (durability: sync_dir_path). */
+/* mkdir -p for the object's directory (durability: seaftier_tier_sync_dir_path). */
 static gboolean
 make_dirs(const char *dir, GError **error)
 {
@@ -212,8 +212,8 @@ make_dirs(const char *dir, GError **error)
  * a crash before the sync) may not have synced it, so "it exists" proves
  * nothing; "this process synced it" does. `dir`'s own entries are synced
  * by the group committer. objects/ itself is synced at open. */
-static gboolean
-sync_dir_path(SeaftierTier *tier, const char *dir, GError **error)
+gboolean
+seaftier_tier_sync_dir_path(SeaftierTier *tier, const char *dir, GError **error)
 {
     gsize root_len = strlen(tier->objects_dir);
     char *d = g_strdup(dir);
@@ -338,7 +338,7 @@ seaftier_tier_file_write(SeaftierTier *tier, const char *path, int codec, guint3
     }
     if (ok) {
         char *dir = g_path_get_dirname(path);
-        ok = make_dirs(dir, error) && (!durable || sync_dir_path(tier, dir, error));
+        ok = make_dirs(dir, error) && (!durable || seaftier_tier_sync_dir_path(tier, dir, error));
         g_free(dir);
     }
     if (ok && rename(tmp, path) != 0) {

@@ -122,8 +122,11 @@ sync_existing(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, con
         char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, row->generation);
         char *dir = g_path_get_dirname(path);
         GError *err = NULL;
+        /* The non-durable store that made the file may also have made its
+         * directories: their entries must reach the disk too. */
         gboolean ok = seaftier_tier_fsync_path(path, FALSE, &err) &&
-                      seaftier_tier_fsync_path(dir, TRUE, &err);
+                      seaftier_tier_fsync_path(dir, TRUE, &err) &&
+                      seaftier_tier_sync_dir_path(tier, dir, &err);
         /* A file deleted meanwhile is fine: the commit below finds the
          * row gone or changed and does nothing. */
         if (!ok && g_file_test(path, G_FILE_TEST_EXISTS)) {

@@ -197,6 +197,10 @@ int seaftier_tier_file_read(const char *path, int codec, guint64 size, guint64 s
                             void **data, guint32 *crc, gboolean *crc_done,
                             const char **problem, GError **error);
 gboolean seaftier_tier_fsync_path(const char *path, gboolean directory, GError **error);
+/* Makes every directory entry on the path from objects/ down to `dir` durable
+ * (each directory this process has not synced yet is fsynced in its parent);
+ * `dir`'s own entries are left to the caller. */
+gboolean seaftier_tier_sync_dir_path(SeaftierTier *tier, const char *dir, GError **error);
 void seaftier_tier_file_remove(const char *path);
 /* Removes the data of rows already deleted from the index (file, RAM
  * copy); the caller bumps the epoch to tell other processes. */

@@ -85,7 +85,7 @@ seaftier_tier_bump_epoch(SeaftierTier *tier)
 
 /* The tier directory's entries (objects/, tmp/, index.db) and, when it was
  * just created, its own entry are made durable once per open: object
- * files' paths start there (see sync_dir_path in objfile.c). */
+ * files' paths start there (see seaftier_tier_sync_dir_path in objfile.c). */
 static gboolean
 sync_tier_dir(SeaftierTier *tier, gboolean existed, GError **error)
 {

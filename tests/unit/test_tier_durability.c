@@ -933,6 +933,37 @@ test_durable_store_syncs_whole_path(void **state)
     g_free(data);
 }
 
+/* A durable write of an object first stored without sync (which made its
+ * directories and never synced them) must make the whole path durable, not
+ * only the file and its own directory. */
+static void
+test_durable_rewrite_syncs_whole_path(void **state)
+{
+    Fx *fx = *state;
+    char id[41];
+    make_id("cd", 510, id);
+    unsigned char *data = bytes_of(FILE_LEN, 51);
+    store_ok(fx, id, data, FILE_LEN, SEAFTIER_STATE_DIRTY, FALSE);
+    log_clear();
+    store_ok(fx, id, data, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
+    char *objects = g_build_filename(fx->dir, "objects", NULL);
+    char *type_dir = g_build_filename(objects, "blocks", NULL);
+    char *repo_dir = g_build_filename(type_dir, REPO, NULL);
+    char *fan_dir = g_build_filename(repo_dir, "cd", NULL);
+    char *path = object_path(fx, id);
+    assert_synced(path);
+    assert_synced(fan_dir);
+    assert_synced(repo_dir);
+    assert_synced(type_dir);
+    assert_synced(objects);
+    g_free(path);
+    g_free(objects);
+    g_free(type_dir);
+    g_free(repo_dir);
+    g_free(fan_dir);
+    g_free(data);
+}
+
 int
 main(void)
 {
@@ -954,6 +985,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_delete_many_one_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_store_syncs_whole_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_bytes_under_same_id_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_rewrite_syncs_whole_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
