@@ -23,7 +23,12 @@ JOBS=${JOBS:-2}
 passed=0 failed=0
 failures=()
 
-note() { printf '\n=== %s ===\n' "$*"; }
+# note NAME: starts a phase, printing how long the previous one took
+note() {
+  [ -n "${phase_name:-}" ] && printf '(%s took %d s; %d s in all)\n' "$phase_name" $((SECONDS - phase_t0)) "$SECONDS"
+  phase_name=$*; phase_t0=$SECONDS
+  printf '\n=== %s ===\n' "$*"
+}
 count_suite() { # builddir phase — adds automake's totals for the phase
   local log=$1/test-suite.log p f e
   [ -f "$log" ] || { failed=$((failed + 1)); failures+=("$2: no test-suite.log"); return; }
