@@ -416,6 +416,14 @@ on_signal(int sig)
     _exit(128 + sig);
 }
 
+static void
+key_free(gpointer p)
+{
+    Key *key = p;
+    g_string_free(key->history, TRUE);
+    g_free(key);
+}
+
 static Key *
 key_of(const Obj *o)
 {
@@ -916,7 +924,7 @@ run_mode(const char *mode, int cuts, const char *self, Totals *t)
     char *admin_log = g_build_filename(scratch, "admin.log", NULL);
     char *repo_seed = g_strdup_printf("%u", g_random_int());
     char *admin_argv[] = { (char *)tt_admin(), "evict", "-c", scratch, "--all-clean", NULL };
-    keys = g_hash_table_new(g_str_hash, g_str_equal);
+    keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, key_free);
     GRand *r = g_rand_new();
     tt_at_fail(kill_all, NULL);
     TT_CHECK(g_file_set_contents(settled, "", 0, NULL));
