@@ -8,7 +8,8 @@
 # side of the upload benchmark) belongs to the daemon's engineers; it times
 # tools/seaftier-admin.
 EXTRA_DIST += tests/bench/run-bench.sh tests/bench/RESULTS.md tests/bench/bench-util.h \
-	tests/bench/bench-seafile.sh tests/bench/seafile-client.py tests/bench/bench-migrate.sh
+	tests/bench/bench-seafile.sh tests/bench/seafile-client.py tests/bench/bench-migrate.sh \
+	tests/bench/bench-upload.sh
 
 BENCH_COMMON = tests/bench/bench-util.c tests/bench/bench-util.h
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common -I$(top_srcdir)/tests/bench

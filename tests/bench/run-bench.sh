@@ -21,8 +21,9 @@
 # Environment (defaults are the issues' figures):
 #   BENCH_CPU            vCPU for pinned phases (default: the last one)
 #   BENCH_SCALE_N        large index size (1000000); the small one is 10000
-#   BENCH_UPLOAD_SMALL   4 KiB objects to upload (10000)
-#   BENCH_UPLOAD_LARGE   4 MiB objects to upload (200)
+#   BENCH_UPLOAD_SMALL   4 KiB objects to upload (10000); see bench-upload.sh for
+#                        BENCH_UPLOAD_LARGE, _PROXY_SMALL, _ROUNDS, _RTT_MS, _JOBS
+#   BENCH_ONLY_UPLOAD    1: only the upload phase (bench-upload.sh; default 0)
 #   BENCH_WRITE_SECONDS  seconds per durable-write case and round (2)
 #   BENCH_WRITE_ROUNDS   rounds of durable writes, fs and tier taking turns (3)
 #   BENCH_SPLIT          1: also measure memcached on another vCPU (default 1)
@@ -43,8 +44,6 @@ NCPU=$(nproc)
 CPU=${BENCH_CPU:-$((NCPU - 1))}
 OTHER_CPU=$(( CPU == 0 ? (NCPU > 1 ? 1 : 0) : 0 ))
 SCALE_N=${BENCH_SCALE_N:-1000000}
-UP_SMALL=${BENCH_UPLOAD_SMALL:-10000}
-UP_LARGE=${BENCH_UPLOAD_LARGE:-200}
 WRITE_SECONDS=${BENCH_WRITE_SECONDS:-2}
 WRITE_ROUNDS=${BENCH_WRITE_ROUNDS:-3}
 # The bench's own S3 server instance (not the one the tests share): its
@@ -191,7 +190,9 @@ s3 =
 EOF
 
 ONLY_SEAFILE=${BENCH_ONLY_SEAFILE:-0}
+ONLY_UPLOAD=${BENCH_ONLY_UPLOAD:-0}
 if [ "$ONLY_SEAFILE" != 1 ]; then
+if [ "$ONLY_UPLOAD" != 1 ]; then
 # ---------------------------------------------------------------- small reads
 say "hit reads of 1 KiB and 4 KiB objects"
 sync
@@ -252,48 +253,19 @@ sync
 run_phase scale-read-small "${PIN[@]}" "$BIN/bench_scale" read "$conf_s1" 10000 small
 run_phase scale-read-large "${PIN[@]}" "$BIN/bench_scale" read "$conf_s2" "$SCALE_N" large
 
+fi  # ONLY_UPLOAD
 # ---------------------------------------------------------------- upload
-# The seaftier side (tests/bench/upload/, the daemon's engineers') writes the
-# objects dirty into a tier and the same bytes as files, then times
-# `seaftier-admin flush`.
-say "upload: $UP_SMALL x 4 KiB and $UP_LARGE x 4 MiB, seaftier-admin flush vs aws s3 cp --recursive"
-new_conf conf_up "$work/upload" sb-up
-run_phase upload-prepare "$BIN/upload/bench_upload" prepare "$conf_up" "$work/upload-src" "$UP_SMALL" "$UP_LARGE"
-aws_bucket=sb-aws-$$-$RANDOM
-aws --endpoint-url "$RGW_ENDPOINT" s3 mb "s3://$aws_bucket" >"$work/logs/aws-mb.log" 2>&1 || {
-  say "bench: aws s3 mb failed:"; cat "$work/logs/aws-mb.log" >&2; exit 1; }
-buckets+=("$aws_bucket")
-
-aws_upload() {   # KIND COUNT BYTES_EACH
-  local kind=$1 n=$2 each=$3 t0 t1 listed secs
-  sync
-  say "  aws-$kind ..."
-  t0=$(date +%s%N)
-  aws --endpoint-url "$RGW_ENDPOINT" s3 cp --recursive --only-show-errors \
-    "$work/upload-src/$kind" "s3://$aws_bucket/$kind/" >"$work/logs/aws-$kind.log" 2>&1 || {
-    say "bench: aws s3 cp failed:"; tail -n 20 "$work/logs/aws-$kind.log" >&2; exit 1; }
-  t1=$(date +%s%N)
-  listed=$(aws --endpoint-url "$RGW_ENDPOINT" s3 ls --recursive "s3://$aws_bucket/$kind/" | wc -l)
-  [ "$listed" = "$n" ] || { say "bench: awscli uploaded $listed of $n $kind objects"; exit 1; }
-  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", (b - a) / 1e9 }')
-  awk -v s="$secs" -v n="$n" -v e="$each" -v k="$kind" 'BEGIN {
-    printf "upload.aws.%s.objps %.6g obj/s\n", k, n / s
-    printf "upload.aws.%s.MBps %.6g MB/s\n", k, n * e / s / 1e6
-    printf "upload.aws.%s.seconds %.6g s\n", k, s }' >>"$results"
-  say "    (${secs%.*} s)"
-}
-sync
-run_phase upload-tier-small "$BIN/upload/bench_upload" flush "$conf_up" small
-aws_upload small "$UP_SMALL" 4096
-sync
-run_phase upload-tier-large "$BIN/upload/bench_upload" flush "$conf_up" large
-aws_upload large "$UP_LARGE" 4194304
+# tests/bench/bench-upload.sh: seaftier-admin flush (seaftierd's uploader)
+# vs aws s3 cp --recursive, both over https + SSE-C, rounds taking turns; and
+# seaftier through a proxy adding 20 ms of round trip.
+say "upload: seaftier-admin flush vs aws s3 cp --recursive, https + SSE-C; and through a 20 ms proxy"
+PHASE_TIMEOUT=${BENCH_UPLOAD_TIMEOUT:-1800} run_phase upload bash "$S/tests/bench/bench-upload.sh"
 fi  # ONLY_SEAFILE
 
 # ---------------------------------------------------------------- seaf-server
 # Seafile's own server, stock vs on seaftier, S3 behind a 20 ms proxy
 # (bench-seafile.sh says how); it builds seaf-server once into a cached prefix.
-if [ "${BENCH_SEAFILE:-1}" = 1 ] || [ "$ONLY_SEAFILE" = 1 ]; then
+if { [ "${BENCH_SEAFILE:-1}" = 1 ] && [ "$ONLY_UPLOAD" != 1 ]; } || [ "$ONLY_SEAFILE" = 1 ]; then
   say "seaf-server: uploads and downloads through its HTTP API, stock vs seaftier, S3 ${BENCH_SEAF_RTT_MS:-20} ms away"
   PHASE_TIMEOUT=${BENCH_SEAF_TIMEOUT:-7200} run_phase seafile bash "$S/tests/bench/bench-seafile.sh"
 fi
@@ -327,6 +299,7 @@ check_abs() {
 }
 
 if [ "$ONLY_SEAFILE" != 1 ]; then
+if [ "$ONLY_UPLOAD" != 1 ]; then
 for sz in 1k 4k; do
   check "RAM-tier hit $sz p50 / memcached p50" "$(val small.tier_ram.$sz.p50_us)" \
     "$(val small.memcached.$sz.p50_us)" "<=" 0.05
@@ -359,10 +332,14 @@ mib_growth() {
 }
 check_abs "index scale: anonymous RSS growth to $SCALE_N, MiB" "$(mib_growth rss_anon_bytes)" "<=" 16
 check_abs "index scale: total RSS growth to $SCALE_N, MiB" "$(mib_growth rss_bytes)" "<=" 80
-check "upload 4 KiB: tier / awscli objects/s" "$(val upload.tier.small.objps)" \
-  "$(val upload.aws.small.objps)" ">=" 2
-check "upload 4 MiB: tier / awscli MB/s" "$(val upload.tier.large.MBps)" \
-  "$(val upload.aws.large.MBps)" ">=" 1
+fi  # ONLY_UPLOAD
+# upload ratios: medians of the per-round ratios (bench-upload.sh)
+check "upload 4 KiB https+SSE-C: tier / awscli obj/s (median)" "$(val upload.small.ratio.objps)" 1 \
+  ">=" 3
+check "upload 4 MiB https+SSE-C: tier / awscli MB/s (median)" "$(val upload.large.ratio.MBps)" 1 \
+  ">=" 1.3
+check "upload 4 KiB, $(val upload.config.rtt_ms) ms RTT: tier / (window / RTT) obj/s" \
+  "$(val upload.proxy.ratio)" 1 ">=" 0.8
 fi  # ONLY_SEAFILE
 
 # seaf-server: ratios per round (the modes took turns), median over rounds
@@ -402,6 +379,7 @@ fig() {  # LABEL KEY-PREFIX
   cat "$work/header.txt"
   echo "pinned phases: client and peer on vCPU $CPU (taskset)"
   if [ "$ONLY_SEAFILE" != 1 ]; then
+  if [ "$ONLY_UPLOAD" != 1 ]; then
   echo
   echo "Hit reads, small objects, single thread (microseconds)"
   printf '  %-34s %10s %10s\n' "store" "p50" "p99"
@@ -447,17 +425,24 @@ fig() {  # LABEL KEY-PREFIX
       'BEGIN { printf "  %-18s %9s %9s %9.1f %9.1f %9.1f %12.0f\n", l, a, b, r / 1048576,
                ra / 1048576, rf / 1048576, i }'
   done
+  fi  # ONLY_UPLOAD
   echo
-  echo "Upload to the test S3 server, process start to exit (seaftier: seaftier-admin flush"
-  echo "--no-daemon, the uploader seaftierd runs, 16 PUTs in flight; awscli: aws s3 cp"
-  echo "--recursive, max_concurrent_requests 16)"
+  echo "Upload to the test S3 server over https + SSE-C, process start to exit (seaftier:"
+  echo "seaftier-admin flush --no-daemon, the uploader seaftierd runs; awscli: aws s3 cp"
+  echo "--recursive --sse-c; $(val upload.config.concurrency) requests in flight each; medians of" \
+       "$(val upload.config.rounds) interleaved rounds)"
   printf '  %-34s %10s %10s %10s\n' "uploader" "obj/s" "MB/s" "seconds"
   for k in small large; do
     for s in tier aws; do
-      printf '  %-34s %10.1f %10.1f %10.1f\n' "$s, $([ $k = small ] && echo "$UP_SMALL x 4 KiB" || echo "$UP_LARGE x 4 MiB")" \
+      printf '  %-34s %10.1f %10.1f %10.1f\n' "$s, $([ $k = small ] && echo "$(val upload.config.small) x 4 KiB" ||
+        echo "$(val upload.config.large) x 4 MiB")" \
         "$(val upload.$s.$k.objps)" "$(val upload.$s.$k.MBps)" "$(val upload.$s.$k.seconds)"
     done
   done
+  printf '  %-34s %10.1f %10s %10.1f   (limit %s obj/s = %s in flight / %s ms)\n' \
+    "tier, $(val upload.config.proxy_small) x 4 KiB, +$(val upload.config.rtt_ms) ms RTT" \
+    "$(val upload.proxy.small.objps)" "" "$(val upload.proxy.small.seconds)" \
+    "$(val upload.proxy.limit.objps)" "$(val upload.config.concurrency)" "$(val upload.config.rtt_ms)"
   fi  # ONLY_SEAFILE
   if [ "$SEAF_ROUNDS" != nan ]; then
     echo

@@ -7,7 +7,8 @@
  *       writes N_SMALL objects of 4 KiB and N_LARGE of 4 MiB through the
  *       Seafile block backend (dirty in the tier: the daemon is not running),
  *       one repo per size, and the same bytes as files under SRCDIR/small
- *       and SRCDIR/large for awscli. Not timed.
+ *       and SRCDIR/large for awscli (SRCDIR "-": no files, when an
+ *       earlier round wrote them). Not timed.
  *   bench_upload flush CONF small|large
  *       times `seaftier-admin flush --no-daemon --repo R` (process start to
  *       exit: what an operator sees; the same uploader as seaftierd, with
@@ -30,8 +31,9 @@
 static void
 write_set(BlockBackend *bb, const char *srcdir, const char *kind, const char *repo, long n, gsize size)
 {
+    gboolean files = strcmp(srcdir, "-") != 0;
     char *dir = g_build_filename(srcdir, kind, NULL);
-    if (g_mkdir_with_parents(dir, 0700) != 0)
+    if (files && g_mkdir_with_parents(dir, 0700) != 0)
         bench_die("cannot create %s", dir);
     guint8 *data = g_malloc(size);
     for (long i = 0; i < n; i++) {
@@ -39,6 +41,8 @@ write_set(BlockBackend *bb, const char *srcdir, const char *kind, const char *re
         bench_obj_id(kind, (guint64)i, id);
         bench_fill_random((guint32)i * 2654435761u + (guint32)size, data, size);
         bench_block_write(bb, repo, id, data, size);
+        if (!files)
+            continue;
         char *path = g_build_filename(dir, id, NULL);
         GError *err = NULL;
         if (!g_file_set_contents(path, (const char *)data, (gssize)size, &err))
