@@ -490,14 +490,16 @@ typedef struct {
     char curl_msg[CURL_ERROR_SIZE];
 } TryResult;
 
-/* One attempt: signs with the current time, sends, fills resp. Returns the
- * CURLcode; HTTP status in resp->status. */
+/* One attempt: signs with the current time and the body's digests `dg`
+ * (computed once for all attempts), sends, fills resp. Returns the CURLcode;
+ * HTTP status in resp->status. */
 static void
-perform_once(SeaftierS3 *s3, const S3Request *req, S3Response *resp, TryResult *res)
+perform_once(SeaftierS3 *s3, const S3Request *req, const S3BodyDigests *dg, S3Response *resp,
+             TryResult *res)
 {
     S3Param headers[S3_MAX_EXTRA_HEADERS + 12];
     gsize nh = 0;
-    char amz_date[17], http_date[30], md5[25], sha[65];
+    char amz_date[17], http_date[30];
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
     char *path, *resource;
     build_paths(s3, req, &path, &resource);
@@ -505,10 +507,8 @@ perform_once(SeaftierS3 *s3, const S3Request *req, S3Response *resp, TryResult *
     const char *host = s3->cfg.path_style_request ? s3->host_header : s3->vhost_header;
 
     headers[nh++] = (S3Param){ "Host", host };
-    if (req->send_body && req->content_md5) {
-        s3_md5_base64(req->body, req->body_len, md5);
-        headers[nh++] = (S3Param){ "Content-MD5", md5 };
-    }
+    if (dg->content_md5[0])
+        headers[nh++] = (S3Param){ "Content-MD5", dg->content_md5 };
     for (gsize i = 0; i < req->n_headers; i++)
         headers[nh++] = req->headers[i];
     if (req->send_body && !req->head) {
@@ -532,18 +532,10 @@ perform_once(SeaftierS3 *s3, const S3Request *req, S3Response *resp, TryResult *
     char *auth;
     if (s3->cfg.use_v4_signature) {
         s3_format_amz_date(now, amz_date);
-        if (req->send_body && req->content_md5 && req->body_len > 0 && s3->cfg.use_https)
-            /* TLS already protects the body in transit and Content-MD5 (sent
-             * with this body) lets S3 verify it end to end: a second
-             * full-body hash only halves upload throughput. */
-            g_strlcpy(sha, "UNSIGNED-PAYLOAD", sizeof sha);
-        else if (req->send_body)
-            s3_sha256_hex(req->body, req->body_len, sha);
-        else
-            s3_sha256_hex("", 0, sha);
         headers[nh++] = (S3Param){ "x-amz-date", amz_date };
-        headers[nh++] = (S3Param){ "x-amz-content-sha256", sha };
-        S3SignInput in = { req->method, path, req->query, req->n_query, headers, nh, sha };
+        headers[nh++] = (S3Param){ "x-amz-content-sha256", dg->payload_hash };
+        S3SignInput in = { req->method, path, req->query, req->n_query, headers, nh,
+                           dg->payload_hash };
         auth = s3_v4_authorization(&in, s3->cfg.key_id, s3->cfg.key, s3->cfg.aws_region, "s3", amz_date);
     } else {
         s3_format_http_date(now, http_date);
@@ -823,10 +815,15 @@ backoff_sleep(int attempt)
 gboolean
 s3_perform(SeaftierS3 *s3, const S3Request *req, S3Response *resp, GError **error)
 {
+    /* Content-MD5 and the V4 payload hash (UNSIGNED-PAYLOAD over https with
+     * a Content-MD5): one pass over the body, once for all attempts. */
+    S3BodyDigests dg;
+    s3_body_digests(req->body ? req->body : "", req->body ? req->body_len : 0, req->send_body,
+                    req->content_md5, s3->cfg.use_v4_signature, s3->cfg.use_https, &dg);
     for (int attempt = 0;; attempt++) {
         TryResult res;
         GError *err = NULL;
-        perform_once(s3, req, resp, &res);
+        perform_once(s3, req, &dg, resp, &res);
         Verdict v = judge(s3, req, resp, &res, &err);
         if (v == VERDICT_OK)
             return TRUE;

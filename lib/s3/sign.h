@@ -82,6 +82,26 @@ void s3_md5_base64(const void *data, gsize len, char out[25]);
 void s3_format_amz_date(gint64 t, char out[17]);
 void s3_format_http_date(gint64 t, char out[30]);
 
+/* What a request body is signed and checked with. */
+typedef struct {
+    char content_md5[25];       /* base64 MD5 of the body; "" when none is sent */
+    char payload_hash[65];      /* V4 x-amz-content-sha256: hex SHA-256 or
+                                 * "UNSIGNED-PAYLOAD"; "" for V2 */
+} S3BodyDigests;
+
+/* Decides and computes the digests of a request body (`send_body`: the
+ * request has one, possibly empty):
+ *  - Content-MD5 when `want_md5` and there is a body;
+ *  - for V4 (`v4`), "UNSIGNED-PAYLOAD" when a non-empty body travels over
+ *    TLS (`over_tls`) with a Content-MD5: TLS protects it in transit and S3
+ *    checks the MD5 against what it stores, so a second full-body hash would
+ *    only cost CPU (what awscli does over https); otherwise the hex SHA-256
+ *    of the body, or of "" without one.
+ * When both digests are needed they are computed in one pass over the body,
+ * piece by cache-sized piece, so a large body is read from memory once. */
+void s3_body_digests(const void *body, gsize len, gboolean send_body, gboolean want_md5,
+                     gboolean v4, gboolean over_tls, S3BodyDigests *out);
+
 /* SSE-C header values for a 32-byte key: base64(key) and base64(md5(key)).
  * Returns FALSE when the key is not exactly 32 bytes. */
 gboolean s3_sse_c_values(const char *key, char key_b64[45], char key_md5_b64[25]);

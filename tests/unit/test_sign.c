@@ -381,6 +381,67 @@ test_v4_unsigned_payload_and_empty_path(void **state)
     g_free(creq);
 }
 
+/* The body digests a request is sent with: RFC 1321 / FIPS 180-2 vectors for
+ * "abc" (MD5 900150983cd24fb0d6963f7d28e17f72, base64 by the openssl tool). */
+#define ABC_MD5_B64 "kAFQmDzST7DWlj99KOF/cg=="
+#define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define EMPTY_MD5_B64 "1B2M2Y8AsgTpgAmY7PhCfg=="
+
+static void
+test_body_digests_policy(void **state)
+{
+    (void)state;
+    S3BodyDigests d;
+    /* V4 over TLS with Content-MD5: the payload is not hashed a second time */
+    s3_body_digests("abc", 3, TRUE, TRUE, TRUE, TRUE, &d);
+    assert_string_equal(d.content_md5, ABC_MD5_B64);
+    assert_string_equal(d.payload_hash, "UNSIGNED-PAYLOAD");
+    /* plain http: the body is signed too */
+    s3_body_digests("abc", 3, TRUE, TRUE, TRUE, FALSE, &d);
+    assert_string_equal(d.content_md5, ABC_MD5_B64);
+    assert_string_equal(d.payload_hash, ABC_SHA256);
+    /* over TLS without Content-MD5 nothing would check the body: signed */
+    s3_body_digests("abc", 3, TRUE, FALSE, TRUE, TRUE, &d);
+    assert_string_equal(d.content_md5, "");
+    assert_string_equal(d.payload_hash, ABC_SHA256);
+    /* an empty body (CopyObject, CreateBucket) is signed as empty */
+    s3_body_digests("", 0, TRUE, TRUE, TRUE, TRUE, &d);
+    assert_string_equal(d.content_md5, EMPTY_MD5_B64);
+    assert_string_equal(d.payload_hash, EMPTY_SHA256);
+    /* no body at all (GET, HEAD, DELETE): no Content-MD5, whatever was asked */
+    s3_body_digests("ignored", 7, FALSE, TRUE, TRUE, TRUE, &d);
+    assert_string_equal(d.content_md5, "");
+    assert_string_equal(d.payload_hash, EMPTY_SHA256);
+    /* V2 signs no payload hash */
+    s3_body_digests("abc", 3, TRUE, TRUE, FALSE, FALSE, &d);
+    assert_string_equal(d.content_md5, ABC_MD5_B64);
+    assert_string_equal(d.payload_hash, "");
+}
+
+static void
+test_body_digests_one_pass_matches(void **state)
+{
+    (void)state;
+    /* a body of several pieces and a partial one: the one-pass digests
+     * equal the one-shot ones checked against published vectors above */
+    gsize len = 4 * 1024 * 1024 + 7;
+    guint8 *body = g_malloc(len);
+    for (gsize i = 0; i < len; i++)
+        body[i] = (guint8)(i * 2654435761u >> 13);
+    S3BodyDigests d;
+    s3_body_digests(body, len, TRUE, TRUE, TRUE, FALSE, &d);
+    char md5[25], sha[65];
+    s3_md5_base64(body, len, md5);
+    s3_sha256_hex(body, len, sha);
+    assert_string_equal(d.content_md5, md5);
+    assert_string_equal(d.payload_hash, sha);
+    /* and over TLS the MD5 alone is the same */
+    s3_body_digests(body, len, TRUE, TRUE, TRUE, TRUE, &d);
+    assert_string_equal(d.content_md5, md5);
+    assert_string_equal(d.payload_hash, "UNSIGNED-PAYLOAD");
+    g_free(body);
+}
+
 static void
 test_v4_query_encoding(void **state)
 {
@@ -735,6 +796,8 @@ main(void)
         cmocka_unit_test(test_uri_encode),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_md5_base64),
+        cmocka_unit_test(test_body_digests_policy),
+        cmocka_unit_test(test_body_digests_one_pass_matches),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_sse_c_values),
         cmocka_unit_test(test_thread_safety),
