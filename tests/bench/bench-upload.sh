@@ -17,7 +17,7 @@
 # Prints "RESULT key value unit" lines (run-bench.sh keeps them):
 #   upload.{tier,aws}.{small,large}.{objps,MBps,seconds}   medians
 #   upload.{small,large}.ratio.{objps,MBps}                 median of round ratios
-#   upload.proxy.small.{objps,seconds}, upload.proxy.limit.objps,
+#   upload.proxy.small.{objps,seconds,connections,requests}, upload.proxy.limit.objps,
 #   upload.proxy.ratio                                      tier / (N / RTT)
 #   upload.config.{rounds,concurrency,rtt_ms,small,large,proxy_small}
 #
@@ -79,8 +79,9 @@ RGW_ENDPOINT=$(sed -n 's/^RGW_ENDPOINT=//p' <<<"$rgw_env")
 RGW_SSL_ENDPOINT=$(sed -n 's/^RGW_SSL_ENDPOINT=//p' <<<"$rgw_env")
 RGW_CONF=$(sed -n 's/^RGW_CONF=//p' <<<"$rgw_env")
 RGW_CA=$(sed -n 's/^RGW_CA_BUNDLE=//p' <<<"$rgw_env")
-export AWS_ACCESS_KEY_ID=$(sed -n 's/^RGW_ACCESS_KEY=//p' <<<"$rgw_env")
-export AWS_SECRET_ACCESS_KEY=$(sed -n 's/^RGW_SECRET_KEY=//p' <<<"$rgw_env")
+AWS_ACCESS_KEY_ID=$(sed -n 's/^RGW_ACCESS_KEY=//p' <<<"$rgw_env")
+AWS_SECRET_ACCESS_KEY=$(sed -n 's/^RGW_SECRET_KEY=//p' <<<"$rgw_env")
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 unset rgw_env
 export AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials
@@ -115,6 +116,14 @@ conf_buckets() { sed -n 's/^bucket = //p' "$1"; }
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/proxy.out" ] && break; sleep 0.05; done
 read -r _ proxy_port _ proxy_stats <"$work/proxy.out" || die "latency-proxy did not start"
+# proxy_count NAME: the proxy's counter NAME so far ("connections", "requests")
+proxy_count() {
+  local line
+  exec 7<>"/dev/tcp/127.0.0.1/$proxy_stats"
+  read -r line <&7
+  exec 7<&-
+  awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$line"
+}
 
 results=$work/results.txt
 : >"$results"
@@ -178,7 +187,12 @@ for r in $(seq "$ROUNDS"); do
   aws_cp small "$N_SMALL" 4096 "aws.small.r$r"
   tier_flush "$conf" large "tier.large.r$r"
   aws_cp large "$N_LARGE" 4194304 "aws.large.r$r"
+  c0=$(proxy_count connections) q0=$(proxy_count requests)
   tier_flush "$pconf" small "proxy.small.r$r"
+  # connections opened and requests made through the proxy: a connection
+  # (a TLS handshake, 2 RTT) per request would show here
+  echo "upload.proxy.small.r$r.connections $(( $(proxy_count connections) - c0 )) connections" >>"$results"
+  echo "upload.proxy.small.r$r.requests $(( $(proxy_count requests) - q0 )) requests" >>"$results"
   drop_buckets
 done
 
@@ -199,7 +213,7 @@ done
     done
   done
   limit=$(awk -v n="$JOBS" -v r="$RTT_MS" 'BEGIN { printf "%.6g", n / (r / 1000) }')
-  for m in objps seconds; do
+  for m in objps seconds connections requests; do
     echo "upload.proxy.small.$m $(for r in $(seq "$ROUNDS"); do val "upload.proxy.small.r$r.$m"; done |
       median) median"
   done

@@ -443,6 +443,8 @@ fig() {  # LABEL KEY-PREFIX
     "tier, $(val upload.config.proxy_small) x 4 KiB, +$(val upload.config.rtt_ms) ms RTT" \
     "$(val upload.proxy.small.objps)" "" "$(val upload.proxy.small.seconds)" \
     "$(val upload.proxy.limit.objps)" "$(val upload.config.concurrency)" "$(val upload.config.rtt_ms)"
+  echo "  (through the proxy: $(val upload.proxy.small.requests) requests on" \
+       "$(val upload.proxy.small.connections) connections, medians)"
   fi  # ONLY_SEAFILE
   if [ "$SEAF_ROUNDS" != nan ]; then
     echo
