@@ -42,7 +42,10 @@ mkdir -p "$WORK"
 passed=0 failed=0
 pass() { echo "PASS: $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-finish() { echo "logs: $WORK"; echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
+finish() { # the copies of the libraries are kept only when something failed
+  [ "$failed" = 0 ] && rm -rf "$DATA" "$WORK/storage-stock" "$WORK/export" "$WORK/tier-set-aside"
+  echo "logs: $WORK"; echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit
+}
 # abort WHAT — a step the rest depends on failed
 abort() { fail "$*"; finish; }
 
