@@ -4,7 +4,7 @@
 #   plot-bench.sh BENCH_RESULTS_JSON OUTDIR
 #
 #   OUTDIR/bench-scale.png  disk-tier hit latency p50 / p99 (microseconds)
-#                           against the number of objects indexed (log x)
+#                           against the number of objects indexed (log x, log y)
 #   OUTDIR/bench-write.png  durable 4 KiB writes per second against writer
 #                           threads: seaftier, Seafile's fs layout, and the
 #                           group-commit limit (threads / fdatasync latency)
@@ -58,10 +58,10 @@ set terminal pngcairo size 900,560 font "sans,10"
 set output "$out/bench-scale.png"
 set title "seaftier disk-tier hit latency against index size (RAM tier off)"
 set xlabel "objects indexed"
-set ylabel "microseconds per read"
+set ylabel "microseconds per read (log scale)"
 set logscale x 10
+set logscale y 10
 set format x "10^{%L}"
-set yrange [0:*]
 set key top left
 set grid
 plot "$tmp/scale.dat" using 1:2 with linespoints lw 2 pt 7 title "p50", \
