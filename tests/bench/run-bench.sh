@@ -429,7 +429,7 @@ if phase scale; then
   check_abs "index scale: index bytes per object at $SCALE_N" "$(val scale.n$SCALE_N.index_bytes_per_obj)" \
     "<=" 150
   check_abs "index scale: tier open at $SCALE_N, ms" "$(val scale.n$SCALE_N.tier_open_ms)" "<=" 100
-  check_abs "index scale: seaftierd start at $SCALE_N (median of 3), ms" \
+  check_abs "index scale: seaftierd start at $SCALE_N, median ms" \
     "$(val scale.n$SCALE_N.daemon_start_median_ms)" "<=" 100
 fi
 check_abs "index scale: total RSS growth to $SCALE_N, MiB" "$(mib_growth rss_bytes)" "<=" 80
