@@ -68,6 +68,8 @@ typedef struct TierCommitQueue {
     GPtrArray *pending;     /* TierCommitEntry* waiting for a leader */
     gboolean leader_active;
     gint preparing;         /* atomic: stores between their index check and queueing */
+    gint returning;         /* atomic: writers of the last batch not yet back (commit.c) */
+    gint64 last_commit_us;  /* duration of the last batch's commit, under lock */
 } TierCommitQueue;
 
 struct SeaftierTier {
@@ -247,6 +249,7 @@ typedef struct {
     const SeaftierTierFillTicket *ticket;
     /* results */
     gboolean over_limit;     /* e->error is FULL because of max_size, not the disk */
+    gboolean announced;      /* queued by seaftier_tier_commit_entry (a writer waiting) */
     gboolean done;
     gboolean applied;        /* the row now holds this version */
     gboolean stale;          /* COMMIT_SYNC: the row holds another unsynced file now */
@@ -269,6 +272,9 @@ void seaftier_tier_commit_entries(SeaftierTier *tier, TierCommitEntry **entries,
 /* Tells the committer that a store is on its way (compressing, writing
  * its file): a leader waits a little for such stores to join its batch. */
 void seaftier_tier_commit_prepare(SeaftierTier *tier);
+/* Announces again a store that abandoned its announcement for a long step
+ * (writing its file): unlike prepare, not a new arrival. */
+void seaftier_tier_commit_resume(SeaftierTier *tier);
 void seaftier_tier_commit_abandon(SeaftierTier *tier);
 void seaftier_tier_commit_init(SeaftierTier *tier);
 void seaftier_tier_commit_clear(SeaftierTier *tier);
