@@ -23,7 +23,7 @@
 #include <seaftier/log.h>
 #include <sqlite3.h>
 
-#define SEAFTIER_SCHEMA_VERSION 2
+#define SEAFTIER_SCHEMA_VERSION 3
 
 /* Counters shared between threads (64-bit, lock-free). */
 #define TIER_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -136,6 +136,19 @@ struct SeaftierTier {
 
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
+    /* In the same shared map, each on its own cache line: */
+    guint64 *commit_seq;         /* bumped after every commit to the index */
+    gint64 *shared_wal_pages;    /* WAL size after the last commit of any process */
+
+    /* The read snapshot (tier.c): one connection whose read transaction
+     * stays open across disk hits while no commit happened anywhere, so a
+     * hit takes no lock. Under snap_lock (readers only try it). */
+    GMutex snap_lock;
+    TierConn *snap_conn;
+    gboolean snap_open;
+    guint64 snap_seq;            /* commit_seq read before the snapshot began */
+    gint64 snap_started;         /* monotonic microseconds */
+    gboolean snap_watched;       /* the background thread polls it (held at its last look) */
 };
 
 /* Row fields a read or a mutation needs. */
@@ -305,6 +318,15 @@ int seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *rep
                        const char *obj_id, const TierRow *row, const void *blob, gsize blob_len,
                        void **data, const char **problem, GError **error);
 void seaftier_tier_bump_epoch(SeaftierTier *tier);
+/* Called after every commit to the index (the WAL hook, checkpoint.c) with
+ * the WAL's size: ends every process's read snapshot. */
+void seaftier_tier_note_commit(SeaftierTier *tier, int wal_pages);
+/* Ends the read snapshot if it is older than its limit (all: any age);
+ * TRUE while one is still held. For the background thread and close. */
+gboolean seaftier_tier_snapshot_release(SeaftierTier *tier, gboolean all);
+/* How long a read snapshot may stay open, and so how often the background
+ * thread looks at it while one is held. */
+#define SNAPSHOT_MAX_US (100 * 1000)
 guint64 seaftier_tier_epoch(SeaftierTier *tier);
 
 /* remote.c — frees the cached completeness at close. */

@@ -211,6 +211,21 @@ test_ram_lru(void **state)
     seaftier_ram_usage(ram, &bytes, &entries);
     assert_int_equal(bytes, 0);
     assert_int_equal(entries, 0);
+    /* An entry hit between puts stays while far more than the capacity
+     * streams through (a hit gives it another turn at eviction). */
+    char hot[41];
+    obj_id(100000, hot);
+    seaftier_ram_put(ram, 0, repo, hot, buf, sizeof(buf), 1, 0, 0);
+    for (int i = 0; i < 2000; i++) {
+        obj_id(200000 + i, id);
+        seaftier_ram_put(ram, 0, repo, id, buf, sizeof(buf), i, 0, 0);
+        if (!seaftier_ram_get(ram, 0, repo, hot, &data, &len, &rowid, &epoch, &mark))
+            fail_msg("a hot entry was evicted after %d puts", i + 1);
+        g_free(data);
+    }
+    seaftier_ram_usage(ram, &bytes, &entries);
+    assert_true(bytes <= 16 * 65536);
+    seaftier_ram_remove_repo(ram, NULL);
     /* Zero-length objects are fine. */
     seaftier_ram_put(ram, 2, repo, id, "", 0, 1, 0, 0);
     assert_true(seaftier_ram_get(ram, 2, repo, id, &data, &len, &rowid, &epoch, &mark));
