@@ -158,7 +158,6 @@ test_hits_see_every_commit(void **state)
     make_id(3, big);
     store_ok(fx->writer, a, "first bytes", 11, TRUE);
     read_expect(fx->reader, a, "first bytes", 11);
-    assert_true(snapshot_open(fx->reader));
     read_expect(fx->reader, a, "first bytes", 11);      /* served by the kept snapshot */
 
     /* A new object, stored without durability (a NORMAL commit). */
@@ -234,8 +233,9 @@ test_idle_snapshot_released(void **state)
     make_id(8, b);
     store_ok(fx->writer, a, "bytes", 5, TRUE);
     read_expect(fx->reader, a, "bytes", 5);
-    assert_true(snapshot_open(fx->reader));
-    /* A commit after the snapshot began: the snapshot now pins the WAL. */
+    /* A commit after the snapshot began: the snapshot now pins the WAL.
+     * (It may already be over when this thread is slow, e.g. under
+     * valgrind: the point is that it never stays.) */
     store_ok(fx->writer, b, "more", 4, TRUE);
 
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
@@ -246,6 +246,9 @@ test_idle_snapshot_released(void **state)
     char *path = g_build_filename(fx->dir, "index.db", NULL);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    /* Waits out a transaction of a background thread (counters, access
+     * times); a snapshot held for ever would still make it busy. */
+    sqlite3_busy_timeout(db, 5000);
     sqlite3_stmt *stmt = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL),
                      SQLITE_OK);
