@@ -517,7 +517,9 @@ commit_queued(SeaftierTier *tier, TierCommitEntry **entries, guint n, gboolean a
     }
     if (announced)
         g_atomic_int_add(&q->preparing, -(gint)n);
-    g_cond_signal(&q->arrived);
+    /* (a GCond call is a system call even with nobody waiting) */
+    if (q->gathering)
+        g_cond_signal(&q->arrived);
     TierCommitEntry *last = entries[n - 1];
     while (!last->done) {
         if (q->leader_active) {
@@ -533,10 +535,12 @@ commit_queued(SeaftierTier *tier, TierCommitEntry **entries, guint n, gboolean a
          * see the head of this file). */
         gint64 deadline = g_get_monotonic_time() +
                           CLAMP(q->last_commit_us / 2, GATHER_MIN_US, GATHER_MAX_US);
+        q->gathering = TRUE;
         while ((g_atomic_int_get(&q->preparing) > 0 || g_atomic_int_get(&q->returning) > 0) &&
                mine->entries->len < GATHER_MAX &&
                g_cond_wait_until(&q->arrived, &q->lock, deadline))
             ;
+        q->gathering = FALSE;
         q->pending = batch_new();
         g_mutex_unlock(&q->lock);
 
@@ -554,10 +558,12 @@ commit_queued(SeaftierTier *tier, TierCommitEntry **entries, guint n, gboolean a
         q->last_commit_us = commit_end - commit_start;
         g_atomic_int_set(&q->returning, writers);
         q->leader_active = FALSE;
-        g_cond_broadcast(&mine->done);
+        if (mine->refs > 1)     /* writers of this batch besides this one */
+            g_cond_broadcast(&mine->done);
         /* One writer of the next batch leads it (later arrivals lead
          * themselves when they find no leader). */
-        g_cond_signal(&q->pending->done);
+        if (q->pending->refs > 0)
+            g_cond_signal(&q->pending->done);
         /* The routine checkpoint: after the batch is released, paid by
          * this caller alone while the next batch commits. */
         g_mutex_unlock(&q->lock);

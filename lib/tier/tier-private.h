@@ -68,6 +68,7 @@ typedef struct TierCommitQueue {
     GCond arrived;          /* an entry was queued (for a leader gathering a batch) */
     TierCommitBatch *pending;   /* entries waiting for a leader */
     gboolean leader_active;
+    gboolean gathering;     /* the leader waits on `arrived` */
     gint preparing;         /* atomic: stores between their index check and queueing */
     gint returning;         /* atomic: writers of the last batch not yet back (commit.c) */
     gint64 last_commit_us;  /* duration of the last batch's commit, under lock */
