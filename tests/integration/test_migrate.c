@@ -234,6 +234,25 @@ check_in_buckets(DT *dt, GPtrArray *objs)
     }
 }
 
+/* The tier's index is complete for the buckets and every migrated object has
+ * a row there (a REMOTE one): a complete index without it would make exists()
+ * answer "absent" without asking S3. */
+static void
+check_indexed(DT *dt, GPtrArray *objs)
+{
+    for (guint i = 0; i < objs->len; i++) {
+        const Obj *o = objs->pdata[i];
+        gboolean complete = FALSE;
+        DT_CHECK_MSG(seaftier_tier_is_complete(dt->tier, o->type, dt->cfg->s3[o->type].bucket,
+                                               &complete, NULL) && complete,
+                     "the %s index is not complete", seaftier_type_name(o->type));
+        SeaftierTierEntry e;
+        DT_CHECK_MSG(seaftier_tier_lookup(dt->tier, o->type, o->repo, o->id, &e, NULL) &&
+                         e.state == SEAFTIER_STATE_REMOTE && e.size == o->len,
+                     "migrated %s/%s has no REMOTE row in the tier", o->repo, o->id);
+    }
+}
+
 static char *
 state_file(DT *dt, const char *name)
 {
@@ -282,19 +301,8 @@ test_migrate_storage(void)
     g_free(expr);
     g_free(out);
     check_in_buckets(dt, objs);
-    /* The buckets were empty when the backends opened them, so the tier's
-     * index is complete: every migrated object must have a row there (a
-     * REMOTE one), or exists() would answer "absent" without asking S3. */
-    for (guint i = 0; i < objs->len; i++) {
-        const Obj *o = objs->pdata[i];
-        gboolean complete = FALSE;
-        DT_CHECK(seaftier_tier_is_complete(dt->tier, o->type, dt->cfg->s3[o->type].bucket,
-                                           &complete, NULL) && complete);
-        SeaftierTierEntry e;
-        DT_CHECK_MSG(seaftier_tier_lookup(dt->tier, o->type, o->repo, o->id, &e, NULL) &&
-                         e.state == SEAFTIER_STATE_REMOTE && e.size == o->len,
-                     "migrated %s/%s has no REMOTE row in the tier", o->repo, o->id);
-    }
+    /* The buckets were empty when the backends opened them. */
+    check_indexed(dt, objs);
 
     /* Through the Seafile backends (read-through from S3: nothing is in the tier). */
     for (guint i = 0; i < objs->len; i++) {
@@ -313,14 +321,22 @@ test_migrate_storage(void)
     g_free(expr);
     g_free(out);
 
-    /* From these buckets (another seafile.conf) into new ones. */
-    DT *dt2 = dt_setup("mig2", TRUE, NULL);
+    /* From these buckets (another seafile.conf) into new ones, before
+     * anything else opened their tier: how an installation starts. */
+    char *dir2 = s3test_tmpdir("seaftier-mig2");
+    S3TestVariant v2 = { .v4 = TRUE, .path_style = TRUE, .https = TRUE, .sse_c = TRUE };
+    g_free(s3test_write_seafile_conf(dir2, "mig2", &v2, NULL));
+    DT *dt2 = dt_setup_conf(dir2, FALSE);
     DT_CHECK(dt_admin(dt2, &out, NULL, "migrate", "--from-config", dt->dir, "--verify", "--json", NULL) == 0);
     expr = g_strdup_printf("d[\"copied\"] == %u and d[\"failed\"] == 0", objs->len);
     DT_CHECK(dt_json(out, expr));
     g_free(expr);
     g_free(out);
     check_in_buckets(dt2, objs);
+    /* seaf-server's first start: the buckets are full, but migrate found them
+     * empty, so the index is complete without `seaftier-admin index-remote`. */
+    dt_open_backends(dt2);
+    check_indexed(dt2, objs);
     dt_teardown(dt2);
     /* A configuration naming the target buckets themselves is refused. */
     char *err = NULL;
