@@ -403,6 +403,32 @@ find_obj(GPtrArray *objs, const char *tkey)
     return NULL;
 }
 
+/* Runs `args` until the state file shows more than `before` confirmed
+ * objects, then lets it run `extra_ms` more and SIGKILLs it: kills land
+ * midway however loaded the machine is. TRUE when it was killed (not done). */
+static gboolean
+run_and_kill_after_progress(DT *dt, const char *const *args, const char *state, guint before,
+                            int extra_ms)
+{
+    GPid pid = spawn_admin(dt, args);
+    gint64 give_up = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    int status = 0;
+    while (g_get_monotonic_time() < give_up) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return FALSE;
+        GHashTable *done = confirmed(state);
+        guint n = g_hash_table_size(done);
+        g_hash_table_destroy(done);
+        if (n > before)
+            break;
+        g_usleep(5000);
+    }
+    g_usleep((gulong)extra_ms * 1000);
+    kill(pid, SIGKILL);
+    DT_CHECK(waitpid(pid, &status, 0) == pid);
+    return WIFSIGNALED(status);
+}
+
 static void
 test_kill_resume(void)
 {
@@ -418,7 +444,8 @@ test_kill_resume(void)
     GHashTable *marked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     int kills = 0, midway = 0;
     for (int round = 0; round < 14 && kills < 12; round++) {
-        if (!run_and_kill(dt, args, g_random_int_range(150, 600)))
+        if (!run_and_kill_after_progress(dt, args, state, g_hash_table_size(marked),
+                                         g_random_int_range(0, 100)))
             break;
         kills++;
         GHashTable *done = confirmed(state);
