@@ -48,14 +48,10 @@ add_item(ListCtx *lc, const char *repo_id, const char *obj_id, guint64 size)
 static gboolean
 list_remote(const char *key, guint64 size, void *user_data)
 {
-    const char *slash = strchr(key, '/');
-    if (!slash || slash - key != 36 || !seaftier_valid_obj_id(slash + 1))
-        return TRUE;
-    char repo[37];
-    memcpy(repo, key, 36);
-    repo[36] = 0;
-    if (seaftier_valid_repo_id(repo))
-        add_item(user_data, repo, slash + 1, size);
+    ListCtx *lc = user_data;
+    CopyItem it;
+    if (copy_item_from_key(lc->type, key, size, &it))
+        add_item(lc, it.repo_id, it.obj_id, size);
     return TRUE;
 }
 
@@ -109,72 +105,39 @@ int
 admin_cmd_export(int argc, char **argv)
 {
     AdminCommon common = { 0 };
-    char *state_path = NULL, *type_name = NULL, *repo = NULL, *rate = NULL, *on_error = NULL;
-    gboolean dry_run = FALSE, verify = FALSE;
-    int jobs = 0;
-    const GOptionEntry entries[] = {
-        { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path,
-          "Resume state (default: DIR/.seaftier-export.db)", "FILE" },
-        { "jobs", 'J', 0, G_OPTION_ARG_INT, &jobs, "Objects in flight (default: upload_concurrency)", "N" },
-        { "rate", 0, 0, G_OPTION_ARG_STRING, &rate, "At most N objects/s, or \"N MB/s\"", "RATE" },
-        { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "List and count, write nothing", NULL },
-        { "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
-          "Read every file back and compare (bytes and id)", NULL },
-        { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
-          "skip (report and go on, the default) or stop", "skip|stop" },
-        { "type", 't', 0, G_OPTION_ARG_STRING, &type_name, "Only this type (commits, fs, blocks)", "T" },
-        { "repo", 'r', 0, G_OPTION_ARG_STRING, &repo, "Only this library", "REPO_ID" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
-    };
+    CopyOptions opt = { 0 };
     int rc = ADMIN_EXIT_USAGE;
     Export x = { 0 };
     SeaftierMigrateState *state = NULL;
     GArray *items = g_array_new(FALSE, FALSE, sizeof(CopyItem));
     char *dir = NULL, *job = NULL;
     GError *err = NULL;
-    int type = -1;
-    double rate_objects = 0, rate_bytes = 0;
-    if (!admin_parse(&argc, &argv, "export", "DIR",
-                     "Writes every object of the configured buckets (dirty ones from the tier)\n"
-                     "to DIR in Seafile's fs layout (DIR/{commits,fs,blocks}/...), usable as\n"
-                     "seaf-server's storage directory. Interrupted runs resume. Exits 1 if any\n"
-                     "object failed (each is named).",
-                     entries, TRUE, &common))
+    if (!copy_options_parse(&argc, &argv, "export", "DIR",
+                            "Writes every object of the configured buckets (dirty ones from the tier)\n"
+                            "to DIR in Seafile's fs layout (DIR/{commits,fs,blocks}/...), usable as\n"
+                            "seaf-server's storage directory. Interrupted runs resume. Exits 1 if any\n"
+                            "object failed (each is named).",
+                            NULL, "Resume state (default: DIR/.seaftier-export.db)", &opt, &common))
         goto out;
     if (argc != 2) {
         admin_error("export", "expected one DIR");
         goto out;
     }
-    if (on_error && strcmp(on_error, "skip") != 0 && strcmp(on_error, "stop") != 0) {
-        admin_error("export", "--on-error is skip or stop, not \"%s\"", on_error);
-        goto out;
-    }
-    if (!copy_parse_rate(rate, &rate_objects, &rate_bytes)) {
-        admin_error("export", "--rate \"%s\": give objects/s (\"200\") or \"N MB/s\"", rate);
-        goto out;
-    }
-    if (jobs < 0 || !admin_type_filter("export", type_name, &type) ||
-        !admin_repo_filter("export", repo))
-        goto out;
     x.site = admin_open(&common, FALSE, TRUE, &rc);
     if (!x.site)
         goto out;
     rc = ADMIN_EXIT_PROBLEMS;
-    x.verify = verify;
-    if (g_mkdir_with_parents(x.site->tier_dir, 0700) != 0 ||
-        !seaftier_site_open_tier(x.site, FALSE, &err)) {
-        admin_error("export", "cannot open the tier %s: %s", x.site->tier_dir,
-                    err ? err->message : g_strerror(errno));
+    x.verify = opt.verify;
+    if (!copy_open_tier("export", x.site))
         goto out;
-    }
     dir = g_canonicalize_filename(argv[1], NULL);
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
-        if (type >= 0 && t != type)
+        if (opt.type >= 0 && t != opt.type)
             continue;
         char *tdir = g_build_filename(dir, seaftier_type_name(t), NULL);
-        x.dst[t] = seaftier_remote_fs_new(tdir, !dry_run, &err);
+        x.dst[t] = seaftier_remote_fs_new(tdir, !opt.dry_run, &err);
         g_free(tdir);
-        if (!x.dst[t] && !dry_run) {
+        if (!x.dst[t] && !opt.dry_run) {
             admin_error("export", "%s", err->message);
             goto out;
         }
@@ -182,26 +145,24 @@ admin_cmd_export(int argc, char **argv)
     }
     job = g_strdup_printf("export buckets %s, %s, %s -> storage %s", x.site->cfg->s3[0].bucket,
                           x.site->cfg->s3[1].bucket, x.site->cfg->s3[2].bucket, dir);
-    if (!dry_run && g_mkdir_with_parents(dir, 0755) != 0) {
+    if (!opt.dry_run && g_mkdir_with_parents(dir, 0755) != 0) {
         admin_error("export", "cannot create %s: %s", dir, g_strerror(errno));
         goto out;
     }
-    if (!state_path)
-        state_path = g_build_filename(dir, ".seaftier-export.db", NULL);
-    if (dry_run && !g_file_test(state_path, G_FILE_TEST_EXISTS)) {
-        g_free(state_path);
-        state_path = g_strdup(":memory:");
+    if (!opt.state_path)
+        opt.state_path = g_build_filename(dir, ".seaftier-export.db", NULL);
+    if (opt.dry_run && !g_file_test(opt.state_path, G_FILE_TEST_EXISTS)) {
+        g_free(opt.state_path);
+        opt.state_path = g_strdup(":memory:");
     }
-    state = seaftier_migrate_state_open(state_path, job, &err);
-    if (!state) {
-        admin_error("export", "%s", err->message);
+    state = copy_state_open("export", opt.state_path, job);
+    if (!state)
         goto out;
-    }
 
-    char *prefix = repo ? g_strconcat(repo, "/", NULL) : g_strdup("");
+    char *prefix = opt.repo ? g_strconcat(opt.repo, "/", NULL) : g_strdup("");
     gboolean listed = TRUE;
     for (int t = 0; t < SEAFTIER_N_TYPES && listed; t++) {
-        if (type >= 0 && t != type)
+        if (opt.type >= 0 && t != opt.type)
             continue;
         ListCtx lc = { items, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), t };
         GHashTable *deleted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -209,10 +170,10 @@ admin_cmd_export(int argc, char **argv)
             admin_error("export", "cannot list %s: %s (%s)", seaftier_remote_name(x.site->remote[t]),
                         err->message, seaftier_remote_advice(x.site->remote[t], err, "list"));
             listed = FALSE;
-        } else if (!seaftier_tier_foreach(x.site->tier, t, repo,
+        } else if (!seaftier_tier_foreach(x.site->tier, t, opt.repo,
                                           (1u << SEAFTIER_STATE_DIRTY) | (1u << SEAFTIER_STATE_CLEAN),
                                           list_tier, &lc, &err) ||
-                   !seaftier_tier_foreach(x.site->tier, t, repo, 1u << SEAFTIER_STATE_DELETED,
+                   !seaftier_tier_foreach(x.site->tier, t, opt.repo, 1u << SEAFTIER_STATE_DELETED,
                                           drop_deleted, deleted, &err)) {
             admin_error("export", "cannot read the tier's index: %s", err->message);
             listed = FALSE;
@@ -235,38 +196,22 @@ admin_cmd_export(int argc, char **argv)
     if (!listed)
         goto out;
 
-    CopyRun run = {
-        .what = "export", .jobs = jobs > 0 ? jobs : MAX(x.site->cfg->tier.upload_concurrency, 1),
-        .rate_objects = rate_objects, .rate_bytes = rate_bytes,
-        .stop_on_error = on_error && strcmp(on_error, "stop") == 0, .dry_run = dry_run,
-        .json = common.json, .state = state, .copy = export_one, .user_data = &x,
-    };
-    CopyResult res;
-    copy_run(&run, items, &res);
+    CopyRun run;
+    copy_run_init(&run, "export", &opt, common.json, x.site, state, export_one, &x);
     GString *extra = g_string_new("\"target\":");
     seaftier_json_string(extra, dir);
-    g_string_append_printf(extra, ",\"verified\":%s,", verify ? "true" : "false");
-    rc = copy_result_report(&run, &res, extra->str);
+    rc = copy_run_report(&run, items, extra->str);
     g_string_free(extra, TRUE);
-    copy_result_clear(&res);
 out:
     g_clear_error(&err);
-    if (state && !seaftier_migrate_state_close(state, &err)) {
-        admin_error("export", "%s", err->message);
-        g_clear_error(&err);
-        rc = ADMIN_EXIT_PROBLEMS;
-    }
+    rc = copy_state_close("export", state, rc);
     g_array_free(items, TRUE);
     for (int t = 0; t < SEAFTIER_N_TYPES; t++)
         seaftier_remote_free(x.dst[t]);
     seaftier_site_free(x.site);
     admin_common_clear(&common);
+    copy_options_clear(&opt);
     g_free(dir);
     g_free(job);
-    g_free(state_path);
-    g_free(type_name);
-    g_free(repo);
-    g_free(rate);
-    g_free(on_error);
     return rc;
 }

@@ -23,7 +23,6 @@
 
 #include <seaftier/log.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,15 +42,9 @@ static gboolean
 list_entry(const char *key, guint64 size, void *user_data)
 {
     ListCtx *lc = user_data;
-    const char *slash = strchr(key, '/');
-    if (!slash || slash - key != 36 || !seaftier_valid_obj_id(slash + 1))
-        return TRUE;                    /* not an object (the probe, foreign keys) */
-    CopyItem it = { .type = lc->type, .size = size };
-    memcpy(it.repo_id, key, 36);
-    if (!seaftier_valid_repo_id(it.repo_id))
-        return TRUE;
-    g_strlcpy(it.obj_id, slash + 1, sizeof it.obj_id);
-    g_array_append_val(lc->items, it);
+    CopyItem it;
+    if (copy_item_from_key(lc->type, key, size, &it))    /* else the probe, foreign keys */
+        g_array_append_val(lc->items, it);
     return TRUE;
 }
 
@@ -135,6 +128,10 @@ migrate_one(const CopyItem *it, guint64 *bytes, GError **error, void *user_data)
                     "copied, but not recorded in the tier's index: %s (run seaftier-admin "
                     "index-remote afterwards)", err ? err->message : "no fill ticket");
         g_clear_error(&err);
+        /* A complete index without this object would answer "absent" for it:
+         * no longer complete (index-remote makes it complete again). */
+        seaftier_tier_set_complete(m->site->tier, it->type, m->site->cfg->s3[it->type].bucket,
+                                   FALSE, NULL);
         outcome = COPY_FAILED;
     }
 out:
@@ -180,14 +177,30 @@ check_targets(Migrate *m)
     return ok;
 }
 
+/* After the run: a durable commit, so that the REMOTE rows recorded without
+ * an fsync during the run are on stable storage (one WAL, in order). */
+static gboolean
+sync_index(void *user_data)
+{
+    Migrate *m = user_data;
+    GError *err = NULL;
+    char *when = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
+    gboolean ok = seaftier_tier_meta_set(m->site->tier, "migrate/last-run", when, &err);
+    g_free(when);
+    if (!ok) {
+        admin_error("migrate", "%s", err->message);
+        g_error_free(err);
+    }
+    return ok;
+}
+
 int
 admin_cmd_migrate(int argc, char **argv)
 {
     AdminCommon common = { 0 };
-    char *from_storage = NULL, *from_config = NULL, *state_path = NULL, *type_name = NULL;
-    char *repo = NULL, *rate = NULL, *on_error = NULL;
-    gboolean reencrypt = FALSE, dry_run = FALSE, verify = FALSE;
-    int jobs = 0;
+    CopyOptions opt = { 0 };
+    char *from_storage = NULL, *from_config = NULL;
+    gboolean reencrypt = FALSE;
     const GOptionEntry entries[] = {
         { "from-storage", 0, 0, G_OPTION_ARG_FILENAME, &from_storage,
           "Seafile's storage dir (holding commits/, fs/, blocks/)", "DIR" },
@@ -195,17 +208,6 @@ admin_cmd_migrate(int argc, char **argv)
           "The buckets of another seafile.conf (in DIR)", "DIR" },
         { "reencrypt", 0, 0, G_OPTION_ARG_NONE, &reencrypt,
           "Rewrite the configured buckets' unencrypted objects with SSE-C, in place", NULL },
-        { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path,
-          "Resume state (default: <tier dir>/migrate-<job>.db)", "FILE" },
-        { "jobs", 'J', 0, G_OPTION_ARG_INT, &jobs, "Objects in flight (default: upload_concurrency)", "N" },
-        { "rate", 0, 0, G_OPTION_ARG_STRING, &rate, "At most N objects/s, or \"N MB/s\"", "RATE" },
-        { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "List and count, copy nothing", NULL },
-        { "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
-          "Read every object back from the target and compare (bytes and id)", NULL },
-        { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
-          "skip (report and go on, the default) or stop (at the first bad object)", "skip|stop" },
-        { "type", 't', 0, G_OPTION_ARG_STRING, &type_name, "Only this type (commits, fs, blocks)", "T" },
-        { "repo", 'r', 0, G_OPTION_ARG_STRING, &repo, "Only this library", "REPO_ID" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     int rc = ADMIN_EXIT_USAGE;
@@ -215,38 +217,26 @@ admin_cmd_migrate(int argc, char **argv)
     GArray *items = g_array_new(FALSE, FALSE, sizeof(CopyItem));
     char *job = NULL, *buckets = NULL;
     GError *err = NULL;
-    int type = -1;
-    double rate_objects = 0, rate_bytes = 0;
-    if (!admin_parse(&argc, &argv, "migrate", NULL,
-                     "Copies existing Seafile objects into the configured buckets, exactly as\n"
-                     "Seafile stores them (<repo_id>/<obj_id>, raw bytes, SSE-C when configured).\n"
-                     "Exactly one source: --from-storage, --from-config or --reencrypt.\n"
-                     "Interrupted runs resume (same source, same state file). Exits 1 if any\n"
-                     "object failed (each is named) or a bucket cannot be used.",
-                     entries, TRUE, &common))
+    if (!copy_options_parse(&argc, &argv, "migrate", NULL,
+                            "Copies existing Seafile objects into the configured buckets, exactly as\n"
+                            "Seafile stores them (<repo_id>/<obj_id>, raw bytes, SSE-C when configured).\n"
+                            "Exactly one source: --from-storage, --from-config or --reencrypt.\n"
+                            "Interrupted runs resume (same source, same state file). Exits 1 if any\n"
+                            "object failed (each is named) or a bucket cannot be used.",
+                            entries, "Resume state (default: <tier dir>/migrate-<job>.db)", &opt,
+                            &common))
         goto out;
     if (argc != 1 || (!!from_storage + !!from_config + !!reencrypt) != 1) {
         admin_error("migrate", "give exactly one source: --from-storage DIR, --from-config DIR "
                     "or --reencrypt");
         goto out;
     }
-    if (on_error && strcmp(on_error, "skip") != 0 && strcmp(on_error, "stop") != 0) {
-        admin_error("migrate", "--on-error is skip or stop, not \"%s\"", on_error);
-        goto out;
-    }
-    if (!copy_parse_rate(rate, &rate_objects, &rate_bytes)) {
-        admin_error("migrate", "--rate \"%s\": give objects/s (\"200\") or \"N MB/s\"", rate);
-        goto out;
-    }
-    if (jobs < 0 || !admin_type_filter("migrate", type_name, &type) ||
-        !admin_repo_filter("migrate", repo))
-        goto out;
     m.site = admin_open(&common, FALSE, TRUE, &rc);
     if (!m.site)
         goto out;
     rc = ADMIN_EXIT_PROBLEMS;
     m.reencrypt = reencrypt;
-    m.verify = verify;
+    m.verify = opt.verify;
     buckets = bucket_list(m.site);
     if (from_storage) {
         char *abs = g_canonicalize_filename(from_storage, NULL);
@@ -257,7 +247,7 @@ admin_cmd_migrate(int argc, char **argv)
         }
         for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
             char *dir = g_build_filename(abs, seaftier_type_name(t), NULL);
-            if ((type < 0 || t == type) && g_file_test(dir, G_FILE_TEST_IS_DIR))
+            if ((opt.type < 0 || t == opt.type) && g_file_test(dir, G_FILE_TEST_IS_DIR))
                 m.src[t] = seaftier_remote_fs_new(dir, FALSE, NULL);
             g_free(dir);
         }
@@ -274,7 +264,7 @@ admin_cmd_migrate(int argc, char **argv)
             seaftier_log_add_secret(other->cfg->s3[t].sse_c_key);
         }
         for (int t = 0; t < SEAFTIER_N_TYPES; t++)
-            if ((type < 0 || t == type) && g_strcmp0(other->cfg->s3[t].bucket, m.site->cfg->s3[t].bucket) == 0 &&
+            if ((opt.type < 0 || t == opt.type) && g_strcmp0(other->cfg->s3[t].bucket, m.site->cfg->s3[t].bucket) == 0 &&
                 g_strcmp0(other->cfg->s3[t].host, m.site->cfg->s3[t].host) == 0) {
                 admin_error("migrate", "[%s] of %s is the configured bucket %s itself (to encrypt "
                             "it in place, use --reencrypt)", seaftier_type_section(t),
@@ -286,7 +276,7 @@ admin_cmd_migrate(int argc, char **argv)
                               buckets);
         g_free(src_buckets);
         for (int t = 0; t < SEAFTIER_N_TYPES; t++)
-            if (type < 0 || t == type) {
+            if (opt.type < 0 || t == opt.type) {
                 m.src[t] = other->remote[t];
                 other->remote[t] = NULL;        /* now ours to free */
                 other->s3[t] = NULL;
@@ -298,7 +288,7 @@ admin_cmd_migrate(int argc, char **argv)
                             "with", seaftier_type_section(t));
                 goto out;
             }
-            if (type >= 0 && t != type)
+            if (opt.type >= 0 && t != opt.type)
                 continue;
             SeaftierS3Config plain = m.site->cfg->s3[t];
             plain.sse_c_key = NULL;
@@ -314,26 +304,20 @@ admin_cmd_migrate(int argc, char **argv)
         goto out;
 
     /* The state lives in the tier dir: the engine needs the tier open anyway. */
-    if (g_mkdir_with_parents(m.site->tier_dir, 0700) != 0 ||
-        !seaftier_site_open_tier(m.site, FALSE, &err)) {
-        admin_error("migrate", "cannot open the tier %s: %s", m.site->tier_dir,
-                    err ? err->message : g_strerror(errno));
+    if (!copy_open_tier("migrate", m.site))
         goto out;
-    }
-    if (!state_path) {
+    if (!opt.state_path) {
         char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA1, job, -1);
         char *name = g_strdup_printf("migrate-%.12s.db", sum);
-        state_path = g_build_filename(m.site->tier_dir, name, NULL);
+        opt.state_path = g_build_filename(m.site->tier_dir, name, NULL);
         g_free(name);
         g_free(sum);
     }
-    state = seaftier_migrate_state_open(state_path, job, &err);
-    if (!state) {
-        admin_error("migrate", "%s", err->message);
+    state = copy_state_open("migrate", opt.state_path, job);
+    if (!state)
         goto out;
-    }
 
-    char *prefix = repo ? g_strconcat(repo, "/", NULL) : g_strdup("");
+    char *prefix = opt.repo ? g_strconcat(opt.repo, "/", NULL) : g_strdup("");
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
         if (!m.src[t])
             continue;
@@ -346,60 +330,38 @@ admin_cmd_migrate(int argc, char **argv)
         }
     }
     g_free(prefix);
+    /* Migrating into empty buckets is how an installation starts: the tier's
+     * index is marked complete for them now, while they are empty (as seaf-server
+     * or seaftierd would on their first start), and stays complete because every
+     * object copied gets its REMOTE row. Without this, seaf-server would find the
+     * buckets full and its exists() would ask S3 for every unknown id until
+     * `seaftier-admin index-remote`. */
+    if (!opt.dry_run)
+        seaftier_site_mark_empty_buckets(m.site);
 
-    CopyRun run = {
-        .what = "migrate", .jobs = jobs > 0 ? jobs : MAX(m.site->cfg->tier.upload_concurrency, 1),
-        .rate_objects = rate_objects, .rate_bytes = rate_bytes,
-        .stop_on_error = on_error && strcmp(on_error, "stop") == 0, .dry_run = dry_run,
-        .json = common.json, .state = state, .copy = migrate_one, .user_data = &m,
-    };
-    CopyResult res;
-    copy_run(&run, items, &res);
-    /* A durable commit: the REMOTE rows recorded without an fsync during the
-     * run are on stable storage with it (one WAL, in order). */
-    gboolean index_synced = TRUE;
-    if (!dry_run) {
-        char *when = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
-        index_synced = seaftier_tier_meta_set(m.site->tier, "migrate/last-run", when, &err);
-        if (!index_synced) {
-            admin_error("migrate", "%s", err->message);
-            g_clear_error(&err);
-        }
-        g_free(when);
-    }
+    CopyRun run;
+    copy_run_init(&run, "migrate", &opt, common.json, m.site, state, migrate_one, &m);
+    run.verified = opt.verify || reencrypt;
+    run.finish = sync_index;
     GString *extra = g_string_new("\"source\":");
     seaftier_json_string(extra, job);
     g_string_append(extra, ",\"state\":");
-    seaftier_json_string(extra, state_path);
-    g_string_append_printf(extra, ",\"verified\":%s,", verify || reencrypt ? "true" : "false");
-    rc = copy_result_report(&run, &res, extra->str);
-    if (!index_synced)
-        rc = ADMIN_EXIT_PROBLEMS;
+    seaftier_json_string(extra, opt.state_path);
+    rc = copy_run_report(&run, items, extra->str);
     g_string_free(extra, TRUE);
-    copy_result_clear(&res);
 out:
-    if (err)
-        g_error_free(err);
-    err = NULL;
-    if (state && !seaftier_migrate_state_close(state, &err)) {
-        admin_error("migrate", "%s", err->message);
-        g_clear_error(&err);
-        rc = ADMIN_EXIT_PROBLEMS;
-    }
+    g_clear_error(&err);
+    rc = copy_state_close("migrate", state, rc);
     g_array_free(items, TRUE);
     for (int t = 0; t < SEAFTIER_N_TYPES; t++)
         seaftier_remote_free(m.src[t]);
     seaftier_site_free(other);
     seaftier_site_free(m.site);
     admin_common_clear(&common);
+    copy_options_clear(&opt);
     g_free(job);
     g_free(buckets);
     g_free(from_storage);
     g_free(from_config);
-    g_free(state_path);
-    g_free(type_name);
-    g_free(repo);
-    g_free(rate);
-    g_free(on_error);
     return rc;
 }

@@ -2,13 +2,25 @@
 #include "seaftier-build.h"
 
 #include "copy-run.h"
-#include "admin.h"
 #include "progress.h"
 #include "sync/workers.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct {
+    guint64 listed, listed_bytes;
+    guint64 already_done;       /* confirmed by an earlier run (skipped) */
+    guint64 copied, copied_bytes;
+    guint64 already_in_target;
+    guint64 gone;
+    guint64 failed;
+    GPtrArray *failures;        /* "TYPE REPO/OBJ: message" */
+    gboolean stopped;           /* --on-error=stop ended the run early */
+    double seconds;
+} CopyResult;
 
 typedef struct {
     const CopyRun *run;
@@ -123,7 +135,7 @@ copy_one(gpointer data, gpointer user_data)
     g_free(key);
 }
 
-void
+static void
 copy_run(const CopyRun *run, GArray *items, CopyResult *result)
 {
     memset(result, 0, sizeof *result);
@@ -164,7 +176,7 @@ copy_run(const CopyRun *run, GArray *items, CopyResult *result)
     g_ptr_array_free(todo, TRUE);
 }
 
-int
+static int
 copy_result_report(const CopyRun *run, const CopyResult *s, const char *extra_json)
 {
     guint64 to_copy = s->listed - s->already_done;
@@ -173,7 +185,9 @@ copy_result_report(const CopyRun *run, const CopyResult *s, const char *extra_js
     double mbs = secs > 0 ? s->copied_bytes / secs / 1e6 : 0;
     if (run->json) {
         GString *j = g_string_new("{");
-        g_string_append_printf(j, "%s\"dry_run\":%s,\"listed\":%" G_GUINT64_FORMAT
+        if (extra_json && *extra_json)
+            g_string_append_printf(j, "%s,", extra_json);
+        g_string_append_printf(j, "\"verified\":%s,\"dry_run\":%s,\"listed\":%" G_GUINT64_FORMAT
                                ",\"listed_bytes\":%" G_GUINT64_FORMAT ",\"already_done\":%"
                                G_GUINT64_FORMAT ",\"to_copy\":%" G_GUINT64_FORMAT ",\"copied\":%"
                                G_GUINT64_FORMAT ",\"copied_bytes\":%" G_GUINT64_FORMAT
@@ -181,7 +195,7 @@ copy_result_report(const CopyRun *run, const CopyResult *s, const char *extra_js
                                G_GUINT64_FORMAT ",\"failed\":%" G_GUINT64_FORMAT
                                ",\"stopped\":%s,\"seconds\":%.3f,\"objects_per_second\":%.1f,"
                                "\"mb_per_second\":%.2f,\"failures\":[",
-                               extra_json ? extra_json : "", run->dry_run ? "true" : "false",
+                               run->verified ? "true" : "false", run->dry_run ? "true" : "false",
                                s->listed, s->listed_bytes, s->already_done, to_copy, s->copied,
                                s->copied_bytes, s->already_in_target, s->gone, s->failed,
                                s->stopped ? "true" : "false", secs, ops, mbs);
@@ -210,15 +224,21 @@ copy_result_report(const CopyRun *run, const CopyResult *s, const char *extra_js
     return s->failed ? ADMIN_EXIT_PROBLEMS : ADMIN_EXIT_OK;
 }
 
-void
-copy_result_clear(CopyResult *result)
+int
+copy_run_report(const CopyRun *run, GArray *items, const char *extra_json)
 {
-    if (result->failures)
-        g_ptr_array_free(result->failures, TRUE);
-    result->failures = NULL;
+    CopyResult res;
+    copy_run(run, items, &res);
+    gboolean finished = run->dry_run || !run->finish || run->finish(run->user_data);
+    int rc = copy_result_report(run, &res, extra_json);
+    g_ptr_array_free(res.failures, TRUE);
+    return finished ? rc : ADMIN_EXIT_PROBLEMS;
 }
 
-gboolean
+/* ---- options, tier, state ---- */
+
+/* Parses --rate: "N" objects/s, or "N MB/s"/"NMB" (MB = 10^6 bytes). */
+static gboolean
 copy_parse_rate(const char *text, double *objects, double *bytes)
 {
     *objects = *bytes = 0;
@@ -237,4 +257,116 @@ copy_parse_rate(const char *text, double *objects, double *bytes)
     else
         return FALSE;
     return TRUE;
+}
+
+gboolean
+copy_options_parse(int *argc, char ***argv, const char *what, const char *params,
+                   const char *summary, const GOptionEntry *entries, const char *state_help,
+                   CopyOptions *o, AdminCommon *common)
+{
+    const GOptionEntry copy_entries[] = {
+        { "state", 0, 0, G_OPTION_ARG_FILENAME, &o->state_path, state_help, "FILE" },
+        { "jobs", 'J', 0, G_OPTION_ARG_INT, &o->jobs, "Objects in flight (default: upload_concurrency)", "N" },
+        { "rate", 0, 0, G_OPTION_ARG_STRING, &o->rate, "At most N objects/s, or \"N MB/s\"", "RATE" },
+        { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &o->dry_run, "List and count, copy nothing", NULL },
+        { "verify", 0, 0, G_OPTION_ARG_NONE, &o->verify,
+          "Read every object back from the target and compare (bytes and id)", NULL },
+        { "on-error", 0, 0, G_OPTION_ARG_STRING, &o->on_error,
+          "skip (report and go on, the default) or stop (at the first bad object)", "skip|stop" },
+        { "type", 't', 0, G_OPTION_ARG_STRING, &o->type_name, "Only this type (commits, fs, blocks)", "T" },
+        { "repo", 'r', 0, G_OPTION_ARG_STRING, &o->repo, "Only this library", "REPO_ID" },
+    };
+    /* the command's own options first (--help lists them first), then these */
+    GArray *all = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+    for (const GOptionEntry *e = entries; e && e->long_name; e++)
+        g_array_append_val(all, *e);
+    g_array_append_vals(all, copy_entries, G_N_ELEMENTS(copy_entries));
+    gboolean ok = admin_parse(argc, argv, what, params, summary, (GOptionEntry *)(void *)all->data,
+                              TRUE, common);
+    g_array_free(all, TRUE);
+    if (!ok)
+        return FALSE;
+    if (o->on_error && strcmp(o->on_error, "skip") != 0 && strcmp(o->on_error, "stop") != 0) {
+        admin_error(what, "--on-error is skip or stop, not \"%s\"", o->on_error);
+        return FALSE;
+    }
+    if (!copy_parse_rate(o->rate, &o->rate_objects, &o->rate_bytes)) {
+        admin_error(what, "--rate \"%s\": give objects/s (\"200\") or \"N MB/s\"", o->rate);
+        return FALSE;
+    }
+    return o->jobs >= 0 && admin_type_filter(what, o->type_name, &o->type) &&
+           admin_repo_filter(what, o->repo);
+}
+
+void
+copy_options_clear(CopyOptions *o)
+{
+    g_free(o->state_path);
+    g_free(o->type_name);
+    g_free(o->repo);
+    g_free(o->rate);
+    g_free(o->on_error);
+    memset(o, 0, sizeof *o);
+}
+
+void
+copy_run_init(CopyRun *run, const char *what, const CopyOptions *o, gboolean json,
+              const SeaftierSite *site, SeaftierMigrateState *state, CopyFunc copy,
+              void *user_data)
+{
+    *run = (CopyRun){
+        .what = what, .jobs = o->jobs > 0 ? o->jobs : MAX(site->cfg->tier.upload_concurrency, 1),
+        .rate_objects = o->rate_objects, .rate_bytes = o->rate_bytes,
+        .stop_on_error = o->on_error && strcmp(o->on_error, "stop") == 0,
+        .dry_run = o->dry_run, .json = json, .verified = o->verify, .state = state,
+        .copy = copy, .user_data = user_data,
+    };
+}
+
+gboolean
+copy_item_from_key(SeaftierObjType type, const char *key, guint64 size, CopyItem *item)
+{
+    const char *slash = strchr(key, '/');
+    if (!slash || slash - key != 36 || !seaftier_valid_obj_id(slash + 1))
+        return FALSE;
+    *item = (CopyItem){ .type = type, .size = size };
+    memcpy(item->repo_id, key, 36);
+    g_strlcpy(item->obj_id, slash + 1, sizeof item->obj_id);
+    return seaftier_valid_repo_id(item->repo_id);
+}
+
+gboolean
+copy_open_tier(const char *what, SeaftierSite *site)
+{
+    GError *err = NULL;
+    if (g_mkdir_with_parents(site->tier_dir, 0700) == 0 &&
+        seaftier_site_open_tier(site, FALSE, &err))
+        return TRUE;
+    admin_error(what, "cannot open the tier %s: %s", site->tier_dir,
+                err ? err->message : g_strerror(errno));
+    g_clear_error(&err);
+    return FALSE;
+}
+
+SeaftierMigrateState *
+copy_state_open(const char *what, const char *path, const char *job)
+{
+    GError *err = NULL;
+    SeaftierMigrateState *state = seaftier_migrate_state_open(path, job, &err);
+    if (!state) {
+        admin_error(what, "%s", err->message);
+        g_error_free(err);
+    }
+    return state;
+}
+
+int
+copy_state_close(const char *what, SeaftierMigrateState *state, int rc)
+{
+    GError *err = NULL;
+    if (!state || seaftier_migrate_state_close(state, &err))
+        return rc;
+    admin_error(what, "%s", err->message);
+    g_error_free(err);
+    return ADMIN_EXIT_PROBLEMS;
 }

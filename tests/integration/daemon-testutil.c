@@ -63,16 +63,22 @@ dt_setup_conf(char *dir, gboolean backends)
     }
     dt->socket_path = dt->cfg->tier.socket_path ? g_strdup(dt->cfg->tier.socket_path)
                                                 : g_build_filename(dt->cfg->tier.dir, "seaftierd.sock", NULL);
-    if (backends) {
-        dt->obj[0] = obj_backend_tier_new(NULL, "commits", dt->kf, &err);
-        DT_CHECK_MSG(dt->obj[0], "%s", err ? err->message : "");
-        dt->obj[1] = obj_backend_tier_new(NULL, "fs", dt->kf, &err);
-        DT_CHECK_MSG(dt->obj[1], "%s", err ? err->message : "");
-        dt->block = block_backend_tier_new(NULL, dt->kf, &err);
-        DT_CHECK_MSG(dt->block, "%s", err ? err->message : "");
-        dt->tier = seaftier_obj_backend_shared(dt->obj[0])->site->tier;
-    }
+    if (backends)
+        dt_open_backends(dt);
     return dt;
+}
+
+void
+dt_open_backends(DT *dt)
+{
+    GError *err = NULL;
+    dt->obj[0] = obj_backend_tier_new(NULL, "commits", dt->kf, &err);
+    DT_CHECK_MSG(dt->obj[0], "%s", err ? err->message : "");
+    dt->obj[1] = obj_backend_tier_new(NULL, "fs", dt->kf, &err);
+    DT_CHECK_MSG(dt->obj[1], "%s", err ? err->message : "");
+    dt->block = block_backend_tier_new(NULL, dt->kf, &err);
+    DT_CHECK_MSG(dt->block, "%s", err ? err->message : "");
+    dt->tier = seaftier_obj_backend_shared(dt->obj[0])->site->tier;
 }
 
 void

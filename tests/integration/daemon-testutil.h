@@ -33,6 +33,8 @@ DT *dt_setup(const char *prefix, gboolean sse_c, const char *extra_tier);
 /* Same, from seafile.conf text already written to <dir>/seafile.conf; no
  * backends are opened when `backends` is FALSE. */
 DT *dt_setup_conf(char *dir, gboolean backends);
+/* Opens the backends (and so the tier) as seaf-server does when it starts. */
+void dt_open_backends(DT *dt);
 void dt_teardown(DT *dt);
 
 /* Starts seaftierd -f on the configuration and waits (10 s) until its

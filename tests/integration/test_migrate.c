@@ -234,6 +234,25 @@ check_in_buckets(DT *dt, GPtrArray *objs)
     }
 }
 
+/* The tier's index is complete for the buckets and every migrated object has
+ * a row there (a REMOTE one): a complete index without it would make exists()
+ * answer "absent" without asking S3. */
+static void
+check_indexed(DT *dt, GPtrArray *objs)
+{
+    for (guint i = 0; i < objs->len; i++) {
+        const Obj *o = objs->pdata[i];
+        gboolean complete = FALSE;
+        DT_CHECK_MSG(seaftier_tier_is_complete(dt->tier, o->type, dt->cfg->s3[o->type].bucket,
+                                               &complete, NULL) && complete,
+                     "the %s index is not complete", seaftier_type_name(o->type));
+        SeaftierTierEntry e;
+        DT_CHECK_MSG(seaftier_tier_lookup(dt->tier, o->type, o->repo, o->id, &e, NULL) &&
+                         e.state == SEAFTIER_STATE_REMOTE && e.size == o->len,
+                     "migrated %s/%s has no REMOTE row in the tier", o->repo, o->id);
+    }
+}
+
 static char *
 state_file(DT *dt, const char *name)
 {
@@ -282,19 +301,8 @@ test_migrate_storage(void)
     g_free(expr);
     g_free(out);
     check_in_buckets(dt, objs);
-    /* The buckets were empty when the backends opened them, so the tier's
-     * index is complete: every migrated object must have a row there (a
-     * REMOTE one), or exists() would answer "absent" without asking S3. */
-    for (guint i = 0; i < objs->len; i++) {
-        const Obj *o = objs->pdata[i];
-        gboolean complete = FALSE;
-        DT_CHECK(seaftier_tier_is_complete(dt->tier, o->type, dt->cfg->s3[o->type].bucket,
-                                           &complete, NULL) && complete);
-        SeaftierTierEntry e;
-        DT_CHECK_MSG(seaftier_tier_lookup(dt->tier, o->type, o->repo, o->id, &e, NULL) &&
-                         e.state == SEAFTIER_STATE_REMOTE && e.size == o->len,
-                     "migrated %s/%s has no REMOTE row in the tier", o->repo, o->id);
-    }
+    /* The buckets were empty when the backends opened them. */
+    check_indexed(dt, objs);
 
     /* Through the Seafile backends (read-through from S3: nothing is in the tier). */
     for (guint i = 0; i < objs->len; i++) {
@@ -313,14 +321,22 @@ test_migrate_storage(void)
     g_free(expr);
     g_free(out);
 
-    /* From these buckets (another seafile.conf) into new ones. */
-    DT *dt2 = dt_setup("mig2", TRUE, NULL);
+    /* From these buckets (another seafile.conf) into new ones, before
+     * anything else opened their tier: how an installation starts. */
+    char *dir2 = s3test_tmpdir("seaftier-mig2");
+    S3TestVariant v2 = { .v4 = TRUE, .path_style = TRUE, .https = TRUE, .sse_c = TRUE };
+    g_free(s3test_write_seafile_conf(dir2, "mig2", &v2, NULL));
+    DT *dt2 = dt_setup_conf(dir2, FALSE);
     DT_CHECK(dt_admin(dt2, &out, NULL, "migrate", "--from-config", dt->dir, "--verify", "--json", NULL) == 0);
     expr = g_strdup_printf("d[\"copied\"] == %u and d[\"failed\"] == 0", objs->len);
     DT_CHECK(dt_json(out, expr));
     g_free(expr);
     g_free(out);
     check_in_buckets(dt2, objs);
+    /* seaf-server's first start: the buckets are full, but migrate found them
+     * empty, so the index is complete without `seaftier-admin index-remote`. */
+    dt_open_backends(dt2);
+    check_indexed(dt2, objs);
     dt_teardown(dt2);
     /* A configuration naming the target buckets themselves is refused. */
     char *err = NULL;
@@ -387,6 +403,32 @@ find_obj(GPtrArray *objs, const char *tkey)
     return NULL;
 }
 
+/* Runs `args` until the state file shows more than `before` confirmed
+ * objects, then lets it run `extra_ms` more and SIGKILLs it: kills land
+ * midway however loaded the machine is. TRUE when it was killed (not done). */
+static gboolean
+run_and_kill_after_progress(DT *dt, const char *const *args, const char *state, guint before,
+                            int extra_ms)
+{
+    GPid pid = spawn_admin(dt, args);
+    gint64 give_up = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    int status = 0;
+    while (g_get_monotonic_time() < give_up) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return FALSE;
+        GHashTable *done = confirmed(state);
+        guint n = g_hash_table_size(done);
+        g_hash_table_destroy(done);
+        if (n > before)
+            break;
+        g_usleep(5000);
+    }
+    g_usleep((gulong)extra_ms * 1000);
+    kill(pid, SIGKILL);
+    DT_CHECK(waitpid(pid, &status, 0) == pid);
+    return WIFSIGNALED(status);
+}
+
 static void
 test_kill_resume(void)
 {
@@ -402,7 +444,8 @@ test_kill_resume(void)
     GHashTable *marked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     int kills = 0, midway = 0;
     for (int round = 0; round < 14 && kills < 12; round++) {
-        if (!run_and_kill(dt, args, g_random_int_range(150, 600)))
+        if (!run_and_kill_after_progress(dt, args, state, g_hash_table_size(marked),
+                                         g_random_int_range(0, 100)))
             break;
         kills++;
         GHashTable *done = confirmed(state);

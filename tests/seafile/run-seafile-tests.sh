@@ -8,6 +8,7 @@
 # the libraries the suite deleted. After (b), once seaftierd has drained, check-s3.py proves that what the suite left is in S3 (a sample read back with the SSE-C key)
 # and that what it deleted is gone. Prints the per-test table (a) vs (b), the object counts per
 # bucket, the timings, and ends with "N passed, M failed" (exit 1 if M > 0).
+# Then (c): tests/seafile/migrate-roundtrip.sh (migrate and export between the two servers).
 #
 # Usage: tests/seafile/run-seafile-tests.sh PREFIX     (PREFIX from scripts/build-seaf-server.sh)
 # Env:   SEAFILE_TESTS_WORK (default /tmp/seaftier-seafile-run): logs, JUnit XML, scratch dirs.
@@ -148,6 +149,12 @@ cp "$DATA/logs/seaftierd.log" "$WORK/seaftierd.log" 2>/dev/null
 lib_lines=$(grep -c 'seaftier: ' "$DATA/logs/seafile.log" 2>/dev/null)
 stderr_lines=$(grep -c 'seaftier' "$DATA/logs/seaf-server.stderr" 2>/dev/null)
 
+note "(c) migrate a stock server's storage to S3, serve it patched, export it back, serve it stock"
+SEAFILE_TESTS_LOCKED=1 SEAFILE_MIGRATE_WORK=$WORK/migrate "$here/migrate-roundtrip.sh" "$1" 2>&1 | tee "$WORK/migrate-roundtrip.log"
+mig_pass=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/migrate-roundtrip.log" | tail -n 1)
+mig_fail=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/migrate-roundtrip.log" | tail -n 1)
+[ -n "$mig_pass" ] || { mig_pass=0; mig_fail=1; }
+
 note "seafile-server's suite: (a) stock vs (b) tier"
 "$PY" "$here/results-table.py" "$WORK/stock.xml" "$WORK/tier.xml" | tee "$WORK/table.log"
 t_pass=$(tail -n 1 "$WORK/table.log" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
@@ -164,7 +171,7 @@ fi
 echo "timings: (a) stock suite ${secs_stock:-?} s + full GC ${secs_gc_stock:-?} s;" \
      "(b) tier suite ${secs_tier:-?} s + drain ${secs_drain_suite:-?} s + full GC ${secs_gc_tier:-?} s + drain ${secs_drain_gc:-?} s"
 echo "logs: $WORK"
-passed=$((t_pass + s3_pass + log_ok + gc_pass + stock_pass))
-failed=$((t_fail + s3_fail + 1 - log_ok + gc_fail + stock_fail))
+passed=$((t_pass + s3_pass + log_ok + gc_pass + stock_pass + mig_pass))
+failed=$((t_fail + s3_fail + 1 - log_ok + gc_fail + stock_fail + mig_fail))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

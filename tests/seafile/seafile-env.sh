@@ -10,6 +10,8 @@
 #                              -blocks, created if missing) and SEAFENV_SSE_C_KEY (32 characters)
 #                              the SSE-C key; both get defaults. SEAFENV_TIER_CONF: extra lines for
 #                              [tier] (mode, max_size...).
+#   seafenv_configure MODE DATA  rewrites only DATA/conf/seafile.conf for MODE (same variables,
+#                              tier creates the buckets): DATA's libraries from another store
 #   seafenv_start              starts seaftierd (tier; SEAFENV_DAEMON_ARGS: more options) and
 #                              seaf-server, waits for port 8082
 #   seafenv_stop               stops both (what seafenv_start started)
@@ -62,6 +64,16 @@ seafenv_setup() {
   local f
   for f in config groupmgr org user; do sqlite3 "$d/ccnet/ccnet.db" ".read $sql/$f.sql"; done
   sqlite3 "$d/seafile-data/seafile.db" ".read $sql/seafile.sql"
+  seafenv_configure "$SEAFENV_MODE" "$d"
+}
+
+# seafenv_configure MODE DATA — (re)writes DATA/conf/seafile.conf for MODE, databases and
+# objects untouched: the same libraries served from another store. For tier, the buckets are
+# created (they must not exist yet).
+seafenv_configure() {
+  SEAFENV_MODE=$1 SEAFENV_DATA=$2
+  case $SEAFENV_MODE in stock|tier) ;; *) echo "seafile-env: mode must be stock or tier" >&2; return 1 ;; esac
+  local d=$SEAFENV_DATA
   # [database] without "type" means MySQL to seaf-server
   cat >"$d/conf/seafile.conf" <<CONF
 [fileserver]

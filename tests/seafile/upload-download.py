@@ -11,11 +11,10 @@ import os
 import sys
 import time
 
-import requests
-from requests_toolbelt import MultipartEncoder
 from seaserv import ccnet_api, seafile_api
 
-BASE = "http://127.0.0.1:8082"
+from fileserver import download, upload, wait_for_rpc
+
 USER = "seaftier-main@example.com"
 
 
@@ -26,12 +25,7 @@ def parse_size(text):
 
 count = int(sys.argv[1])
 sizes = [parse_size(s) for s in sys.argv[2:]] or [8192]
-for _ in range(30):     # seaf-server's RPC may take a moment after the port opens
-    try:
-        seafile_api.get_repo_list(0, 1, None)
-        break
-    except Exception:
-        time.sleep(1)
+wait_for_rpc()
 if not ccnet_api.get_emailuser(USER):
     ccnet_api.add_emailuser(USER, "seaftier-main-password", 0, 1)
 repo_id = seafile_api.create_repo("seaftier main job", "", USER, passwd=None)
@@ -43,9 +37,7 @@ for i in range(count):
     size = sizes[i % len(sizes)]
     data = os.urandom(size)
     name = "file-%04d.bin" % i
-    token = seafile_api.get_fileserver_access_token(repo_id, '{"parent_dir":"/"}', "upload", USER, False)
-    m = MultipartEncoder(fields={"parent_dir": "/", "file": (name, data, "application/octet-stream")})
-    r = requests.post("%s/upload-api/%s" % (BASE, token), data=m, headers={"Content-Type": m.content_type})
+    r = upload(repo_id, USER, "/", name, data)
     if r.status_code != 200:
         sys.exit("upload of %s failed: HTTP %d %s" % (name, r.status_code, r.text[:200]))
     files.append((name, hashlib.sha256(data).hexdigest(), size))
@@ -55,10 +47,9 @@ t0 = time.time()
 bad = 0
 for name, digest, size in files:
     file_id = seafile_api.get_file_id_by_path(repo_id, "/" + name)
-    token = seafile_api.get_fileserver_access_token(repo_id, file_id, "download", USER, False)
-    r = requests.get("%s/files/%s/%s" % (BASE, token, name))
-    if r.status_code != 200 or hashlib.sha256(r.content).hexdigest() != digest:
-        print("MISMATCH: %s (HTTP %d, %d bytes, expected %d)" % (name, r.status_code, len(r.content), size))
+    status, body = download(repo_id, USER, file_id, name)
+    if status != 200 or hashlib.sha256(body).hexdigest() != digest:
+        print("MISMATCH: %s (HTTP %d, %d bytes, expected %d)" % (name, status, len(body), size))
         bad += 1
 t_down = time.time() - t0
 total = sum(s for _, _, s in files)
