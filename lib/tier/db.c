@@ -141,6 +141,17 @@ conn_open(SeaftierTier *tier, GError **error)
         return NULL;
     }
     seaftier_tier_checkpoint_attach(tier, conn->db);
+    /* The WAL outlives the last connection (and keeps its size: no
+     * journal_size_limit), so a process that opens the tier again writes
+     * its commits over blocks the file already has. An fdatasync of a
+     * growing file must also write its inode (size, blocks): 4 KiB append +
+     * fdatasync measured p50 ~540 us here against ~210 us for an overwrite,
+     * 8 interleaved rounds. Without this every process start paid that for
+     * the WAL's whole first cycle (1000-4000 pages). The price is a recovery
+     * read of the last cycle's frames at the first open (1.3-2.1 ms for a
+     * 16 MiB WAL, measured). */
+    int persist = 1;
+    sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     conn->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
     sqlite3_extended_result_codes(conn->db, 1);
     sqlite3_busy_timeout(conn->db, BUSY_TIMEOUT_MS);

@@ -61,12 +61,14 @@ typedef struct TierConn {
     gboolean defer_checkpoint;  /* a group-commit leader checkpoints later itself */
 } TierConn;
 
+typedef struct TierCommitBatch TierCommitBatch;    /* commit.c */
+
 typedef struct TierCommitQueue {
     GMutex lock;
-    GCond done;
     GCond arrived;          /* an entry was queued (for a leader gathering a batch) */
-    GPtrArray *pending;     /* TierCommitEntry* waiting for a leader */
+    TierCommitBatch *pending;   /* entries waiting for a leader */
     gboolean leader_active;
+    gboolean gathering;     /* the leader waits on `arrived` */
     gint preparing;         /* atomic: stores between their index check and queueing */
     gint returning;         /* atomic: writers of the last batch not yet back (commit.c) */
     gint64 last_commit_us;  /* duration of the last batch's commit, under lock */
@@ -276,6 +278,8 @@ void seaftier_tier_commit_prepare(SeaftierTier *tier);
  * (writing its file): unlike prepare, not a new arrival. */
 void seaftier_tier_commit_resume(SeaftierTier *tier);
 void seaftier_tier_commit_abandon(SeaftierTier *tier);
+/* Entries queued and not yet taken by a leader (tests watch batches form). */
+guint seaftier_tier_commit_pending(SeaftierTier *tier);
 void seaftier_tier_commit_init(SeaftierTier *tier);
 void seaftier_tier_commit_clear(SeaftierTier *tier);
 
