@@ -112,6 +112,18 @@ test_codec_choice(void **state)
     assert_null(out);
     assert_int_equal(out_len, n);
     assert_false(seaftier_codec_decode(7, text, n, back, n, &problem));
+
+    /* lz4 is kept only when it saves at least a quarter: random bytes
+     * followed by zeros save about as much as the zeros' share. */
+    memset(text + n - n * 15 / 100, 0, n * 15 / 100);
+    assert_int_equal(seaftier_codec_encode(text, n, TRUE, &out, &out_len), SEAFTIER_CODEC_RAW);
+    assert_null(out);
+    memset(text + n - n * 40 / 100, 0, n * 40 / 100);
+    assert_int_equal(seaftier_codec_encode(text, n, TRUE, &out, &out_len), SEAFTIER_CODEC_LZ4);
+    assert_true(out_len <= n - n / 4);
+    assert_true(seaftier_codec_decode(SEAFTIER_CODEC_LZ4, out, out_len, back, n, &problem));
+    assert_memory_equal(back, text, n);
+    g_free(out);
     g_free(back);
     g_free(text);
 }
