@@ -10,6 +10,9 @@
 EXTRA_DIST += tests/bench/run-bench.sh tests/bench/RESULTS.md tests/bench/bench-util.h \
 	tests/bench/bench-seafile.sh tests/bench/seafile-client.py tests/bench/bench-migrate.sh
 
+# gnuplot script for the plots beside bench-results.json
+EXTRA_DIST += tests/bench/plot-bench.sh
+
 BENCH_COMMON = tests/bench/bench-util.c tests/bench/bench-util.h
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common -I$(top_srcdir)/tests/bench
 BENCH_LIBS = lib/libseaftier.la $(DEPS_LIBS)
@@ -49,7 +52,7 @@ tests_bench_upload_bench_upload_SOURCES = tests/bench/upload/bench_upload.c $(BE
 tests_bench_upload_bench_upload_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_upload_bench_upload_LDADD = $(BENCH_LIBS)
 
-bench: $(BENCH_PROGS) tools/seaftier-admin
+bench: $(BENCH_PROGS) tools/seaftier-admin daemon/seaftierd
 	@BENCH_BUILDDIR='$(abs_top_builddir)' BENCH_SRCDIR='$(abs_top_srcdir)' \
 	BENCH_SAN_CFLAGS='$(SAN_CFLAGS)' \
 	$(SHELL) $(top_srcdir)/tests/bench/run-bench.sh

@@ -12,21 +12,31 @@
  * buffer (as seaf-server streams a block) / close_block / block_handle_free;
  * for the fs layout open / read in 64 KiB calls / close. The destination
  * buffer is the whole block, reused, so no peer pays page faults for it.
+ * The limit for a block the tier keeps lz4-compressed ("lz4"): the same
+ * text compressed by the call the tier uses (LZ4_compress_default, see
+ * lib/tier/codec.h), decoded with LZ4_decompress_safe from a buffer in
+ * memory into the destination buffer — no file, no checksum.
  * Each store's copy is read back and compared once before timing.
- * Prints RESULT block.<tier|fs|s3>.<1m|8m>.<rand|text>.p50_MBps (throughput
- * at the median read time) and .p99_ms.
+ * Prints RESULT block.<tier|fs|s3|lz4>.<1m|8m>.<rand|text>.p50_MBps
+ * (throughput at the median read time) and .p99_ms (lz4: text only), and
+ * what the tier keeps on disk for the blocks of each case (index lookup,
+ * tier.h): block.tier.<size>.<kind>.stored_bytes, .raw_bytes and
+ * .lz4_blocks (how many of them it stored lz4-compressed), and
+ * block.lz4.<size>.text.bytes (the reference's compressed size).
  * Environment: BENCH_BLOCK_READS (timed reads per case for 1 MiB, default
  * 300; 8 MiB gets an eighth, at least 20), BENCH_BLOCK_S3_READS (default 20).
  */
 #include "seaftier-build.h"
 
 #include "bench-util.h"
+#include "tier/tier.h"
 
 #include <seaftier/config.h>
 #include <seaftier/s3.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <lz4.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +54,8 @@ typedef struct {
     SeaftierS3 *s3;
     const char *root;
     guint8 *buf;            /* destination, the size of the block */
+    /* The lz4 reference: each text block compressed, by id. */
+    GHashTable *lz4;        /* id -> GBytes */
 } Ctx;
 
 static gsize
@@ -88,8 +100,35 @@ s3_read_block(SeaftierS3 *s3, const char *id, guint8 *buf, gsize cap)
     return len;
 }
 
-typedef enum { ST_TIER, ST_FS, ST_S3 } StoreKind;
-static const char *const store_names[] = { "tier", "fs", "s3" };
+/* Decodes the compressed copy of a text block into `buf`, the way the
+ * tier's codec does. */
+static gsize
+lz4_read_block(Ctx *c, const char *id, gsize size)
+{
+    GBytes *z = g_hash_table_lookup(c->lz4, id);
+    if (!z)
+        bench_die("lz4: no compressed copy of %s", id);
+    gsize zlen = 0;
+    const char *zdata = g_bytes_get_data(z, &zlen);
+    int n = LZ4_decompress_safe(zdata, (char *)c->buf, (int)zlen, (int)size);
+    return n < 0 ? 0 : (gsize)n;
+}
+
+/* Compresses `data` with the tier's call (LZ4_compress_default) for the
+ * reference; dies if it does not compress (text blocks do, ~3:1). */
+static void
+lz4_keep(Ctx *c, const char *id, const guint8 *data, gsize len)
+{
+    int cap = LZ4_compressBound((int)len);
+    char *z = g_malloc((gsize)cap);
+    int n = LZ4_compress_default((const char *)data, z, (int)len, cap);
+    if (n <= 0 || (gsize)n >= len)
+        bench_die("lz4: block %s does not compress (%d)", id, n);
+    g_hash_table_insert(c->lz4, g_strdup(id), g_bytes_new_take(g_realloc(z, (gsize)n), (gsize)n));
+}
+
+typedef enum { ST_TIER, ST_FS, ST_S3, ST_LZ4 } StoreKind;
+static const char *const store_names[] = { "tier", "fs", "s3", "lz4" };
 
 static gsize
 read_one(Ctx *c, StoreKind st, const char *id, gsize size)
@@ -101,6 +140,8 @@ read_one(Ctx *c, StoreKind st, const char *id, gsize size)
         return fs_read_block(c->root, id, c->buf, size);
     case ST_S3:
         return s3_read_block(c->s3, id, c->buf, size);
+    case ST_LZ4:
+        return lz4_read_block(c, id, size);
     }
     return 0;
 }
@@ -131,6 +172,36 @@ measure(Ctx *c, StoreKind st, int si, int ki, BenchId *ids, gsize reads)
     bench_samples_free(s);
 }
 
+/* What the tier keeps on disk for the blocks of one case, from its index
+ * (a second handle on the same tier directory, as seaftier-admin opens it). */
+static void
+report_disk(SeaftierTier *tier, Ctx *c, int si, int ki, BenchId *ids)
+{
+    guint64 stored = 0, raw = 0, lz4_blocks = 0, ref = 0;
+    GError *err = NULL;
+    for (int b = 0; b < N_BLOCKS; b++) {
+        SeaftierTierEntry e;
+        if (!seaftier_tier_lookup(tier, SEAFTIER_TYPE_BLOCKS, BENCH_REPO, ids[b].s, &e, &err))
+            bench_die("tier lookup of block %s: %s", ids[b].s, err ? err->message : "no row");
+        stored += e.stored_size;
+        raw += e.size;
+        lz4_blocks += e.codec == 1;
+        GBytes *z = c->lz4 ? g_hash_table_lookup(c->lz4, ids[b].s) : NULL;
+        ref += z ? g_bytes_get_size(z) : 0;
+    }
+    char key[128];
+    g_snprintf(key, sizeof key, "block.tier.%s.%s.stored_bytes", size_names[si], kind_names[ki]);
+    bench_result(key, (double)stored, "bytes");
+    g_snprintf(key, sizeof key, "block.tier.%s.%s.raw_bytes", size_names[si], kind_names[ki]);
+    bench_result(key, (double)raw, "bytes");
+    g_snprintf(key, sizeof key, "block.tier.%s.%s.lz4_blocks", size_names[si], kind_names[ki]);
+    bench_result(key, (double)lz4_blocks, "blocks");
+    if (ref) {
+        g_snprintf(key, sizeof key, "block.lz4.%s.%s.bytes", size_names[si], kind_names[ki]);
+        bench_result(key, (double)ref, "bytes");
+    }
+}
+
 static gsize
 env_size(const char *name, gsize dflt)
 {
@@ -158,6 +229,7 @@ main(int argc, char **argv)
         bench_die("S3 client: %s", err->message);
     GKeyFile *kf = bench_load_conf(argv[1], NULL);
     c.bb = bench_block_backend(kf);
+    c.lz4 = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
     bench_fs_mkdirs(c.root, BENCH_REPO);
 
     BenchId *ids[2][2];
@@ -183,8 +255,10 @@ main(int argc, char **argv)
                 if (!seaftier_s3_put(c.s3, key, want, sizes[si], 0, &err))
                     bench_die("S3 PUT %s: %s", key, err->message);
                 g_free(key);
+                if (ki == 1)
+                    lz4_keep(&c, id, want, sizes[si]);
                 /* Each copy reads back identical before anything is timed. */
-                for (StoreKind st = ST_TIER; st <= ST_S3; st++) {
+                for (StoreKind st = ST_TIER; st <= (ki == 1 ? ST_LZ4 : ST_S3); st++) {
                     memset(c.buf, 0, sizes[si]);
                     if (read_one(&c, st, id, sizes[si]) != sizes[si] ||
                         memcmp(c.buf, want, sizes[si]) != 0)
@@ -194,12 +268,21 @@ main(int argc, char **argv)
             }
         }
     }
+    SeaftierTier *tier = seaftier_tier_open(cfg, cfg->tier.dir, &err);
+    if (!tier)
+        bench_die("seaftier_tier_open(%s): %s", cfg->tier.dir, err->message);
+    for (int si = 0; si < 2; si++)
+        for (int ki = 0; ki < 2; ki++)
+            report_disk(tier, &c, si, ki, ids[si][ki]);
+    seaftier_tier_close(tier);
     bench_sync();
     for (int si = 0; si < 2; si++) {
         gsize n = si == 0 ? reads : MAX(reads / 8, 20);
         for (int ki = 0; ki < 2; ki++) {
             measure(&c, ST_FS, si, ki, ids[si][ki], n);
             measure(&c, ST_TIER, si, ki, ids[si][ki], n);
+            if (ki == 1)
+                measure(&c, ST_LZ4, si, ki, ids[si][ki], n);
             measure(&c, ST_S3, si, ki, ids[si][ki], si == 0 ? s3_reads : MAX(s3_reads / 2, 4));
         }
     }
@@ -208,6 +291,7 @@ main(int argc, char **argv)
             g_free(ids[si][ki]);
     g_free(want);
     g_free(c.buf);
+    g_hash_table_destroy(c.lz4);
     block_backend_tier_free(c.bb);
     g_key_file_free(kf);
     seaftier_s3_free(c.s3);
