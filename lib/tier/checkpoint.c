@@ -27,6 +27,7 @@ wal_hook(void *data, sqlite3 *db, const char *name, int pages)
 {
     SeaftierTier *tier = data;
     TIER_STORE(&tier->wal_pages, (gint64)pages);
+    seaftier_tier_note_commit(tier, pages);
     return SQLITE_OK;
 }
 

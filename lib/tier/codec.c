@@ -11,11 +11,11 @@ seaftier_codec_encode(const void *data, gsize len, gboolean compress, void **out
 {
     *out = NULL;
     *out_len = len;
-    /* Tiny objects cannot save a whole 1/16 worth the decode call. */
+    /* Tiny objects cannot save a quarter worth the decode call. */
     if (!compress || len < 64 || len > (gsize)LZ4_MAX_INPUT_SIZE)
         return SEAFTIER_CODEC_RAW;
 
-    gsize limit = len - len / 16;
+    gsize limit = len - len / SEAFTIER_CODEC_MIN_SAVING;
     /* lz4 stops and returns 0 as soon as the output would exceed `limit`,
      * so incompressible data costs little. */
     char *buf = g_malloc(limit);

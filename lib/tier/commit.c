@@ -9,6 +9,16 @@
  * the leader fsyncs each distinct directory once before the index commits,
  * so a committed row never names a file whose directory entry is not durable.
  *
+ * Forming full batches: a leader that commits as soon as it leads splits N
+ * synchronous writers into two halves taking turns (one half commits while
+ * the other, just released, comes back and queues), so every fsync carries
+ * N/2 stores. A new leader therefore first waits for the stores already on
+ * their way (`preparing`) and for the writers its predecessor has just
+ * released (`returning`: each store's arrival takes one off), bounded by half
+ * the last commit's duration: a writer that does not come back costs the
+ * batch at most that, one that does saves a whole commit. A lone writer is
+ * its own returning writer, so it never waits.
+ *
  * Limits are checked inside the transaction, against the usage table, so two
  * processes cannot both squeeze in past max_size.
  */
@@ -18,13 +28,27 @@
 
 #include <string.h>
 
-/* How long a new leader waits for stores already on their way, and the
- * batch size at which it stops waiting. */
-#define GATHER_US 200
+/* How long a new leader waits for stores on their way: half the last
+ * commit's duration, within these bounds; and the batch size at which it
+ * stops waiting. */
+#define GATHER_MIN_US 200
+#define GATHER_MAX_US 2000
 #define GATHER_MAX 256
 
 void
 seaftier_tier_commit_prepare(SeaftierTier *tier)
+{
+    TierCommitQueue *q = &tier->commit;
+    /* preparing first: a leader never sees this store in neither count */
+    g_atomic_int_inc(&q->preparing);
+    gint r = g_atomic_int_get(&q->returning);
+    while (r > 0 && !__atomic_compare_exchange_n(&q->returning, &r, r - 1, FALSE,
+                                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+void
+seaftier_tier_commit_resume(SeaftierTier *tier)
 {
     g_atomic_int_inc(&tier->commit.preparing);
 }
@@ -35,13 +59,48 @@ seaftier_tier_commit_abandon(SeaftierTier *tier)
     g_atomic_int_add(&tier->commit.preparing, -1);
 }
 
+/* A batch: the entries one transaction commits, and the condition its
+ * waiting writers sleep on, so that a finished batch wakes its own writers
+ * only (not those already queued for the next one) and hands the lead to
+ * one writer of the next. Freed by the last of its writers to leave. */
+struct TierCommitBatch {
+    GPtrArray *entries;     /* TierCommitEntry* */
+    GCond done;
+    guint refs;             /* writers queued in it and not yet returned; under lock */
+};
+
+static TierCommitBatch *
+batch_new(void)
+{
+    TierCommitBatch *b = g_new0(TierCommitBatch, 1);
+    b->entries = g_ptr_array_new();
+    g_cond_init(&b->done);
+    return b;
+}
+
+static void
+batch_free(TierCommitBatch *b)
+{
+    g_ptr_array_free(b->entries, TRUE);
+    g_cond_clear(&b->done);
+    g_free(b);
+}
+
 void
 seaftier_tier_commit_init(SeaftierTier *tier)
 {
     g_mutex_init(&tier->commit.lock);
-    g_cond_init(&tier->commit.done);
     g_cond_init(&tier->commit.arrived);
-    tier->commit.pending = g_ptr_array_new();
+    tier->commit.pending = batch_new();
+}
+
+guint
+seaftier_tier_commit_pending(SeaftierTier *tier)
+{
+    g_mutex_lock(&tier->commit.lock);
+    guint n = tier->commit.pending->entries->len;
+    g_mutex_unlock(&tier->commit.lock);
+    return n;
 }
 
 void
@@ -49,10 +108,9 @@ seaftier_tier_commit_clear(SeaftierTier *tier)
 {
     if (!tier->commit.pending)
         return;
-    g_ptr_array_free(tier->commit.pending, TRUE);
+    batch_free(tier->commit.pending);
     tier->commit.pending = NULL;
     g_mutex_clear(&tier->commit.lock);
-    g_cond_clear(&tier->commit.done);
     g_cond_clear(&tier->commit.arrived);
 }
 
@@ -451,43 +509,69 @@ commit_queued(SeaftierTier *tier, TierCommitEntry **entries, guint n, gboolean a
 {
     TierCommitQueue *q = &tier->commit;
     g_mutex_lock(&q->lock);
-    for (guint i = 0; i < n; i++)
-        g_ptr_array_add(q->pending, entries[i]);
+    TierCommitBatch *mine = q->pending;
+    mine->refs++;
+    for (guint i = 0; i < n; i++) {
+        entries[i]->announced = announced;
+        g_ptr_array_add(mine->entries, entries[i]);
+    }
     if (announced)
         g_atomic_int_add(&q->preparing, -(gint)n);
-    g_cond_signal(&q->arrived);
+    /* (a GCond call is a system call even with nobody waiting) */
+    if (q->gathering)
+        g_cond_signal(&q->arrived);
     TierCommitEntry *last = entries[n - 1];
     while (!last->done) {
         if (q->leader_active) {
-            g_cond_wait(&q->done, &q->lock);
+            g_cond_wait(&mine->done, &q->lock);
             continue;
         }
+        /* No leader and not done: `mine` has not been taken yet. */
+        g_assert(mine == q->pending);
         q->leader_active = TRUE;
-        /* Stores that are about to queue would otherwise wait for a whole
-         * commit after this one: give them a moment to join (PostgreSQL's
-         * commit_delay idea, bounded so a lone writer never waits). */
-        gint64 deadline = g_get_monotonic_time() + GATHER_US;
-        while (g_atomic_int_get(&q->preparing) > 0 && q->pending->len < GATHER_MAX &&
+        /* Stores that are about to queue, and writers just released by the
+         * previous batch, would otherwise wait for a whole commit after this
+         * one: give them a moment to join (PostgreSQL's commit_delay idea;
+         * see the head of this file). */
+        gint64 deadline = g_get_monotonic_time() +
+                          CLAMP(q->last_commit_us / 2, GATHER_MIN_US, GATHER_MAX_US);
+        q->gathering = TRUE;
+        while ((g_atomic_int_get(&q->preparing) > 0 || g_atomic_int_get(&q->returning) > 0) &&
+               mine->entries->len < GATHER_MAX &&
                g_cond_wait_until(&q->arrived, &q->lock, deadline))
             ;
-        GPtrArray *batch = q->pending;
-        q->pending = g_ptr_array_new();
+        q->gathering = FALSE;
+        q->pending = batch_new();
         g_mutex_unlock(&q->lock);
 
-        run_batch(tier, batch);
+        gint64 commit_start = g_get_monotonic_time();
+        run_batch(tier, mine->entries);
+        gint64 commit_end = g_get_monotonic_time();
 
         g_mutex_lock(&q->lock);
-        for (guint i = 0; i < batch->len; i++)
-            ((TierCommitEntry *)batch->pdata[i])->done = TRUE;
-        g_ptr_array_free(batch, TRUE);
+        gint writers = 0;
+        for (guint i = 0; i < mine->entries->len; i++) {
+            TierCommitEntry *e = mine->entries->pdata[i];
+            writers += e->announced ? 1 : 0;
+            e->done = TRUE;     /* e may be gone as soon as the lock is released */
+        }
+        q->last_commit_us = commit_end - commit_start;
+        g_atomic_int_set(&q->returning, writers);
         q->leader_active = FALSE;
-        g_cond_broadcast(&q->done);
+        if (mine->refs > 1)     /* writers of this batch besides this one */
+            g_cond_broadcast(&mine->done);
+        /* One writer of the next batch leads it (later arrivals lead
+         * themselves when they find no leader). */
+        if (q->pending->refs > 0)
+            g_cond_signal(&q->pending->done);
         /* The routine checkpoint: after the batch is released, paid by
          * this caller alone while the next batch commits. */
         g_mutex_unlock(&q->lock);
         checkpoint_after_batch(tier);
         g_mutex_lock(&q->lock);
     }
+    if (--mine->refs == 0)
+        batch_free(mine);   /* taken and committed: never q->pending any more */
     g_mutex_unlock(&q->lock);
 }
 

@@ -447,28 +447,33 @@ read_counters(SeaftierTier *tier, TierConn *conn, guint64 out[TIER_N_COUNTERS], 
 
 /* The background thread of this process: evictions after stores crossed
  * the high watermark, access-time flushes and, every few seconds, the
- * counters, so that neither a store nor a read ever waits for them.
+ * counters, so that neither a store nor a read ever waits for them; and,
+ * while a read snapshot is open, its end once it is idle (tier.c).
  * Started on first need, joined at close. */
 static gpointer
 background_main(gpointer data)
 {
     SeaftierTier *tier = data;
     gint64 counters_due = g_get_monotonic_time() + COUNTERS_FLUSH_US;
+    gboolean snapshot_held = FALSE;
     g_mutex_lock(&tier->evict_lock);
     for (;;) {
-        gboolean counters = FALSE;
         while (!tier->evict_requested && !tier->atime_requested && !tier->closing) {
-            if (!g_cond_wait_until(&tier->evict_cond, &tier->evict_lock, counters_due)) {
-                counters = TRUE;
+            gint64 due = snapshot_held
+                             ? MIN(counters_due, g_get_monotonic_time() + SNAPSHOT_MAX_US)
+                             : counters_due;
+            if (!g_cond_wait_until(&tier->evict_cond, &tier->evict_lock, due))
                 break;
-            }
+            if (!snapshot_held)
+                break;      /* a snapshot began (or a request came): look */
         }
         if (tier->closing)
             break;      /* the close flushes what is left */
         gboolean evict = tier->evict_requested, atime = tier->atime_requested;
         tier->evict_requested = tier->atime_requested = FALSE;
         g_mutex_unlock(&tier->evict_lock);
-        if (counters || g_get_monotonic_time() >= counters_due) {
+        snapshot_held = seaftier_tier_snapshot_release(tier, FALSE);
+        if (g_get_monotonic_time() >= counters_due) {
             seaftier_tier_counters_flush(tier);
             counters_due = g_get_monotonic_time() + COUNTERS_FLUSH_US;
         }

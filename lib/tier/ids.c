@@ -6,6 +6,7 @@
 #include "tier/tier-private.h"
 
 #include <string.h>
+#include <time.h>
 
 G_DEFINE_QUARK(seaftier-tier-error-quark, seaftier_tier_error)
 
@@ -32,42 +33,47 @@ seaftier_state_from_name(const char *name, SeaftierState *state)
     return FALSE;
 }
 
-/* Character classes for the id checks (they run on every read, RAM hits
- * included): 1 lowercase hex, 2 uppercase hex. NUL is 0, so a short string
- * stops the loops. */
-static const guint8 hex_class[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
-};
+/* The id checks run on every read, RAM hits included (twice: the backend
+ * and the tier), so they have no branch per character: the length is found
+ * first (memchr stops at the first NUL, so a short string is never read
+ * past its end), then every character is tested and the results combined,
+ * which the compiler turns into a few vector compares. */
+static inline unsigned
+not_lower_hex(unsigned char c)
+{
+    return !((unsigned char)(c - '0') < 10 || (unsigned char)(c - 'a') < 6);
+}
+
+static inline unsigned
+not_hex(unsigned char c)
+{
+    return not_lower_hex(c) & !((unsigned char)(c - 'A') < 6);
+}
 
 gboolean
 seaftier_valid_repo_id(const char *repo_id)
 {
-    if (!repo_id)
+    if (!repo_id || memchr(repo_id, '\0', 36) != NULL || repo_id[36] != '\0')
         return FALSE;
     const unsigned char *p = (const unsigned char *)repo_id;
+    unsigned bad = 0;
     for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (p[i] != '-')
-                return FALSE;
-        } else if (!hex_class[p[i]]) {
-            return FALSE;
-        }
+        gboolean dash_here = i == 8 || i == 13 || i == 18 || i == 23;
+        bad |= dash_here ? p[i] != '-' : not_hex(p[i]);
     }
-    return p[36] == '\0';
+    return bad == 0;
 }
 
 gboolean
 seaftier_valid_obj_id(const char *obj_id)
 {
-    if (!obj_id)
+    if (!obj_id || memchr(obj_id, '\0', 40) != NULL || obj_id[40] != '\0')
         return FALSE;
     const unsigned char *p = (const unsigned char *)obj_id;
+    unsigned bad = 0;
     for (int i = 0; i < 40; i++)
-        if (hex_class[p[i]] != 1)
-            return FALSE;
-    return p[40] == '\0';
+        bad |= not_lower_hex(p[i]);
+    return bad == 0;
 }
 
 /* Messages quote at most a bounded, escaped prefix of a bad id: it may be
@@ -147,8 +153,13 @@ seaftier_tier_new_generation(void)
     return (gint64)g;
 }
 
+/* Seconds are all the tier keeps (access and creation times, tickets), so
+ * the coarse clock does: it is read without the TSC, and a RAM hit reads it. */
 gint64
 seaftier_tier_now(void)
 {
-    return g_get_real_time() / G_USEC_PER_SEC;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) != 0)
+        return g_get_real_time() / G_USEC_PER_SEC;
+    return (gint64)ts.tv_sec;
 }

@@ -19,6 +19,7 @@ typedef struct {
 typedef struct {
     RamKey key;
     guint64 hash;
+    gboolean referenced;    /* hit since it last reached the queue's head */
     GList link;             /* in the shard's LRU queue; data = the entry */
     gint64 rowid;
     guint64 epoch;
@@ -30,7 +31,7 @@ typedef struct {
 typedef struct {
     GMutex lock;
     GHashTable *table;      /* RamKey* (inside the entry) -> RamEntry* */
-    GQueue lru;             /* head = most recently used */
+    GQueue lru;             /* head = most recently inserted or given a second chance */
     guint64 bytes;
 } RamShard;
 
@@ -51,22 +52,18 @@ mix64(guint64 h)
     return h;
 }
 
-/* Ids are hex, so eight bytes at a time mixed is enough and far cheaper
- * than a byte-wise string hash. */
+/* The object id is a SHA-1 in hex, so 16 of its characters (64 bits) mixed
+ * with the type and a part of the repo id spread the keys well; the same
+ * object in many repos differs in the repo part. Two mixes, not ten: a RAM
+ * hit computes it. */
 static guint64
 key_hash(const RamKey *k)
 {
-    guint64 h = k->type, w;
-    for (int i = 0; i < 40; i += 8) {
-        memcpy(&w, k->obj_id + i, 8);
-        h = mix64(h ^ w);
-    }
-    for (int i = 0; i < 32; i += 8) {
-        memcpy(&w, k->repo_id + i, 8);
-        h = mix64(h ^ w);
-    }
-    memcpy(&w, k->repo_id + 28, 8);
-    return mix64(h ^ w);
+    guint64 a, b, r;
+    memcpy(&a, k->obj_id, 8);
+    memcpy(&b, k->obj_id + 8, 8);
+    memcpy(&r, k->repo_id + 28, 8);
+    return mix64(mix64(a ^ ((guint64)k->type << 56) ^ r) ^ b);
 }
 
 static guint
@@ -81,15 +78,15 @@ key_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, sizeof(RamKey)) == 0;
 }
 
+/* (every byte of the key is written: keys are compared with memcmp) */
 static gboolean
 make_key(RamKey *k, int type, const char *repo_id, const char *obj_id)
 {
-    memset(k, 0, sizeof(*k));
-    if (strlen(repo_id) != 36 || strlen(obj_id) != 40)
+    if (strnlen(repo_id, 37) != 36 || strnlen(obj_id, 41) != 40)
         return FALSE;
     k->type = (guint8)type;
-    memcpy(k->repo_id, repo_id, 36);
-    memcpy(k->obj_id, obj_id, 40);
+    memcpy(k->repo_id, repo_id, 37);
+    memcpy(k->obj_id, obj_id, 41);
     return TRUE;
 }
 
@@ -164,10 +161,10 @@ seaftier_ram_get(TierRam *ram, int type, const char *repo_id, const char *obj_id
         g_mutex_unlock(&s->lock);
         return FALSE;
     }
-    if (s->lru.head != &e->link) {
-        g_queue_unlink(&s->lru, &e->link);
-        g_queue_push_head_link(&s->lru, &e->link);
-    }
+    /* Second chance (CLOCK) instead of a move to the head: a hit writes
+     * one flag instead of relinking the queue; eviction moves referenced
+     * entries to the head when it reaches them. */
+    e->referenced = TRUE;
     *data = g_malloc(e->len ? e->len : 1);
     memcpy(*data, e->data, e->len);
     *len = e->len;
@@ -208,6 +205,7 @@ seaftier_ram_put(TierRam *ram, int type, const char *repo_id, const char *obj_id
     RamEntry *n = g_malloc(sizeof(RamEntry) + len);
     n->key = p.e.key;
     n->hash = p.e.hash;
+    n->referenced = FALSE;
     n->link.data = n;
     n->link.prev = n->link.next = NULL;
     n->rowid = rowid;
@@ -221,11 +219,22 @@ seaftier_ram_put(TierRam *ram, int type, const char *repo_id, const char *obj_id
     RamEntry *old = g_hash_table_lookup(s->table, &n->key);
     if (old)
         shard_drop(s, old);
+    /* Room first, least recently used first out, approximately: the tail
+     * goes unless it was hit since it was last at the head, then it gets
+     * one more turn (a turn clears the flag, so this ends). */
+    while (s->bytes + len + ENTRY_OVERHEAD > ram->shard_capacity && s->lru.tail) {
+        RamEntry *victim = s->lru.tail->data;
+        if (victim->referenced) {
+            victim->referenced = FALSE;
+            g_queue_unlink(&s->lru, &victim->link);
+            g_queue_push_head_link(&s->lru, &victim->link);
+            continue;
+        }
+        shard_drop(s, victim);
+    }
     g_hash_table_add(s->table, &n->key);
     g_queue_push_head_link(&s->lru, &n->link);
     s->bytes += len + ENTRY_OVERHEAD;
-    while (s->bytes > ram->shard_capacity && s->lru.tail && s->lru.tail != &n->link)
-        shard_drop(s, s->lru.tail->data);
     g_mutex_unlock(&s->lock);
 }
 

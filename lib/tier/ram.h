@@ -1,6 +1,7 @@
 /*
  * lib/tier/ram.h — the in-process RAM tier: decoded small objects, bounded
- * in bytes, least recently used first out.
+ * in bytes, least recently used first out (approximately: a hit only flags
+ * its entry, which eviction then moves to the head once, as CLOCK does).
  *
  * 16 shards, each a hash table plus an LRU list under its own mutex, so that
  * threads reading different objects rarely meet. Each entry remembers the

@@ -142,33 +142,32 @@ seaftier_tier_meta_clear(SeaftierTier *tier)
 }
 
 /* Inserts one REMOTE row inside the open transaction when the key has no
- * row and no delete of it was forgotten since `ticket`. */
+ * row and no delete of it was forgotten since `ticket` (checked only when
+ * `check_tombstones`: some delete was forgotten since the ticket). The
+ * unique key decides "has no row" inside the INSERT itself, so a listing
+ * costs one statement per object, not a lookup and then an insert. */
 static gboolean
 remember_one(TierConn *conn, SeaftierObjType type, const SeaftierTierRemoteObject *o,
-             const SeaftierTierFillTicket *ticket, gint64 now, guint *added, GError **error)
+             const SeaftierTierFillTicket *ticket, gboolean check_tombstones, gint64 now,
+             guint *added, GError **error)
 {
-    TierRow row;
-    GError *err = NULL;
-    if (seaftier_tier_find_row(conn, type, o->repo_id, o->obj_id, &row, &err))
-        return TRUE;
-    if (err) {
-        g_propagate_error(error, err);
-        return FALSE;
-    }
     /* Seen before a delete that was carried out and forgotten since: S3
      * no longer has it. */
-    int valid = seaftier_tier_ticket_valid(conn, ticket, type, o->repo_id, o->obj_id, error);
-    if (valid <= 0)
-        return valid == 0;
+    if (check_tombstones) {
+        int valid = seaftier_tier_ticket_valid(conn, ticket, type, o->repo_id, o->obj_id, error);
+        if (valid <= 0)
+            return valid == 0;
+    }
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
         "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum,"
         " location, created, atime, generation, uploaded, synced)"
-        " VALUES (?1, ?2, ?3, 3, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 1)", error);
+        " VALUES (?1, ?2, ?3, 3, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 1)"
+        " ON CONFLICT (type, repo_id, obj_id) DO NOTHING", error);
     if (!stmt)
         return FALSE;
     sqlite3_bind_int(stmt, 1, type);
-    sqlite3_bind_text(stmt, 2, o->repo_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, o->obj_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, o->repo_id, 36, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, o->obj_id, 40, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, (gint64)o->size);
     sqlite3_bind_int64(stmt, 5, now);
     sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
@@ -178,8 +177,30 @@ remember_one(TierConn *conn, SeaftierObjType type, const SeaftierTierRemoteObjec
         seaftier_tier_sql_error(error, conn, rc, "recording an object S3 holds");
         return FALSE;
     }
-    (*added)++;
+    if (sqlite3_changes(conn->db) > 0)
+        (*added)++;
     return TRUE;
+}
+
+/* Whether a delete was forgotten since `ticket` (the tombstone sequence
+ * moved), read inside the batch's write transaction, so no forget can
+ * happen between this answer and the inserts: when none was, no key of the
+ * batch needs its own tombstone check. -1 on error. */
+static int
+forgotten_since(TierConn *conn, const SeaftierTierFillTicket *ticket, GError **error)
+{
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
+        "SELECT seq FROM sqlite_sequence WHERE name = 'tombstones'", error);
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step(stmt);
+    gint64 seq = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        seaftier_tier_sql_error(error, conn, rc, "reading the forgotten deletes");
+        return -1;
+    }
+    return seq != ticket->seq;
 }
 
 static gboolean
@@ -203,8 +224,16 @@ remember_batch(SeaftierTier *tier, SeaftierObjType type, const SeaftierTierRemot
     GError *err = NULL;
     gint64 now = seaftier_tier_now();
     gboolean ok = seaftier_tier_begin(conn, durable, &err);
-    for (guint i = 0; ok && i < n; i++)
-        ok = remember_one(conn, type, &objects[i], ticket, now, &count, &err);
+    int check = ok ? forgotten_since(conn, ticket, &err) : -1;
+    /* No forget since the ticket: one check of the first key then says
+     * whether the ticket itself is still good (a refusal can only be its
+     * age), and no other key needs one. */
+    int usable = check == 0 ? seaftier_tier_ticket_valid(conn, ticket, type, objects[0].repo_id,
+                                                         objects[0].obj_id, &err)
+                            : 1;
+    ok = check >= 0 && usable >= 0;
+    for (guint i = 0; ok && usable && i < n; i++)
+        ok = remember_one(conn, type, &objects[i], ticket, check == 1, now, &count, &err);
     if (ok)
         ok = seaftier_tier_commit(conn, &err);
     else

@@ -275,7 +275,7 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
         seaftier_tier_commit_abandon(tier);
         ok = seaftier_tier_file_write(tier, path, e.codec, e.checksum, e.size, e.blob,
                                       e.stored_size, durable, error);
-        seaftier_tier_commit_prepare(tier);
+        seaftier_tier_commit_resume(tier);
         dir = g_path_get_dirname(path);
         e.file_dir = dir;
     }

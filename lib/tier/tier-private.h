@@ -23,7 +23,7 @@
 #include <seaftier/log.h>
 #include <sqlite3.h>
 
-#define SEAFTIER_SCHEMA_VERSION 2
+#define SEAFTIER_SCHEMA_VERSION 3
 
 /* Counters shared between threads (64-bit, lock-free). */
 #define TIER_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -61,13 +61,17 @@ typedef struct TierConn {
     gboolean defer_checkpoint;  /* a group-commit leader checkpoints later itself */
 } TierConn;
 
+typedef struct TierCommitBatch TierCommitBatch;    /* commit.c */
+
 typedef struct TierCommitQueue {
     GMutex lock;
-    GCond done;
     GCond arrived;          /* an entry was queued (for a leader gathering a batch) */
-    GPtrArray *pending;     /* TierCommitEntry* waiting for a leader */
+    TierCommitBatch *pending;   /* entries waiting for a leader */
     gboolean leader_active;
+    gboolean gathering;     /* the leader waits on `arrived` */
     gint preparing;         /* atomic: stores between their index check and queueing */
+    gint returning;         /* atomic: writers of the last batch not yet back (commit.c) */
+    gint64 last_commit_us;  /* duration of the last batch's commit, under lock */
 } TierCommitQueue;
 
 struct SeaftierTier {
@@ -133,6 +137,19 @@ struct SeaftierTier {
 
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
+    /* In the same shared map, each on its own cache line: */
+    guint64 *commit_seq;         /* bumped after every commit to the index */
+    gint64 *shared_wal_pages;    /* WAL size after the last commit of any process */
+
+    /* The read snapshot (tier.c): one connection whose read transaction
+     * stays open across disk hits while no commit happened anywhere, so a
+     * hit takes no lock. Under snap_lock (readers only try it). */
+    GMutex snap_lock;
+    TierConn *snap_conn;
+    gboolean snap_open;
+    guint64 snap_seq;            /* commit_seq read before the snapshot began */
+    gint64 snap_started;         /* monotonic microseconds */
+    gboolean snap_watched;       /* the background thread polls it (held at its last look) */
 };
 
 /* Row fields a read or a mutation needs. */
@@ -234,6 +251,7 @@ typedef struct {
     const SeaftierTierFillTicket *ticket;
     /* results */
     gboolean over_limit;     /* e->error is FULL because of max_size, not the disk */
+    gboolean announced;      /* queued by seaftier_tier_commit_entry (a writer waiting) */
     gboolean done;
     gboolean applied;        /* the row now holds this version */
     gboolean stale;          /* COMMIT_SYNC: the row holds another unsynced file now */
@@ -256,7 +274,12 @@ void seaftier_tier_commit_entries(SeaftierTier *tier, TierCommitEntry **entries,
 /* Tells the committer that a store is on its way (compressing, writing
  * its file): a leader waits a little for such stores to join its batch. */
 void seaftier_tier_commit_prepare(SeaftierTier *tier);
+/* Announces again a store that abandoned its announcement for a long step
+ * (writing its file): unlike prepare, not a new arrival. */
+void seaftier_tier_commit_resume(SeaftierTier *tier);
 void seaftier_tier_commit_abandon(SeaftierTier *tier);
+/* Entries queued and not yet taken by a leader (tests watch batches form). */
+guint seaftier_tier_commit_pending(SeaftierTier *tier);
 void seaftier_tier_commit_init(SeaftierTier *tier);
 void seaftier_tier_commit_clear(SeaftierTier *tier);
 
@@ -296,6 +319,15 @@ int seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *rep
                        const char *obj_id, const TierRow *row, const void *blob, gsize blob_len,
                        void **data, const char **problem, GError **error);
 void seaftier_tier_bump_epoch(SeaftierTier *tier);
+/* Called after every commit to the index (the WAL hook, checkpoint.c) with
+ * the WAL's size: ends every process's read snapshot. */
+void seaftier_tier_note_commit(SeaftierTier *tier, int wal_pages);
+/* Ends the read snapshot if it is older than its limit (all: any age);
+ * TRUE while one is still held. For the background thread and close. */
+gboolean seaftier_tier_snapshot_release(SeaftierTier *tier, gboolean all);
+/* How long a read snapshot may stay open, and so how often the background
+ * thread looks at it while one is held. */
+#define SNAPSHOT_MAX_US (100 * 1000)
 guint64 seaftier_tier_epoch(SeaftierTier *tier);
 
 /* remote.c — frees the cached completeness at close. */

@@ -10,6 +10,17 @@
  * epoch read before its bytes were validated; a hit on an entry older than
  * the current epoch re-checks the index once (a delete elsewhere happened
  * since), so another process's delete is never hidden by our RAM copy.
+ *
+ * Read snapshot: a disk hit on a fresh SQLite read transaction costs a WAL
+ * read-mark lock and unlock (two fcntl) and an fstat. The same map holds a
+ * commit sequence that the WAL hook of every connection, in every process,
+ * bumps after each commit (schema 3: older code, which does not bump it,
+ * refuses the index). One connection keeps its read transaction open across
+ * hits while the sequence has not moved — what it sees is then exactly what
+ * a new transaction would see — for at most SNAPSHOT_MAX_US, and never while
+ * the WAL is past SNAPSHOT_WAL_PAGES: an open reader keeps the WAL from
+ * being checkpointed past it and from restarting, so a snapshot must not
+ * outlive its use (the background thread ends an idle one).
  */
 #include "seaftier-build.h"
 
@@ -27,6 +38,13 @@
 
 #define EPOCH_FILE "epoch"
 #define EPOCH_MAP_LEN 4096
+/* Offsets in that map: the delete epoch at 0, then (each on its own cache
+ * line) the commit sequence and the WAL size after the last commit. */
+#define COMMIT_SEQ_OFFSET 64
+#define WAL_PAGES_OFFSET 128
+/* A snapshot is not kept while the WAL is this long (pages): it would stop
+ * the checkpoint that brings it back. */
+#define SNAPSHOT_WAL_PAGES 1000
 
 static const char *const read_sql =
     "SELECT o.id, o.state, o.size, o.stored_size, o.codec, o.checksum, o.location,"
@@ -63,6 +81,8 @@ map_epoch(SeaftierTier *tier, GError **error)
         ok = FALSE;
     } else {
         tier->epoch = map;
+        tier->commit_seq = (guint64 *)((char *)map + COMMIT_SEQ_OFFSET);
+        tier->shared_wal_pages = (gint64 *)((char *)map + WAL_PAGES_OFFSET);
         tier->epoch_map_len = EPOCH_MAP_LEN;
     }
     if (fd >= 0)
@@ -81,6 +101,121 @@ void
 seaftier_tier_bump_epoch(SeaftierTier *tier)
 {
     __atomic_add_fetch(tier->epoch, 1, __ATOMIC_RELEASE);
+}
+
+void
+seaftier_tier_note_commit(SeaftierTier *tier, int wal_pages)
+{
+    if (!tier->commit_seq)
+        return;         /* (the map comes before the first commit; never reached) */
+    __atomic_store_n(tier->shared_wal_pages, (gint64)wal_pages, __ATOMIC_RELAXED);
+    __atomic_add_fetch(tier->commit_seq, 1, __ATOMIC_RELEASE);
+}
+
+/* ---- the read snapshot ---- */
+
+/* Ends the open read transaction. Under snap_lock. */
+static void
+snapshot_end(SeaftierTier *tier)
+{
+    if (!tier->snap_open)
+        return;
+    tier->snap_open = FALSE;
+    GError *err = NULL;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(tier->snap_conn, "ROLLBACK", &err);
+    if (stmt) {
+        sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+    }
+    g_clear_error(&err);
+    seaftier_tier_rollback(tier->snap_conn);    /* (no-op unless the above failed) */
+}
+
+/* The snapshot connection, locked, inside a read transaction that sees
+ * every commit made before this call: kept when no commit happened since it
+ * began (and it is young), else begun now. NULL when another thread has it
+ * or it cannot be had: the caller then takes a connection from the pool. */
+static TierConn *
+snapshot_get(SeaftierTier *tier)
+{
+    if (!g_mutex_trylock(&tier->snap_lock))
+        return NULL;
+    /* Read before the transaction begins: a commit counted in `seq` is
+     * already in the WAL, so the snapshot sees it. */
+    guint64 seq = __atomic_load_n(tier->commit_seq, __ATOMIC_ACQUIRE);
+    gint64 now = g_get_monotonic_time();
+    if (tier->snap_open && (seq != tier->snap_seq || now - tier->snap_started > SNAPSHOT_MAX_US))
+        snapshot_end(tier);
+    if (!tier->snap_conn)
+        tier->snap_conn = seaftier_tier_conn_get(tier, NULL);
+    if (tier->snap_conn && !tier->snap_open) {
+        /* BEGIN (deferred) takes no lock; the first SELECT starts the read
+         * transaction, after `seq` was read. */
+        sqlite3_stmt *stmt = seaftier_tier_stmt(tier->snap_conn, "BEGIN", NULL);
+        int rc = stmt ? sqlite3_step(stmt) : SQLITE_ERROR;
+        if (stmt)
+            sqlite3_reset(stmt);
+        if (rc == SQLITE_DONE) {
+            tier->snap_open = TRUE;
+            tier->snap_seq = seq;
+            tier->snap_started = now;
+            if (!tier->snap_watched)
+                seaftier_tier_background_request(tier, FALSE, FALSE);   /* to end it if idle */
+        }
+    }
+    if (!tier->snap_open) {
+        g_mutex_unlock(&tier->snap_lock);
+        return NULL;
+    }
+    return tier->snap_conn;
+}
+
+/* Gives the snapshot connection back; its transaction stays open unless
+ * `keep` is FALSE (an error happened on it) or the WAL is long. */
+static void
+snapshot_put(SeaftierTier *tier, gboolean keep)
+{
+    if (!keep || TIER_LOAD(tier->shared_wal_pages) >= SNAPSHOT_WAL_PAGES)
+        snapshot_end(tier);
+    g_mutex_unlock(&tier->snap_lock);
+}
+
+gboolean
+seaftier_tier_snapshot_release(SeaftierTier *tier, gboolean all)
+{
+    if (all)
+        g_mutex_lock(&tier->snap_lock);
+    else if (!g_mutex_trylock(&tier->snap_lock))
+        return TRUE;        /* in use: looked at again later */
+    if (tier->snap_open &&
+        (all || g_get_monotonic_time() - tier->snap_started > SNAPSHOT_MAX_US))
+        snapshot_end(tier);
+    if (all && tier->snap_conn) {
+        seaftier_tier_conn_put(tier, tier->snap_conn);
+        tier->snap_conn = NULL;
+    }
+    gboolean held = tier->snap_open;
+    tier->snap_watched = held;
+    g_mutex_unlock(&tier->snap_lock);
+    return held;
+}
+
+/* A connection for one read: the snapshot's when free, else the pool's. */
+static TierConn *
+read_conn_get(SeaftierTier *tier, gboolean *snap, GError **error)
+{
+    TierConn *conn = snapshot_get(tier);
+    *snap = conn != NULL;
+    return conn ? conn : seaftier_tier_conn_get(tier, error);
+}
+
+static void
+read_conn_put(SeaftierTier *tier, TierConn *conn, gboolean snap, gboolean ok)
+{
+    if (snap)
+        snapshot_put(tier, ok);
+    else
+        seaftier_tier_conn_put(tier, conn);
 }
 
 /* The tier directory's entries (objects/, tmp/, index.db) and, when it was
@@ -131,12 +266,13 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     tier->ram = seaftier_ram_new(tc->ram_cache_size, tier->inline_max);
     g_mutex_init(&tier->dirs_lock);
     g_mutex_init(&tier->meta_lock);
+    g_mutex_init(&tier->snap_lock);
     tier->durable_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     gboolean existed = g_file_test(dir, G_FILE_TEST_IS_DIR);
     if (!make_private_dir(dir, error) || !make_private_dir(tier->objects_dir, error) ||
-        !make_private_dir(tier->tmp_dir, error) || !seaftier_tier_db_init(tier, error) ||
-        !map_epoch(tier, error) || !sync_tier_dir(tier, existed, error)) {
+        !make_private_dir(tier->tmp_dir, error) || !map_epoch(tier, error) ||
+        !seaftier_tier_db_init(tier, error) || !sync_tier_dir(tier, existed, error)) {
         seaftier_tier_close(tier);
         return NULL;
     }
@@ -151,6 +287,8 @@ seaftier_tier_close(SeaftierTier *tier)
     if (!tier)
         return;
     seaftier_tier_background_stop(tier);
+    if (tier->pool)
+        seaftier_tier_snapshot_release(tier, TRUE);
     if (tier->pool && tier->epoch) {
         seaftier_tier_atime_flush(tier);
         seaftier_tier_counters_flush(tier);
@@ -167,6 +305,7 @@ seaftier_tier_close(SeaftierTier *tier)
     g_mutex_clear(&tier->dirs_lock);
     seaftier_tier_meta_clear(tier);
     g_mutex_clear(&tier->meta_lock);
+    g_mutex_clear(&tier->snap_lock);
     g_mutex_clear(&tier->atime_lock);
     g_mutex_clear(&tier->pool_lock);
     g_mutex_clear(&tier->evict_lock);
@@ -397,17 +536,19 @@ static int
 read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
           guint64 epoch, void **data, gsize *len, GError **error)
 {
-    TierConn *conn = seaftier_tier_conn_get(tier, error);
+    gboolean snap;
+    TierConn *conn = read_conn_get(tier, &snap, error);
     if (!conn)
         return -1;
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn, read_sql, error);
     if (!stmt) {
-        seaftier_tier_conn_put(tier, conn);
+        read_conn_put(tier, conn, snap, FALSE);
         return -1;
     }
+    /* (the ids were checked: their lengths are known) */
     sqlite3_bind_int(stmt, 1, type);
-    sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, repo_id, 36, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, obj_id, 40, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE) {
@@ -419,14 +560,14 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
             seaftier_tier_sql_error(error, conn, rc, "read");
         }
         sqlite3_reset(stmt);
-        seaftier_tier_conn_put(tier, conn);
+        read_conn_put(tier, conn, snap, rc == SQLITE_DONE);
         return -1;
     }
     TierRow row;
     row_from_read(stmt, &row);
     if (row.state == SEAFTIER_STATE_DELETED) {
         sqlite3_reset(stmt);
-        seaftier_tier_conn_put(tier, conn);
+        read_conn_put(tier, conn, snap, TRUE);
         seaftier_tier_count(tier, TIER_MISSES, 1);
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED,
                     "%s/%s/%s was deleted (remote delete pending)", seaftier_tier_type_dir(type),
@@ -436,7 +577,7 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
     if (row.state == SEAFTIER_STATE_REMOTE) {
         /* Evicted (or only seen in S3): a miss, which the caller fills. */
         sqlite3_reset(stmt);
-        seaftier_tier_conn_put(tier, conn);
+        read_conn_put(tier, conn, snap, TRUE);
         seaftier_tier_count(tier, TIER_MISSES, 1);
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND,
                     "%s/%s/%s is in S3 only", seaftier_tier_type_dir(type), repo_id, obj_id);
@@ -455,10 +596,10 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
         r = seaftier_tier_load(tier, type, repo_id, obj_id, &row, blob, blob_len, &out,
                                &problem, error);
         sqlite3_reset(stmt);
-        seaftier_tier_conn_put(tier, conn);
+        read_conn_put(tier, conn, snap, TRUE);
     } else {
         sqlite3_reset(stmt);
-        seaftier_tier_conn_put(tier, conn);
+        read_conn_put(tier, conn, snap, TRUE);
         r = seaftier_tier_load(tier, type, repo_id, obj_id, &row, NULL, 0, &out, &problem, error);
         if (r == 0) {
             /* An eviction or delete may have removed the file after we read

@@ -47,4 +47,10 @@ TESTS += tests/unit/test_tier_remote
 tests_unit_test_tier_remote_SOURCES = tests/unit/test_tier_remote.c
 tests_unit_test_tier_remote_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_remote_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_tier_snapshot
+TESTS += tests/unit/test_tier_snapshot
+tests_unit_test_tier_snapshot_SOURCES = tests/unit/test_tier_snapshot.c
+tests_unit_test_tier_snapshot_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_snapshot_LDADD = $(TEST_LIBS)
 endif

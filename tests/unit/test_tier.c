@@ -1792,7 +1792,7 @@ test_permissions(void **state)
     assert_int_equal(st.st_mode & 0777, 0700);
     g_free(d);
     g_free(p);
-    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 3);
 }
 
 static void

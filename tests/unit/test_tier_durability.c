@@ -358,10 +358,7 @@ store_thread(gpointer p)
 static guint
 pending_stores(SeaftierTier *tier)
 {
-    g_mutex_lock(&tier->commit.lock);
-    guint n = tier->commit.pending->len;
-    g_mutex_unlock(&tier->commit.lock);
-    return n;
+    return seaftier_tier_commit_pending(tier);
 }
 
 /* Runs a durable store (`first`, in the directory of the already stored

@@ -112,6 +112,18 @@ test_codec_choice(void **state)
     assert_null(out);
     assert_int_equal(out_len, n);
     assert_false(seaftier_codec_decode(7, text, n, back, n, &problem));
+
+    /* lz4 is kept only when it saves at least a quarter: random bytes
+     * followed by zeros save about as much as the zeros' share. */
+    memset(text + n - n * 15 / 100, 0, n * 15 / 100);
+    assert_int_equal(seaftier_codec_encode(text, n, TRUE, &out, &out_len), SEAFTIER_CODEC_RAW);
+    assert_null(out);
+    memset(text + n - n * 40 / 100, 0, n * 40 / 100);
+    assert_int_equal(seaftier_codec_encode(text, n, TRUE, &out, &out_len), SEAFTIER_CODEC_LZ4);
+    assert_true(out_len <= n - n / 4);
+    assert_true(seaftier_codec_decode(SEAFTIER_CODEC_LZ4, out, out_len, back, n, &problem));
+    assert_memory_equal(back, text, n);
+    g_free(out);
     g_free(back);
     g_free(text);
 }
@@ -211,6 +223,21 @@ test_ram_lru(void **state)
     seaftier_ram_usage(ram, &bytes, &entries);
     assert_int_equal(bytes, 0);
     assert_int_equal(entries, 0);
+    /* An entry hit between puts stays while far more than the capacity
+     * streams through (a hit gives it another turn at eviction). */
+    char hot[41];
+    obj_id(100000, hot);
+    seaftier_ram_put(ram, 0, repo, hot, buf, sizeof(buf), 1, 0, 0);
+    for (int i = 0; i < 2000; i++) {
+        obj_id(200000 + i, id);
+        seaftier_ram_put(ram, 0, repo, id, buf, sizeof(buf), i, 0, 0);
+        if (!seaftier_ram_get(ram, 0, repo, hot, &data, &len, &rowid, &epoch, &mark))
+            fail_msg("a hot entry was evicted after %d puts", i + 1);
+        g_free(data);
+    }
+    seaftier_ram_usage(ram, &bytes, &entries);
+    assert_true(bytes <= 16 * 65536);
+    seaftier_ram_remove_repo(ram, NULL);
     /* Zero-length objects are fine. */
     seaftier_ram_put(ram, 2, repo, id, "", 0, 1, 0, 0);
     assert_true(seaftier_ram_get(ram, 2, repo, id, &data, &len, &rowid, &epoch, &mark));

@@ -521,7 +521,7 @@ test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     fx->tier = open_tier(fx);
-    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 3);
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM usage"), 12);
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM meta"), 0);
     read_expect(fx->tier, SEAFTIER_TYPE_FS, clean, "clean bytes", 11);
@@ -539,17 +539,17 @@ test_upgrade_from_v1(void **state)
     assert_false(complete);
     /* Opening it again is no upgrade at all. */
     reopen(fx);
-    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 3);
     assert_int_equal(state_of(fx->tier, SEAFTIER_TYPE_COMMITS, dirty, NULL), SEAFTIER_STATE_DIRTY);
     seaftier_tier_close(fx->tier);
     fx->tier = NULL;
 
     /* A schema this code does not know: refused, with the reason. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "PRAGMA user_version=3");
+    exec_ok(db, "PRAGMA user_version=4");
     sqlite3_close(db);
     assert_null(seaftier_tier_open(&fx->cfg, fx->dir, &err));
-    assert_non_null(strstr(err->message, "schema version 3"));
+    assert_non_null(strstr(err->message, "schema version 4"));
     g_clear_error(&err);
     g_free(path);
 }
