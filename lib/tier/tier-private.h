@@ -135,6 +135,11 @@ struct SeaftierTier {
     GMutex meta_lock;
     char *complete_bucket[SEAFTIER_N_TYPES];
 
+    /* Taken around a batch of REMOTE rows (remote.c): threads of one process
+     * recording listings or migrated objects wait here in turn instead of in
+     * SQLite's busy handler, which sleeps 1-100 ms per collision. */
+    GMutex remember_lock;
+
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
     /* In the same shared map, each on its own cache line: */
