@@ -28,7 +28,8 @@ tests_unit_test_tier_parts_SOURCES = tests/unit/test_tier_parts.c
 tests_unit_test_tier_parts_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_parts_LDADD = $(TEST_LIBS)
 
-tests_unit_test_tier_SOURCES = tests/unit/test_tier.c
+tests_unit_test_tier_SOURCES = tests/unit/test_tier.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
 tests_unit_test_tier_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_LDADD = $(TEST_LIBS)
 endif
@@ -36,7 +37,8 @@ endif
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_tier_durability
 TESTS += tests/unit/test_tier_durability
-tests_unit_test_tier_durability_SOURCES = tests/unit/test_tier_durability.c
+tests_unit_test_tier_durability_SOURCES = tests/unit/test_tier_durability.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
 tests_unit_test_tier_durability_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_durability_LDADD = $(TEST_LIBS)
 endif
@@ -44,13 +46,15 @@ endif
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_tier_remote
 TESTS += tests/unit/test_tier_remote
-tests_unit_test_tier_remote_SOURCES = tests/unit/test_tier_remote.c
+tests_unit_test_tier_remote_SOURCES = tests/unit/test_tier_remote.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
 tests_unit_test_tier_remote_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_remote_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/test_tier_snapshot
 TESTS += tests/unit/test_tier_snapshot
-tests_unit_test_tier_snapshot_SOURCES = tests/unit/test_tier_snapshot.c
+tests_unit_test_tier_snapshot_SOURCES = tests/unit/test_tier_snapshot.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
 tests_unit_test_tier_snapshot_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_snapshot_LDADD = $(TEST_LIBS)
 endif

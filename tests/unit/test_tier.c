@@ -25,6 +25,7 @@
 
 #include "tier/codec.h"
 #include "tier/tier.h"
+#include "tier-testutil.h"
 #include "tier/tier-private.h"     /* the connection pool, to make SQLite run out of room */
 
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
@@ -45,50 +46,10 @@ now_s(void)
     return g_get_real_time() / G_USEC_PER_SEC;
 }
 
-static void
-make_id(int i, char out[41])
-{
-    char *h = g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)&i, sizeof(i));
-    memcpy(out, h, 41);
-    g_free(h);
-}
-
-static unsigned char *
-random_bytes(gsize n, guint32 seed)
-{
-    unsigned char *p = g_malloc(n ? n : 1);
-    GRand *r = g_rand_new_with_seed(seed);
-    for (gsize i = 0; i < n; i++)
-        p[i] = (unsigned char)g_rand_int(r);
-    g_rand_free(r);
-    return p;
-}
-
-static unsigned char *
-text_bytes(gsize n, guint32 seed)
-{
-    static const char *const words[] = { "seafile ", "commit ", "block ", "tier ", "object ",
-                                         "repo ", "\n", "sqlite ", "lz4 " };
-    unsigned char *p = g_malloc(n ? n : 1);
-    GRand *r = g_rand_new_with_seed(seed);
-    gsize i = 0;
-    while (i < n) {
-        const char *w = words[g_rand_int_range(r, 0, G_N_ELEMENTS(words))];
-        for (; *w && i < n; w++)
-            p[i++] = (unsigned char)*w;
-    }
-    g_rand_free(r);
-    return p;
-}
-
 static SeaftierTier *
 open_tier(Fx *fx)
 {
-    GError *err = NULL;
-    SeaftierTier *t = seaftier_tier_open(&fx->cfg, fx->dir, &err);
-    if (!t)
-        fail_msg("open: %s", err->message);
-    return t;
+    return tu_open_tier(&fx->cfg, fx->dir);
 }
 
 static int
@@ -109,30 +70,12 @@ setup(void **state)
     return 0;
 }
 
-static void
-rm_rf(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    if (d) {
-        const char *name;
-        while ((name = g_dir_read_name(d))) {
-            char *p = g_build_filename(path, name, NULL);
-            rm_rf(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
-}
-
 static int
 teardown(void **state)
 {
     Fx *fx = *state;
     seaftier_tier_close(fx->tier);
-    rm_rf(fx->dir);
+    tu_rm_rf(fx->dir);
     g_free(fx->dir);
     g_free(fx);
     return 0;
@@ -143,44 +86,6 @@ reopen(Fx *fx)
 {
     seaftier_tier_close(fx->tier);
     fx->tier = open_tier(fx);
-}
-
-static void
-store_ok(SeaftierTier *t, SeaftierObjType type, const char *repo, const char *id,
-         const void *data, gsize len, SeaftierState st, gboolean durable)
-{
-    GError *err = NULL;
-    if (!seaftier_tier_store(t, type, repo, id, data, len, st, durable, &err))
-        fail_msg("store %s: %s", id, err->message);
-}
-
-static void
-read_expect(SeaftierTier *t, SeaftierObjType type, const char *repo, const char *id,
-            const void *data, gsize len)
-{
-    GError *err = NULL;
-    void *out = NULL;
-    gsize out_len = 0;
-    if (!seaftier_tier_read(t, type, repo, id, &out, &out_len, &err))
-        fail_msg("read %s: %s", id, err->message);
-    assert_int_equal(out_len, len);
-    if (len)
-        assert_memory_equal(out, data, len);
-    g_free(out);
-}
-
-static void
-read_fails(SeaftierTier *t, SeaftierObjType type, const char *repo, const char *id, int code)
-{
-    GError *err = NULL;
-    void *out = (void *)0x1;
-    gsize out_len = 12345;
-    assert_false(seaftier_tier_read(t, type, repo, id, &out, &out_len, &err));
-    assert_non_null(err);
-    if (!g_error_matches(err, SEAFTIER_TIER_ERROR, code))
-        fail_msg("expected code %d, got %d: %s", code, err->code, err->message);
-    assert_ptr_equal(out, (void *)0x1);     /* nothing was handed out */
-    g_error_free(err);
 }
 
 static gboolean
@@ -253,13 +158,7 @@ sql(Fx *fx, const char *stmt)
 static gint64
 sql_int(Fx *fx, const char *query)
 {
-    sqlite3 *db = open_index(fx);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, query, -1, &st, NULL), SQLITE_OK);
-    gint64 v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return tu_sql_int(fx->dir, query);
 }
 
 /* ---- tests ---- */
@@ -273,11 +172,11 @@ test_round_trip_sizes(void **state)
     for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
         for (int kind = 0; kind < 2; kind++) {
             gsize n = sizes[i];
-            unsigned char *data = kind ? text_bytes(n, (guint32)i) : random_bytes(n, (guint32)i);
-            make_id((int)(i * 2 + (gsize)kind), id);
+            unsigned char *data = kind ? tu_text_bytes(n, (guint32)i) : tu_random_bytes(n, (guint32)i);
+            tu_make_id((int)(i * 2 + (gsize)kind), id);
             SeaftierObjType type = n > 65536 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS;
-            store_ok(fx->tier, type, REPO, id, data, n, SEAFTIER_STATE_DIRTY, TRUE);
-            read_expect(fx->tier, type, REPO, id, data, n);
+            tu_store_ok(fx->tier, type, REPO, id, data, n, SEAFTIER_STATE_DIRTY, TRUE);
+            tu_read_expect(fx->tier, type, REPO, id, data, n);
 
             SeaftierTierEntry e;
             assert_true(lookup(fx->tier, type, REPO, id, &e));
@@ -308,11 +207,11 @@ test_round_trip_sizes(void **state)
     for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
         for (int kind = 0; kind < 2; kind++) {
             gsize n = sizes[i];
-            unsigned char *data = kind ? text_bytes(n, (guint32)i) : random_bytes(n, (guint32)i);
-            make_id((int)(i * 2 + (gsize)kind), id);
+            unsigned char *data = kind ? tu_text_bytes(n, (guint32)i) : tu_random_bytes(n, (guint32)i);
+            tu_make_id((int)(i * 2 + (gsize)kind), id);
             SeaftierObjType type = n > 65536 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS;
-            read_expect(fx->tier, type, REPO, id, data, n);
-            read_expect(fx->tier, type, REPO, id, data, n);
+            tu_read_expect(fx->tier, type, REPO, id, data, n);
+            tu_read_expect(fx->tier, type, REPO, id, data, n);
             g_free(data);
         }
     }
@@ -334,34 +233,34 @@ test_restore_same_bytes_is_noop(void **state)
 {
     Fx *fx = *state;
     char id[41];
-    make_id(1, id);
-    store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_make_id(1, id);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5, SEAFTIER_STATE_DIRTY, TRUE);
     SeaftierTierEntry a, b;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &a));
     /* The same bytes again change nothing; nor does a fill of other bytes
      * (a CLEAN store never replaces what the tier holds). */
-    store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5, SEAFTIER_STATE_DIRTY, TRUE);
-    store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5, SEAFTIER_STATE_CLEAN, FALSE);
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &b));
     assert_int_equal(a.generation, b.generation);
     assert_int_equal(b.state, SEAFTIER_STATE_DIRTY);
     reopen(fx);
-    read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5);
     /* A write of other bytes is a new version (Seafile's commit ids do not
      * hash the bytes; its fs backend keeps the last write). */
-    store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5, SEAFTIER_STATE_DIRTY, TRUE);
     reopen(fx);
-    read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5);
     /* Types are separate namespaces. */
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
 
     /* A non-durable dirty store, then a durable one of the same id: the
      * row is made durable (synced) without rewriting the object. */
-    make_id(2, id);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "x", 1, SEAFTIER_STATE_DIRTY, FALSE);
+    tu_make_id(2, id);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "x", 1, SEAFTIER_STATE_DIRTY, FALSE);
     char *q = g_strdup_printf("SELECT synced FROM objects WHERE obj_id = '%s'", id);
     assert_int_equal(sql_int(fx, q), 0);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "x", 1, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "x", 1, SEAFTIER_STATE_DIRTY, TRUE);
     assert_int_equal(sql_int(fx, q), 1);
     g_free(q);
 }
@@ -372,29 +271,29 @@ test_atime_lazy(void **state)
     Fx *fx = *state;
     char id[41];
     char q[200];
-    make_id(77, id);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_make_id(77, id);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3, SEAFTIER_STATE_CLEAN, FALSE);
     g_snprintf(q, sizeof(q), "UPDATE objects SET atime = 1000 WHERE obj_id = '%s'", id);
     sql(fx, q);
     reopen(fx);
     g_snprintf(q, sizeof(q), "SELECT atime FROM objects WHERE obj_id = '%s'", id);
     /* Hits (disk, then RAM) do not write the index... */
     for (int i = 0; i < 100; i++)
-        read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3);
     assert_int_equal(sql_int(fx, q), 1000);
     /* ...the access is recorded later, in one batch (here: at close). */
     reopen(fx);
     assert_true(sql_int(fx, q) >= now_s() - 5);
     /* 1024 pending accesses are flushed by the background thread. */
     for (int i = 0; i < 1100; i++) {
-        make_id(10000 + i, id);
-        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i), SEAFTIER_STATE_CLEAN, FALSE);
+        tu_make_id(10000 + i, id);
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i), SEAFTIER_STATE_CLEAN, FALSE);
     }
     sql(fx, "UPDATE objects SET atime = 1000");
     reopen(fx);
     for (int i = 0; i < 1100; i++) {
-        make_id(10000 + i, id);
-        read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i));
+        tu_make_id(10000 + i, id);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i));
     }
     gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while (sql_int(fx, "SELECT COUNT(*) FROM objects WHERE atime > 1000") < 1024 &&
@@ -409,19 +308,19 @@ test_delete_semantics(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char never[41], clean[41], unknown[41], bigclean[41];
-    make_id(10, never);
-    make_id(11, clean);
-    make_id(12, unknown);
-    make_id(13, bigclean);
-    unsigned char *big = random_bytes(200000, 1);
+    tu_make_id(10, never);
+    tu_make_id(11, clean);
+    tu_make_id(12, unknown);
+    tu_make_id(13, bigclean);
+    unsigned char *big = tu_random_bytes(200000, 1);
 
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, never, "n", 1, SEAFTIER_STATE_DIRTY, TRUE);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000, SEAFTIER_STATE_CLEAN,
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, never, "n", 1, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000, SEAFTIER_STATE_CLEAN,
              FALSE);
     char *file = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, bigclean);
     assert_non_null(file);
-    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1);     /* now in RAM too */
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1);     /* now in RAM too */
 
     /* Dirty, never uploaded by this row: S3 may hold the id all the same,
      * so the remote delete is recorded too. */
@@ -429,7 +328,7 @@ test_delete_semantics(void **state)
     SeaftierTierEntry e;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, never, &e));
     assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, never, SEAFTIER_TIER_ERROR_DELETED);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, never, SEAFTIER_TIER_ERROR_DELETED);
 
     /* Clean: local data gone at once (RAM too), remote delete pending. */
     assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &err));
@@ -437,13 +336,13 @@ test_delete_semantics(void **state)
     assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
     assert_true(e.uploaded);
     assert_int_equal(e.stored_size, 0);
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, SEAFTIER_TIER_ERROR_DELETED);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, SEAFTIER_TIER_ERROR_DELETED);
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM blobs b JOIN objects o ON o.id = b.id"
                                  " WHERE o.state = 2"), 0);
 
     assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, &err));
     assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
-    read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, SEAFTIER_TIER_ERROR_DELETED);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, SEAFTIER_TIER_ERROR_DELETED);
     g_free(file);
 
     /* Unknown here: it may be in S3, so a remote delete is recorded. */
@@ -457,11 +356,11 @@ test_delete_semantics(void **state)
     assert_int_equal(e.generation, gen);
 
     /* CLEAN over DELETED is ignored: a fill never undoes a delete. */
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, SEAFTIER_TIER_ERROR_DELETED);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, SEAFTIER_TIER_ERROR_DELETED);
     /* DIRTY over DELETED revives it (and keeps `uploaded`). */
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_DIRTY, TRUE);
-    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "c", 1);
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &e));
     assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
     assert_true(e.uploaded);
@@ -470,9 +369,9 @@ test_delete_semantics(void **state)
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, &e));
     assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
     /* A big one revived as DIRTY gets a file again. */
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000, SEAFTIER_STATE_DIRTY,
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000, SEAFTIER_STATE_DIRTY,
              TRUE);
-    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, bigclean, big, 200000);
     g_free(big);
 
     SeaftierTierStats st;
@@ -492,13 +391,13 @@ test_delete_after_evict_rewrite(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char id[41];
-    make_id(20, id);
-    unsigned char *big = random_bytes(100000, 7);
+    tu_make_id(20, id);
+    unsigned char *big = tu_random_bytes(100000, 7);
     for (int big_one = 0; big_one < 2; big_one++) {
         SeaftierObjType type = big_one ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS;
         const void *data = big_one ? (const void *)big : (const void *)"x";
         gsize len = big_one ? 100000 : 1;
-        store_ok(fx->tier, type, REPO, id, data, len, SEAFTIER_STATE_CLEAN, FALSE);
+        tu_store_ok(fx->tier, type, REPO, id, data, len, SEAFTIER_STATE_CLEAN, FALSE);
         assert_true(seaftier_tier_evict_one(fx->tier, type, REPO, id, &err));
         /* Evicted: the row stays as REMOTE (S3 holds it), without data. */
         SeaftierTierEntry e;
@@ -507,18 +406,18 @@ test_delete_after_evict_rewrite(void **state)
         assert_int_equal(e.stored_size, 0);
         assert_int_equal(e.size, len);
         assert_true(e.uploaded);
-        read_fails(fx->tier, type, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+        tu_read_fails(fx->tier, type, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
         assert_null(find_file(fx, type, REPO, id));
-        store_ok(fx->tier, type, REPO, id, data, len, SEAFTIER_STATE_DIRTY, TRUE);
+        tu_store_ok(fx->tier, type, REPO, id, data, len, SEAFTIER_STATE_DIRTY, TRUE);
         assert_true(lookup(fx->tier, type, REPO, id, &e));
         assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
         assert_true(e.uploaded);     /* S3 may still hold the same bytes */
-        read_expect(fx->tier, type, REPO, id, data, len);
+        tu_read_expect(fx->tier, type, REPO, id, data, len);
         assert_true(seaftier_tier_delete(fx->tier, type, REPO, id, &err));
         assert_true(lookup(fx->tier, type, REPO, id, &e));
         assert_int_equal(e.state, SEAFTIER_STATE_DELETED);
         assert_int_equal(e.stored_size, 0);
-        read_fails(fx->tier, type, REPO, id, SEAFTIER_TIER_ERROR_DELETED);
+        tu_read_fails(fx->tier, type, REPO, id, SEAFTIER_TIER_ERROR_DELETED);
         GPtrArray *del = seaftier_tier_deleted_batch(fx->tier, (int)type, 10, &err);
         assert_non_null(del);
         assert_int_equal(del->len, 1);
@@ -546,15 +445,15 @@ test_dirty_batch(void **state)
     GError *err = NULL;
     gint64 future = now_s() + 3600;
     for (int i = 0; i < 10; i++) {
-        make_id(100 + i, id);
-        store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_FS : SEAFTIER_TYPE_COMMITS, i < 6 ? REPO : REPO2,
+        tu_make_id(100 + i, id);
+        tu_store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_FS : SEAFTIER_TYPE_COMMITS, i < 6 ? REPO : REPO2,
                  id, &i, sizeof(i), SEAFTIER_STATE_DIRTY, TRUE);
     }
-    make_id(200, id);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_make_id(200, id);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "c", 1, SEAFTIER_STATE_CLEAN, FALSE);
     /* Make creation times distinct and not in insertion order for two. */
     sql(fx, "UPDATE objects SET created = created - 100 + id");
-    make_id(109, id);
+    tu_make_id(109, id);
     char *q = g_strdup_printf("UPDATE objects SET created = created - 1000 WHERE obj_id = '%s'", id);
     sql(fx, q);
     g_free(q);
@@ -618,9 +517,9 @@ test_mark_clean_races(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char id[41], id2[41];
-    make_id(300, id);
-    make_id(301, id2);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "v1", 2, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_make_id(300, id);
+    tu_make_id(301, id2);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "v1", 2, SEAFTIER_STATE_DIRTY, TRUE);
     SeaftierTierEntry old;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &old));
     /* While "uploading": marked uploaded by a first PUT, deleted, re-written. */
@@ -630,7 +529,7 @@ test_mark_clean_races(void **state)
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &cur));
     old = cur;
     assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &err));
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "v1", 2, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "v1", 2, SEAFTIER_STATE_DIRTY, TRUE);
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &cur));
     assert_true(cur.generation != old.generation);
     /* A stale upload result does not make the new version clean. */
@@ -642,7 +541,7 @@ test_mark_clean_races(void **state)
 
     /* Never uploaded, deleted during its PUT: the row went away, so the
      * finished PUT must leave a remote delete behind. */
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, "v2", 2, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, "v2", 2, SEAFTIER_STATE_DIRTY, TRUE);
     SeaftierTierEntry inflight;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &inflight));
     assert_false(inflight.uploaded);
@@ -653,7 +552,7 @@ test_mark_clean_races(void **state)
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, &cur));
     assert_int_equal(cur.state, SEAFTIER_STATE_DELETED);
     assert_true(cur.uploaded);
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, SEAFTIER_TIER_ERROR_DELETED);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, SEAFTIER_TIER_ERROR_DELETED);
 }
 
 static void
@@ -663,7 +562,7 @@ test_deleted_batch(void **state)
     GError *err = NULL;
     char id[41];
     for (int i = 0; i < 5; i++) {
-        make_id(400 + i, id);
+        tu_make_id(400 + i, id);
         assert_true(seaftier_tier_delete(fx->tier, i < 3 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS,
                                          REPO, id, &err));
     }
@@ -689,11 +588,11 @@ test_deleted_batch(void **state)
     assert_false(lookup(fx->tier, e0.type, e0.repo_id, e0.obj_id, &cur));
 
     /* Re-written meanwhile: the new row stays. */
-    store_ok(fx->tier, e1.type, e1.repo_id, e1.obj_id, "again", 5, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, e1.type, e1.repo_id, e1.obj_id, "again", 5, SEAFTIER_STATE_DIRTY, TRUE);
     assert_true(seaftier_tier_forget_deleted(fx->tier, &e1, &err));
     assert_true(lookup(fx->tier, e1.type, e1.repo_id, e1.obj_id, &cur));
     assert_int_equal(cur.state, SEAFTIER_STATE_DIRTY);
-    read_expect(fx->tier, e1.type, e1.repo_id, e1.obj_id, "again", 5);
+    tu_read_expect(fx->tier, e1.type, e1.repo_id, e1.obj_id, "again", 5);
 }
 
 typedef struct {
@@ -723,8 +622,8 @@ test_foreach(void **state)
     GError *err = NULL;
     char id[41];
     for (int i = 0; i < 1200; i++) {
-        make_id(5000 + i, id);
-        store_ok(fx->tier, SEAFTIER_TYPE_FS, i % 3 ? REPO : REPO2, id, &i, sizeof(i),
+        tu_make_id(5000 + i, id);
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, i % 3 ? REPO : REPO2, id, &i, sizeof(i),
                  i % 2 ? SEAFTIER_STATE_DIRTY : SEAFTIER_STATE_CLEAN, FALSE);
     }
     CountCtx c = { 0 };
@@ -762,19 +661,19 @@ test_eviction_limits(void **state)
     fx->cfg.tier.inline_max = 4096;           /* half inline, half files */
     fx->tier = open_tier(fx);
     char id[41];
-    unsigned char *data = random_bytes(8192, 5);
+    unsigned char *data = tu_random_bytes(8192, 5);
     /* 8 dirty objects of 8 KiB (64 KiB): never evicted. */
     for (int i = 0; i < 8; i++) {
-        make_id(600 + i, id);
+        tu_make_id(600 + i, id);
         data[0] = (unsigned char)i;
-        store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, 8192, SEAFTIER_STATE_DIRTY, TRUE);
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, 8192, SEAFTIER_STATE_DIRTY, TRUE);
     }
     /* Clean objects, alternately inline (4 KiB) and files (8 KiB), 40 of them
      * (240 KiB): far above max_size. */
     for (int i = 0; i < 40; i++) {
-        make_id(700 + i, id);
+        tu_make_id(700 + i, id);
         data[0] = (unsigned char)i;
-        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, i % 2 ? 8192 : 4096,
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, i % 2 ? 8192 : 4096,
                  SEAFTIER_STATE_CLEAN, FALSE);
     }
     /* Now limit the tier: high 180 KiB, low 160 KiB. */
@@ -794,7 +693,7 @@ test_eviction_limits(void **state)
     gboolean seen_present = FALSE;
     int present = 0;
     for (int i = 0; i < 40; i++) {
-        make_id(700 + i, id);
+        tu_make_id(700 + i, id);
         SeaftierTierEntry e;
         gboolean here = lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e) &&
                         e.state != SEAFTIER_STATE_REMOTE;
@@ -809,16 +708,16 @@ test_eviction_limits(void **state)
         g_free(f);
     }
     assert_true(present > 0 && present < 40);
-    make_id(739, id);
+    tu_make_id(739, id);
     SeaftierTierEntry e;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
     /* Evicted ones are gone from RAM too. */
-    make_id(700, id);
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    tu_make_id(700, id);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
     for (int i = 0; i < 8; i++) {
-        make_id(600 + i, id);
+        tu_make_id(600 + i, id);
         data[0] = (unsigned char)i;
-        read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, 8192);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, 8192);
     }
     /* Below the high watermark nothing happens. */
     assert_true(seaftier_tier_evict(fx->tier, &objects, &bytes, &err));
@@ -828,7 +727,7 @@ test_eviction_limits(void **state)
     int stored = 0;
     gboolean full = FALSE;
     for (int i = 0; i < 40 && !full; i++) {
-        make_id(800 + i, id);
+        tu_make_id(800 + i, id);
         data[0] = (unsigned char)i;
         if (seaftier_tier_store(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, 8192,
                                 SEAFTIER_STATE_DIRTY, TRUE, &err)) {
@@ -858,8 +757,8 @@ test_evict_clean_and_one(void **state)
     GError *err = NULL;
     char id[41];
     for (int i = 0; i < 300; i++) {
-        make_id(900 + i, id);
-        store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_COMMITS : SEAFTIER_TYPE_FS, i < 200 ? REPO : REPO2,
+        tu_make_id(900 + i, id);
+        tu_store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_COMMITS : SEAFTIER_TYPE_FS, i < 200 ? REPO : REPO2,
                  id, &i, sizeof(i), i % 10 ? SEAFTIER_STATE_CLEAN : SEAFTIER_STATE_DIRTY, FALSE);
     }
     guint64 n = 0;
@@ -867,7 +766,7 @@ test_evict_clean_and_one(void **state)
     assert_int_equal(n, 90);
     assert_true(seaftier_tier_evict_clean(fx->tier, REPO2, &n, &err));
     assert_int_equal(n, 0);
-    make_id(901, id);
+    tu_make_id(901, id);
     SeaftierTierEntry e;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &e));
     assert_true(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &err));
@@ -876,13 +775,13 @@ test_evict_clean_and_one(void **state)
     assert_false(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &err));
     assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_NOT_FOUND));
     g_clear_error(&err);
-    make_id(900, id);       /* dirty: a no-op */
+    tu_make_id(900, id);       /* dirty: a no-op */
     assert_true(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &err));
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
     /* A repo with more clean objects than one chunk, dirty ones among them. */
     for (int i = 0; i < 700; i++) {
-        make_id(20000 + i, id);
-        store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS,
+        tu_make_id(20000 + i, id);
+        tu_store_ok(fx->tier, i % 2 ? SEAFTIER_TYPE_BLOCKS : SEAFTIER_TYPE_FS,
                  "22222222-3333-4444-5555-666666666666", id, &i, sizeof(i),
                  i % 7 ? SEAFTIER_STATE_CLEAN : SEAFTIER_STATE_DIRTY, FALSE);
     }
@@ -933,20 +832,20 @@ test_corruption(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char ci[41], di[41], cf[41], df[41], ok_id[41], lost[41];
-    make_id(1, ci);
-    make_id(2, di);
-    make_id(3, cf);
-    make_id(4, df);
-    make_id(5, ok_id);
-    make_id(6, lost);
-    unsigned char *small = text_bytes(3000, 1);
-    unsigned char *big = random_bytes(300000, 2);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, small, 3000, SEAFTIER_STATE_CLEAN, FALSE);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, di, small, 3000, SEAFTIER_STATE_DIRTY, TRUE);
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, lost, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_make_id(1, ci);
+    tu_make_id(2, di);
+    tu_make_id(3, cf);
+    tu_make_id(4, df);
+    tu_make_id(5, ok_id);
+    tu_make_id(6, lost);
+    unsigned char *small = tu_text_bytes(3000, 1);
+    unsigned char *big = tu_random_bytes(300000, 2);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, small, 3000, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, di, small, 3000, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, lost, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
     /* Inline blobs: change one byte inside SQLite. */
     sql(fx, "UPDATE blobs SET data = CAST(substr(data, 1, 100) || 'X' || substr(data, 102)"
             " AS BLOB) WHERE id IN (SELECT id FROM objects WHERE type = 1)");
@@ -962,19 +861,19 @@ test_corruption(void **state)
     reopen(fx);     /* no RAM copies */
 
     /* Corrupt reads never return data. */
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, di, SEAFTIER_TIER_ERROR_CORRUPT);
-    read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, SEAFTIER_TIER_ERROR_CORRUPT);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, di, SEAFTIER_TIER_ERROR_CORRUPT);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, SEAFTIER_TIER_ERROR_CORRUPT);
     SeaftierTierEntry e;
     /* Dirty ones stay for an operator and keep failing. */
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, di, &e));
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, di, SEAFTIER_TIER_ERROR_CORRUPT);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, di, SEAFTIER_TIER_ERROR_CORRUPT);
     /* A clean one read while corrupt is dropped. */
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, SEAFTIER_TIER_ERROR_CORRUPT);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, SEAFTIER_TIER_ERROR_CORRUPT);
     assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, &e));
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, ci, SEAFTIER_TIER_ERROR_NOT_FOUND);
     /* A clean row whose file vanished (after a crash): dropped, NOT_FOUND so
      * the caller fetches it again. */
-    read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, lost, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, lost, SEAFTIER_TIER_ERROR_NOT_FOUND);
     assert_false(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, lost, &e));
 
     ProblemCtx c = { 0, g_string_new(NULL) };
@@ -990,19 +889,19 @@ test_corruption(void **state)
     assert_false(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, &e));    /* clean dropped */
     assert_null(find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, cf));
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, df, &e));     /* dirty kept */
-    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000);
     /* A dirty object whose file is gone is repaired by a new write of it. */
     f = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, ok_id);
     g_unlink(f);
     g_free(f);
-    read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, SEAFTIER_TIER_ERROR_CORRUPT);
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
-    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, SEAFTIER_TIER_ERROR_CORRUPT);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, big, 300000);
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ok_id, &e));
     assert_int_equal(e.state, SEAFTIER_STATE_DIRTY);
     /* Once dropped, a fresh fill works again. */
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
-    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, cf, big, 300000);
     g_free(small);
     g_free(big);
 }
@@ -1012,16 +911,16 @@ test_restart_and_child_crash(void **state)
 {
     Fx *fx = *state;
     char id[41];
-    unsigned char *big = random_bytes(100000, 9);
+    unsigned char *big = tu_random_bytes(100000, 9);
     for (int i = 0; i < 20; i++) {
-        make_id(1000 + i, id);
-        store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i), SEAFTIER_STATE_DIRTY,
+        tu_make_id(1000 + i, id);
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i), SEAFTIER_STATE_DIRTY,
                  TRUE);
     }
     reopen(fx);
     for (int i = 0; i < 20; i++) {
-        make_id(1000 + i, id);
-        read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i));
+        tu_make_id(1000 + i, id);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i));
     }
 
     /* A child process stores durably, reports success, and is killed
@@ -1037,7 +936,7 @@ test_restart_and_child_crash(void **state)
         char ok = 'y';
         for (int i = 0; t && ok == 'y' && i < 20; i++) {
             char cid[41];
-            make_id(2000 + i, cid);
+            tu_make_id(2000 + i, cid);
             if (!seaftier_tier_store(t, SEAFTIER_TYPE_BLOCKS, REPO, cid, big, 100000,
                                      SEAFTIER_STATE_DIRTY, TRUE, &err))
                 ok = 'n';
@@ -1064,9 +963,9 @@ test_restart_and_child_crash(void **state)
     /* Its leftover temporary files (none expected) and its objects. */
     reopen(fx);
     for (int i = 0; i < 20; i++) {
-        make_id(2000 + i, id);
-        read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, big, 100000);
-        read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, id, 40);
+        tu_make_id(2000 + i, id);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, big, 100000);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, id, 40);
     }
     g_free(big);
 }
@@ -1149,17 +1048,17 @@ test_two_handles(void **state)
     GError *err = NULL;
     SeaftierTier *other = open_tier(fx);
     char id[41], big_id[41];
-    make_id(3000, id);
-    make_id(3001, big_id);
-    unsigned char *big = random_bytes(100000, 3);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "shared", 6, SEAFTIER_STATE_CLEAN, FALSE);
-    store_ok(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000, SEAFTIER_STATE_DIRTY, TRUE);
-    read_expect(other, SEAFTIER_TYPE_FS, REPO, id, "shared", 6);
-    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000);
+    tu_make_id(3000, id);
+    tu_make_id(3001, big_id);
+    unsigned char *big = tu_random_bytes(100000, 3);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "shared", 6, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_store_ok(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_read_expect(other, SEAFTIER_TYPE_FS, REPO, id, "shared", 6);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000);
     /* Both have it in RAM now; a delete in one is seen by the other. */
-    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "shared", 6);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "shared", 6);
     assert_true(seaftier_tier_delete(other, SEAFTIER_TYPE_FS, REPO, id, &err));
-    read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_DELETED);
+    tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_DELETED);
     /* A state change in one is seen by the other. */
     SeaftierTierEntry e;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, big_id, &e));
@@ -1167,9 +1066,9 @@ test_two_handles(void **state)
     assert_true(lookup(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, &e));
     assert_int_equal(e.state, SEAFTIER_STATE_CLEAN);
     /* Eviction in one: the other sees the object gone, not corrupt. */
-    read_expect(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000);
+    tu_read_expect(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, big, 100000);
     assert_true(seaftier_tier_evict_one(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, big_id, &err));
-    read_fails(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    tu_read_fails(other, SEAFTIER_TYPE_BLOCKS, REPO, big_id, SEAFTIER_TIER_ERROR_NOT_FOUND);
     seaftier_tier_close(other);
     g_free(big);
 }
@@ -1253,15 +1152,15 @@ test_second_open_keeps_locks(void **state)
 {
     Fx *fx = *state;
     char id[41];
-    make_id(3100, id);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "locked", 6, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_make_id(3100, id);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "locked", 6, SEAFTIER_STATE_CLEAN, FALSE);
     char *db = g_build_filename(fx->dir, "index.db", NULL);
     assert_true(shared_lock_held(db));
     SeaftierTier *other = open_tier(fx);
     assert_true(shared_lock_held(db));
     seaftier_tier_close(other);
     assert_true(shared_lock_held(db));
-    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "locked", 6);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "locked", 6);
     g_free(db);
 }
 
@@ -1273,13 +1172,13 @@ test_counters_shared(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char id[41], absent[41];
-    make_id(3200, id);
-    make_id(3201, absent);
+    tu_make_id(3200, id);
+    tu_make_id(3201, absent);
     SeaftierTier *reader = open_tier(fx);
-    store_ok(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7, SEAFTIER_STATE_CLEAN, FALSE);
-    read_expect(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);      /* RAM */
-    read_expect(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);
-    read_fails(reader, SEAFTIER_TYPE_FS, REPO, absent, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    tu_store_ok(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7, SEAFTIER_STATE_CLEAN, FALSE);
+    tu_read_expect(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);      /* RAM */
+    tu_read_expect(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);
+    tu_read_fails(reader, SEAFTIER_TYPE_FS, REPO, absent, SEAFTIER_TIER_ERROR_NOT_FOUND);
     SeaftierTierStats st;
     assert_true(seaftier_tier_stats(reader, &st, &err));
     assert_int_equal(st.ram_hits, 2);
@@ -1298,9 +1197,9 @@ test_counters_shared(void **state)
     assert_int_equal(st.misses, 1);
     assert_int_equal(st.bytes_written, 7);
     /* The rest at close; and this handle's own reads add up. */
-    read_fails(reader, SEAFTIER_TYPE_FS, REPO, absent, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    tu_read_fails(reader, SEAFTIER_TYPE_FS, REPO, absent, SEAFTIER_TIER_ERROR_NOT_FOUND);
     seaftier_tier_close(reader);
-    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);    /* disk: not in its RAM */
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);    /* disk: not in its RAM */
     assert_true(seaftier_tier_stats(fx->tier, &st, &err));
     assert_int_equal(st.ram_hits, 2);
     assert_int_equal(st.disk_hits, 1);
@@ -1327,7 +1226,7 @@ store_thread(gpointer p)
     for (int i = 0; i < c->count; i++) {
         char id[41];
         int v = c->thread * 100000 + i;
-        make_id(v, id);
+        tu_make_id(v, id);
         GError *err = NULL;
         /* Every fourth one is a block file, the others inline. */
         gsize len = i % 4 == 0 ? 70000 : sizeof(v);
@@ -1362,11 +1261,11 @@ test_concurrent_stores(void **state)
         for (int i = 0; i < 100; i++) {
             char id[41];
             int v = t * 100000 + i;
-            make_id(v, id);
+            tu_make_id(v, id);
             gsize len = i % 4 == 0 ? 70000 : sizeof(v);
             unsigned char *data = g_malloc0(len);
             memcpy(data, &v, sizeof(v));
-            read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
+            tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
             g_free(data);
         }
     SeaftierTierStats st;
@@ -1380,7 +1279,7 @@ same_ids_thread(gpointer p)
     ThreadCtx *c = p;
     for (int i = 0; i < c->count; i++) {
         char id[41];
-        make_id(40000 + i, id);
+        tu_make_id(40000 + i, id);
         gsize len = i % 2 ? 70000 : 100;
         unsigned char *data = g_malloc0(len);
         memcpy(data, &i, sizeof(i));
@@ -1424,11 +1323,11 @@ test_concurrent_same_ids(void **state)
     g_free(tmp);
     for (int i = 0; i < 50; i++) {
         char id[41];
-        make_id(40000 + i, id);
+        tu_make_id(40000 + i, id);
         gsize len = i % 2 ? 70000 : 100;
         unsigned char *data = g_malloc0(len);
         memcpy(data, &i, sizeof(i));
-        read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
         g_free(data);
     }
 }
@@ -1440,8 +1339,8 @@ test_free_space_floor(void **state)
     GError *err = NULL;
     char id[41];
     for (int i = 0; i < 20; i++) {
-        make_id(50000 + i, id);
-        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i),
+        tu_make_id(50000 + i, id);
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i),
                  i < 5 ? SEAFTIER_STATE_DIRTY : SEAFTIER_STATE_CLEAN, TRUE);
     }
     /* A floor no file system can meet: clean objects are evicted first,
@@ -1449,7 +1348,7 @@ test_free_space_floor(void **state)
     seaftier_tier_close(fx->tier);
     fx->cfg.tier.min_free_space = G_MAXINT64;
     fx->tier = open_tier(fx);
-    make_id(50100, id);
+    tu_make_id(50100, id);
     assert_false(seaftier_tier_store(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3,
                                      SEAFTIER_STATE_DIRTY, TRUE, &err));
     assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_FULL));
@@ -1462,15 +1361,15 @@ test_free_space_floor(void **state)
     SeaftierTierEntry e;
     assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
     for (int i = 0; i < 5; i++) {
-        make_id(50000 + i, id);
-        read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i));
+        tu_make_id(50000 + i, id);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i));
     }
     /* Once the floor is back within reach, writes work again. */
     seaftier_tier_close(fx->tier);
     fx->cfg.tier.min_free_space = 0;
     fx->tier = open_tier(fx);
-    make_id(50100, id);
-    store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_make_id(50100, id);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3, SEAFTIER_STATE_DIRTY, TRUE);
 }
 
 /* Makes the index unable to grow from now on, as a full file system does
@@ -1504,12 +1403,12 @@ test_disk_full_evicts_clean(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char id[41];
-    unsigned char *data = random_bytes(3000, 9);
+    unsigned char *data = tu_random_bytes(3000, 9);
     for (int i = 0; i < 200; i++) {
-        make_id(60000 + i, id);
+        tu_make_id(60000 + i, id);
         data[0] = (unsigned char)i;
         data[1] = (unsigned char)(i >> 8);
-        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000,
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000,
                  i < 100 ? SEAFTIER_STATE_CLEAN : SEAFTIER_STATE_DIRTY, TRUE);
     }
     assert_int_equal(sql_int(fx, "PRAGMA freelist_count"), 0);
@@ -1517,12 +1416,12 @@ test_disk_full_evicts_clean(void **state)
 
     /* No floor: SQLite itself says the disk is full. Clean objects go, the
      * store is retried and succeeds. */
-    make_id(60500, id);
+    tu_make_id(60500, id);
     data[0] = 0xee;
     assert_true(seaftier_tier_store(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000,
                                     SEAFTIER_STATE_DIRTY, TRUE, &err));
     assert_null(err);
-    read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000);
     SeaftierTierStats st;
     assert_true(seaftier_tier_stats(fx->tier, &st, &err));
     guint64 clean_left = st.objects[SEAFTIER_TYPE_FS][SEAFTIER_STATE_CLEAN];
@@ -1545,7 +1444,7 @@ test_disk_full_evicts_clean(void **state)
 
     /* Dirty data only and no room: FULL, saying so, nothing changed. */
     for (int i = 0; i < 1000; i++) {
-        make_id(61000 + i, id);
+        tu_make_id(61000 + i, id);
         data[0] = (unsigned char)i;
         data[2] = 0x55;
         if (!seaftier_tier_store(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 3000,
@@ -1585,7 +1484,7 @@ random_ops(Fx *fx, guint32 seed, double seconds)
     while (g_get_monotonic_time() < end) {
         int i = g_rand_int_range(r, 0, 200), op = g_rand_int_range(r, 0, 100);
         char id[41];
-        make_id(90000 + i, id);
+        tu_make_id(90000 + i, id);
         gsize len;
         unsigned char *data = object_bytes(i, &len);
         SeaftierObjType type = SEAFTIER_TYPE_BLOCKS;
@@ -1687,14 +1586,14 @@ test_processes_consistent(void **state)
     assert_int_equal(problems, 0);
     for (int i = 0; i < 200; i++) {
         char id[41];
-        make_id(90000 + i, id);
+        tu_make_id(90000 + i, id);
         SeaftierTierEntry e;
         if (!lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &e) ||
             e.state == SEAFTIER_STATE_DELETED || e.state == SEAFTIER_STATE_REMOTE)
             continue;
         gsize len;
         unsigned char *data = object_bytes(i, &len);
-        read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
+        tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len);
         g_free(data);
     }
     SeaftierTierStats st;
@@ -1718,7 +1617,7 @@ test_invalid_ids(void **state)
     const char *good_obj = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
     int files_before = count_files(fx->dir);
     gint64 rows_before = sql_int(fx, "SELECT COUNT(*) FROM objects");
-    unsigned char *big = random_bytes(100000, 1);
+    unsigned char *big = tu_random_bytes(100000, 1);
     for (gsize r = 0; r < G_N_ELEMENTS(bad_repos) + 1; r++)
         for (gsize o = 0; o < G_N_ELEMENTS(bad_objs) + 1; o++) {
             const char *repo = r < G_N_ELEMENTS(bad_repos) ? bad_repos[r] : REPO;
@@ -1769,9 +1668,9 @@ test_permissions(void **state)
 {
     Fx *fx = *state;
     char id[41];
-    make_id(1, id);
-    unsigned char *big = random_bytes(100000, 1);
-    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, big, 100000, SEAFTIER_STATE_DIRTY, TRUE);
+    tu_make_id(1, id);
+    unsigned char *big = tu_random_bytes(100000, 1);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, big, 100000, SEAFTIER_STATE_DIRTY, TRUE);
     g_free(big);
     struct stat st;
     assert_int_equal(stat(fx->dir, &st), 0);
@@ -1833,12 +1732,12 @@ test_wal_checkpointed(void **state)
     Fx *fx = *state;
     /* ~32 MiB of pages through the WAL: they must reach the database while
      * the WAL stays bounded. */
-    unsigned char *data = random_bytes(4096, 3);
+    unsigned char *data = tu_random_bytes(4096, 3);
     char id[41];
     for (int i = 0; i < 4000; i++) {
-        make_id(70000 + i, id);
+        tu_make_id(70000 + i, id);
         memcpy(data, &i, sizeof(i));
-        store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 4096, SEAFTIER_STATE_CLEAN, FALSE);
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 4096, SEAFTIER_STATE_CLEAN, FALSE);
     }
     g_free(data);
     char *db = g_build_filename(fx->dir, "index.db", NULL);
@@ -1855,7 +1754,7 @@ test_wal_checkpointed(void **state)
     assert_true(st_wal.st_size < 24 * MIB);
     g_free(db);
     g_free(wal);
-    make_id(70000 + 3999, id);
+    tu_make_id(70000 + 3999, id);
     SeaftierTierEntry e;
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &e));
 }

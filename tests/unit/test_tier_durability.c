@@ -30,6 +30,7 @@
 #include <glib/gstdio.h>
 
 #include "tier/tier.h"
+#include "tier-testutil.h"
 #include "tier/tier-private.h"     /* the commit queue, to see a batch form */
 
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
@@ -158,24 +159,6 @@ setup(void **state)
     return 0;
 }
 
-static void
-rm_rf(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    if (d) {
-        const char *name;
-        while ((name = g_dir_read_name(d))) {
-            char *p = g_build_filename(path, name, NULL);
-            rm_rf(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
-}
-
 static int
 teardown(void **state)
 {
@@ -187,7 +170,7 @@ teardown(void **state)
     g_hash_table_destroy(synced_inodes);
     synced_inodes = NULL;
     g_mutex_unlock(&sync_lock);
-    rm_rf(fx->dir);
+    tu_rm_rf(fx->dir);
     free(fx->dir);
     g_free(fx);
     return 0;
@@ -205,25 +188,11 @@ make_id(const char *prefix, int n, char out[41])
     g_free(h);
 }
 
-static unsigned char *
-bytes_of(gsize len, guint32 seed)
-{
-    unsigned char *p = g_malloc(len);
-    GRand *r = g_rand_new_with_seed(seed);
-    for (gsize i = 0; i < len; i++)
-        p[i] = (unsigned char)g_rand_int(r);
-    g_rand_free(r);
-    return p;
-}
-
 static void
 store_ok(Fx *fx, const char *id, const void *data, gsize len, SeaftierState state,
          gboolean durable)
 {
-    GError *err = NULL;
-    if (!seaftier_tier_store(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len, state, durable,
-                             &err))
-        fail_msg("store %s: %s", id, err->message);
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, len, state, durable);
 }
 
 static char *
@@ -237,14 +206,7 @@ object_path(Fx *fx, const char *id)
 static void
 assert_reads_back(Fx *fx, const char *id, const void *want, gsize want_len)
 {
-    void *data = NULL;
-    gsize len = 0;
-    GError *err = NULL;
-    if (!seaftier_tier_read(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &data, &len, &err))
-        fail_msg("read %s: %s", id, err->message);
-    assert_int_equal(len, want_len);
-    assert_memory_equal(data, want, want_len);
-    g_free(data);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, want, want_len);
 }
 
 /* ---- a fill racing a delete ---- */
@@ -277,7 +239,7 @@ test_fill_after_delete_is_not_stored(void **state)
         gsize len = size ? FILE_LEN : INLINE_LEN;
         char id[41];
         make_id("", 100 + size, id);
-        unsigned char *data = bytes_of(len, 1 + size);
+        unsigned char *data = tu_random_bytes(len, 1 + size);
         store_ok(fx, id, data, len, SEAFTIER_STATE_CLEAN, FALSE);
 
         /* A reader misses (its copy was evicted) and takes its ticket
@@ -312,7 +274,7 @@ test_fill_with_fresh_ticket_is_stored(void **state)
     char id[41], other[41];
     make_id("", 200, id);
     make_id("", 201, other);
-    unsigned char *data = bytes_of(FILE_LEN, 7);
+    unsigned char *data = tu_random_bytes(FILE_LEN, 7);
     GError *err = NULL;
     /* A delete of this id long done and forgotten before the ticket, and a
      * delete of another id after it, do not stop the fill. */
@@ -403,8 +365,8 @@ test_durable_store_syncs_file_of_batch_mate(void **state)
     make_id("bb", 2, lazy);
     make_id("cc", 3, eager);
     make_id("aa", 4, warm);
-    unsigned char *d1 = bytes_of(FILE_LEN, 11), *d2 = bytes_of(FILE_LEN, 12),
-                  *d3 = bytes_of(FILE_LEN, 13);
+    unsigned char *d1 = tu_random_bytes(FILE_LEN, 11), *d2 = tu_random_bytes(FILE_LEN, 12),
+                  *d3 = tu_random_bytes(FILE_LEN, 13);
     /* The directory of `first` exists already, so the only sync of it is the
      * one its batch leader makes before committing. */
     store_ok(fx, warm, d1, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
@@ -436,7 +398,7 @@ test_durable_store_of_same_id_in_batch(void **state)
     make_id("aa", 5, first);
     make_id("aa", 6, warm);
     make_id("dd", 7, twice);
-    unsigned char *d1 = bytes_of(FILE_LEN, 14), *d2 = bytes_of(FILE_LEN, 15);
+    unsigned char *d1 = tu_random_bytes(FILE_LEN, 14), *d2 = tu_random_bytes(FILE_LEN, 15);
     store_ok(fx, warm, d1, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
     /* The same object written twice at once, without and with need_sync:
      * the non-durable copy commits first in the shared batch. The durable
@@ -496,7 +458,7 @@ test_rewrite_repairs_damaged_dirty_file(void **state)
     for (int shorten = 0; shorten < 2; shorten++) {
         char id[41];
         make_id("", 300 + shorten, id);
-        unsigned char *data = bytes_of(FILE_LEN, 30 + shorten);
+        unsigned char *data = tu_random_bytes(FILE_LEN, 30 + shorten);
         store_ok(fx, id, data, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
         char *path = object_path(fx, id);
         damage(path, shorten);
@@ -534,7 +496,7 @@ test_rewrite_repairs_damaged_dirty_inline(void **state)
     Fx *fx = *state;
     char id[41];
     make_id("", 310, id);
-    unsigned char *data = bytes_of(INLINE_LEN, 31);
+    unsigned char *data = tu_random_bytes(INLINE_LEN, 31);
     store_ok(fx, id, data, INLINE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
     /* Damage the inline copy behind the tier's back (another connection). */
     char *db_path = g_build_filename(fx->dir, "index.db", NULL);
@@ -589,8 +551,8 @@ test_other_bytes_under_same_id_replace(void **state)
         for (int clean_first = 0; clean_first < 2; clean_first++) {
             char id[41];
             make_id("", 400 + i * 2 + clean_first, id);
-            unsigned char *a = bytes_of(sizes[i][0], 40 + i);
-            unsigned char *b = bytes_of(sizes[i][1], 50 + i);
+            unsigned char *a = tu_random_bytes(sizes[i][0], 40 + i);
+            unsigned char *b = tu_random_bytes(sizes[i][1], 50 + i);
             store_ok(fx, id, a, sizes[i][0], SEAFTIER_STATE_DIRTY, TRUE);
             SeaftierTierEntry first;
             assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, &first,
@@ -676,7 +638,7 @@ test_lost_nondurable_write_is_dropped(void **state)
     for (int how = 0; how < 3; how++) {     /* short, corrupt, missing */
         char id[41];
         make_id("", 600 + how, id);
-        unsigned char *data = bytes_of(FILE_LEN, 60 + how);
+        unsigned char *data = tu_random_bytes(FILE_LEN, 60 + how);
         store_ok(fx, id, data, FILE_LEN, SEAFTIER_STATE_DIRTY, FALSE);
         char *path = object_path(fx, id);
         if (how < 2)
@@ -697,7 +659,7 @@ test_lost_nondurable_write_is_dropped(void **state)
      * write leaves the REMOTE row it replaced, so the object still exists. */
     char again[41];
     make_id("", 610, again);
-    unsigned char *data = bytes_of(FILE_LEN, 61);
+    unsigned char *data = tu_random_bytes(FILE_LEN, 61);
     store_ok(fx, again, data, FILE_LEN, SEAFTIER_STATE_CLEAN, FALSE);
     guint64 evicted = 0;
     assert_true(seaftier_tier_evict_clean(fx->tier, REPO, &evicted, &err));
@@ -738,7 +700,7 @@ test_delete_is_durable(void **state)
     make_id("", 400, inline_id);
     make_id("", 401, absent_id);
     make_id("", 402, file_id);
-    unsigned char *data = bytes_of(FILE_LEN, 40);
+    unsigned char *data = tu_random_bytes(FILE_LEN, 40);
     GError *err = NULL;
     /* An inline object (clean or dirty), an id the tier never saw, a file. */
     const char *ids[] = { inline_id, absent_id, file_id };
@@ -798,7 +760,7 @@ test_concurrent_deletes_share_a_commit(void **state)
 {
     Fx *fx = *state;
     DeleteJob jobs[N_FOLLOWERS + 1];
-    unsigned char *data = bytes_of(INLINE_LEN, 45);
+    unsigned char *data = tu_random_bytes(INLINE_LEN, 45);
     for (int i = 0; i <= N_FOLLOWERS; i++) {
         jobs[i].fx = fx;
         make_id("", 450 + i, jobs[i].id);
@@ -857,7 +819,7 @@ test_delete_many_one_commit(void **state)
     char ids[N_MANY][41];
     const char *ptrs[N_MANY];
     char *paths[N_MANY] = { NULL };
-    unsigned char *data = bytes_of(FILE_LEN, 46);
+    unsigned char *data = tu_random_bytes(FILE_LEN, 46);
     for (int i = 0; i < N_MANY; i++) {
         make_id("", 1000 + i, ids[i]);
         ptrs[i] = ids[i];
@@ -902,7 +864,7 @@ test_durable_store_syncs_whole_path(void **state)
     char lazy[41], eager[41];
     make_id("ab", 500, lazy);
     make_id("ab", 501, eager);
-    unsigned char *data = bytes_of(FILE_LEN, 50);
+    unsigned char *data = tu_random_bytes(FILE_LEN, 50);
     /* A non-durable store creates objects/blocks/<repo>/ab/ without syncs. */
     store_ok(fx, lazy, data, FILE_LEN, SEAFTIER_STATE_DIRTY, FALSE);
     log_clear();
@@ -939,7 +901,7 @@ test_durable_rewrite_syncs_whole_path(void **state)
     Fx *fx = *state;
     char id[41];
     make_id("cd", 510, id);
-    unsigned char *data = bytes_of(FILE_LEN, 51);
+    unsigned char *data = tu_random_bytes(FILE_LEN, 51);
     store_ok(fx, id, data, FILE_LEN, SEAFTIER_STATE_DIRTY, FALSE);
     log_clear();
     store_ok(fx, id, data, FILE_LEN, SEAFTIER_STATE_DIRTY, TRUE);

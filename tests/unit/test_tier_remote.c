@@ -20,6 +20,7 @@
 
 #include "tier/crc32c.h"
 #include "tier/tier.h"
+#include "tier-testutil.h"
 
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
 #define BUCKET "seaftier-fs"
@@ -30,22 +31,10 @@ typedef struct {
     SeaftierTier *tier;
 } Fx;
 
-static void
-make_id(int i, char out[41])
-{
-    char *h = g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)&i, sizeof(i));
-    memcpy(out, h, 41);
-    g_free(h);
-}
-
 static SeaftierTier *
 open_tier(Fx *fx)
 {
-    GError *err = NULL;
-    SeaftierTier *t = seaftier_tier_open(&fx->cfg, fx->dir, &err);
-    if (!t)
-        fail_msg("open: %s", err->message);
-    return t;
+    return tu_open_tier(&fx->cfg, fx->dir);
 }
 
 /* A fixture without an open tier: the upgrade test makes its index first. */
@@ -73,30 +62,12 @@ setup(void **state)
     return 0;
 }
 
-static void
-rm_rf(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    if (d) {
-        const char *name;
-        while ((name = g_dir_read_name(d))) {
-            char *p = g_build_filename(path, name, NULL);
-            rm_rf(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
-}
-
 static int
 teardown(void **state)
 {
     Fx *fx = *state;
     seaftier_tier_close(fx->tier);
-    rm_rf(fx->dir);
+    tu_rm_rf(fx->dir);
     g_free(fx->dir);
     g_free(fx);
     return 0;
@@ -113,34 +84,19 @@ static void
 store_ok(SeaftierTier *t, SeaftierObjType type, const char *id, const void *data, gsize len,
          SeaftierState st)
 {
-    GError *err = NULL;
-    if (!seaftier_tier_store(t, type, REPO, id, data, len, st, st == SEAFTIER_STATE_DIRTY, &err))
-        fail_msg("store %s: %s", id, err->message);
+    tu_store_ok(t, type, REPO, id, data, len, st, st == SEAFTIER_STATE_DIRTY);
 }
 
 static void
 read_expect(SeaftierTier *t, SeaftierObjType type, const char *id, const void *data, gsize len)
 {
-    GError *err = NULL;
-    void *out = NULL;
-    gsize out_len = 0;
-    if (!seaftier_tier_read(t, type, REPO, id, &out, &out_len, &err))
-        fail_msg("read %s: %s", id, err->message);
-    assert_int_equal(out_len, len);
-    assert_memory_equal(out, data, len);
-    g_free(out);
+    tu_read_expect(t, type, REPO, id, data, len);
 }
 
 static void
 read_fails(SeaftierTier *t, SeaftierObjType type, const char *id, int code)
 {
-    GError *err = NULL;
-    void *out = NULL;
-    gsize out_len = 0;
-    assert_false(seaftier_tier_read(t, type, REPO, id, &out, &out_len, &err));
-    if (!g_error_matches(err, SEAFTIER_TIER_ERROR, code))
-        fail_msg("read %s: expected code %d, got %s", id, code, err ? err->message : "none");
-    g_error_free(err);
+    tu_read_fails(t, type, REPO, id, code);
 }
 
 /* The row's state, or -1 when there is none. */
@@ -157,18 +113,7 @@ state_of(SeaftierTier *t, SeaftierObjType type, const char *id, SeaftierTierEntr
 static gint64
 sql_int(Fx *fx, const char *sql)
 {
-    char *path = g_build_filename(fx->dir, "index.db", NULL);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    gint64 v = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    g_free(path);
-    return v;
+    return tu_sql_int(fx->dir, sql);
 }
 
 /* The usage rows match the objects exactly, for every state. */
@@ -194,8 +139,8 @@ test_evict_keeps_remote_row(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char small_id[41], big_id[41];
-    make_id(1, small_id);
-    make_id(2, big_id);
+    tu_make_id(1, small_id);
+    tu_make_id(2, big_id);
     unsigned char big[10000];
     for (gsize i = 0; i < sizeof(big); i++)
         big[i] = (unsigned char)g_random_int();
@@ -253,9 +198,9 @@ test_fill_write_delete_over_remote(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char a[41], b[41], c[41];
-    make_id(10, a);
-    make_id(11, b);
-    make_id(12, c);
+    tu_make_id(10, a);
+    tu_make_id(11, b);
+    tu_make_id(12, c);
     store_ok(fx->tier, SEAFTIER_TYPE_FS, a, "aaaa", 4, SEAFTIER_STATE_CLEAN);
     store_ok(fx->tier, SEAFTIER_TYPE_FS, b, "bbbb", 4, SEAFTIER_STATE_CLEAN);
     store_ok(fx->tier, SEAFTIER_TYPE_FS, c, "cccc", 4, SEAFTIER_STATE_CLEAN);
@@ -300,7 +245,7 @@ test_remember_remote(void **state)
     GError *err = NULL;
     char ids[5][41];
     for (int i = 0; i < 5; i++)
-        make_id(20 + i, ids[i]);
+        tu_make_id(20 + i, ids[i]);
     store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, ids[0], "dirty", 5, SEAFTIER_STATE_DIRTY);
     assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ids[1], &err));
 
@@ -344,7 +289,7 @@ test_remember_remote(void **state)
 
     /* A bad id in a batch: nothing of it is recorded. */
     char other[41];
-    make_id(30, other);
+    tu_make_id(30, other);
     SeaftierTierRemoteObject bad[2] = { { REPO, other, 1 }, { REPO, "../../etc/passwd", 1 } };
     assert_false(seaftier_tier_remember_remote_batch(fx->tier, SEAFTIER_TYPE_BLOCKS, bad, 2,
                                                      &ticket, &added, &err));
@@ -504,9 +449,9 @@ test_upgrade_from_v1(void **state)
     Fx *fx = *state;
     GError *err = NULL;
     char clean[41], dirty[41], deleted[41];
-    make_id(40, clean);
-    make_id(41, dirty);
-    make_id(42, deleted);
+    tu_make_id(40, clean);
+    tu_make_id(41, dirty);
+    tu_make_id(42, deleted);
     char *path = g_build_filename(fx->dir, "index.db", NULL);
     g_mkdir_with_parents(fx->dir, 0700);
     sqlite3 *db = NULL;

@@ -23,6 +23,7 @@
 #include <seaftier/log.h>
 
 #include "tier/tier.h"
+#include "tier-testutil.h"
 #include "tier/tier-private.h"     /* the snapshot's state */
 
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
@@ -34,24 +35,6 @@ typedef struct {
     SeaftierTier *writer;       /* stores and deletes */
     SeaftierTier *reader;       /* RAM tier off: every read is a disk hit */
 } Fx;
-
-static void
-make_id(int i, char out[41])
-{
-    char *h = g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)&i, sizeof(i));
-    memcpy(out, h, 41);
-    g_free(h);
-}
-
-static SeaftierTier *
-open_tier(const SeaftierConfig *cfg, const char *dir)
-{
-    GError *err = NULL;
-    SeaftierTier *t = seaftier_tier_open(cfg, dir, &err);
-    if (!t)
-        fail_msg("open: %s", err->message);
-    return t;
-}
 
 static int
 setup(void **state)
@@ -66,28 +49,10 @@ setup(void **state)
     w->compression = TRUE;
     w->inline_max = 64 * 1024;
     fx->reader_cfg = fx->writer_cfg;
-    fx->writer = open_tier(&fx->writer_cfg, fx->dir);
-    fx->reader = open_tier(&fx->reader_cfg, fx->dir);
+    fx->writer = tu_open_tier(&fx->writer_cfg, fx->dir);
+    fx->reader = tu_open_tier(&fx->reader_cfg, fx->dir);
     *state = fx;
     return 0;
-}
-
-static void
-rm_rf(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    if (d) {
-        const char *name;
-        while ((name = g_dir_read_name(d))) {
-            char *p = g_build_filename(path, name, NULL);
-            rm_rf(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
 }
 
 static int
@@ -96,7 +61,7 @@ teardown(void **state)
     Fx *fx = *state;
     seaftier_tier_close(fx->reader);
     seaftier_tier_close(fx->writer);
-    rm_rf(fx->dir);
+    tu_rm_rf(fx->dir);
     g_free(fx->dir);
     g_free(fx);
     return 0;
@@ -105,35 +70,19 @@ teardown(void **state)
 static void
 store_ok(SeaftierTier *t, const char *id, const void *data, gsize len, gboolean durable)
 {
-    GError *err = NULL;
-    if (!seaftier_tier_store(t, SEAFTIER_TYPE_FS, REPO, id, data, len, SEAFTIER_STATE_DIRTY,
-                             durable, &err))
-        fail_msg("store %s: %s", id, err->message);
+    tu_store_ok(t, SEAFTIER_TYPE_FS, REPO, id, data, len, SEAFTIER_STATE_DIRTY, durable);
 }
 
 static void
 read_expect(SeaftierTier *t, const char *id, const void *data, gsize len)
 {
-    GError *err = NULL;
-    void *out = NULL;
-    gsize out_len = 0;
-    if (!seaftier_tier_read(t, SEAFTIER_TYPE_FS, REPO, id, &out, &out_len, &err))
-        fail_msg("read %s: %s", id, err->message);
-    assert_int_equal(out_len, len);
-    assert_memory_equal(out, data, len);
-    g_free(out);
+    tu_read_expect(t, SEAFTIER_TYPE_FS, REPO, id, data, len);
 }
 
 static void
 read_fails(SeaftierTier *t, const char *id, int code)
 {
-    GError *err = NULL;
-    void *out = NULL;
-    gsize out_len = 0;
-    assert_false(seaftier_tier_read(t, SEAFTIER_TYPE_FS, REPO, id, &out, &out_len, &err));
-    if (!g_error_matches(err, SEAFTIER_TIER_ERROR, code))
-        fail_msg("read %s: expected code %d, got %s", id, code, err ? err->message : "no error");
-    g_error_free(err);
+    tu_read_fails(t, SEAFTIER_TYPE_FS, REPO, id, code);
 }
 
 static gboolean
@@ -153,9 +102,9 @@ test_hits_see_every_commit(void **state)
 {
     Fx *fx = *state;
     char a[41], b[41], big[41];
-    make_id(1, a);
-    make_id(2, b);
-    make_id(3, big);
+    tu_make_id(1, a);
+    tu_make_id(2, b);
+    tu_make_id(3, big);
     store_ok(fx->writer, a, "first bytes", 11, TRUE);
     read_expect(fx->reader, a, "first bytes", 11);
     read_expect(fx->reader, a, "first bytes", 11);      /* served by the kept snapshot */
@@ -203,10 +152,10 @@ test_wal_bounded_under_hits(void **state)
     int zero = 0;
     memcpy(data, &zero, sizeof(zero));
     char id[41], first[41];
-    make_id(100000, first);
+    tu_make_id(100000, first);
     store_ok(fx->writer, first, data, sizeof data, FALSE);
     for (int i = 1; i < 4000; i++) {
-        make_id(100000 + i, id);
+        tu_make_id(100000 + i, id);
         memcpy(data, &i, sizeof(i));
         store_ok(fx->writer, id, data, sizeof data, FALSE);
         /* (the stored bytes of `first` had i = 0 there) */
@@ -229,8 +178,8 @@ test_idle_snapshot_released(void **state)
 {
     Fx *fx = *state;
     char a[41], b[41];
-    make_id(7, a);
-    make_id(8, b);
+    tu_make_id(7, a);
+    tu_make_id(8, b);
     store_ok(fx->writer, a, "bytes", 5, TRUE);
     read_expect(fx->reader, a, "bytes", 5);
     /* A commit after the snapshot began: the snapshot now pins the WAL.
@@ -260,23 +209,6 @@ test_idle_snapshot_released(void **state)
     read_expect(fx->reader, b, "more", 4);
 }
 
-static int
-sql_int(const char *dir, const char *sql)
-{
-    char *path = g_build_filename(dir, "index.db", NULL);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-    int rc = sqlite3_step(stmt);
-    int v = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
-    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    g_free(path);
-    return v;
-}
-
 /* Schema 3 is schema 2's tables plus the commit-sequence promise: an index
  * of version 2 is taken to 3 at open and its rows read as before; version 2
  * code refuses a version 3 index (it knows only up to 2). */
@@ -285,16 +217,16 @@ test_upgrade_from_v2(void **state)
 {
     Fx *fx = *state;
     char a[41];
-    make_id(9, a);
+    tu_make_id(9, a);
     store_ok(fx->writer, a, "kept bytes", 10, TRUE);
-    assert_int_equal(sql_int(fx->dir, "PRAGMA user_version"), 3);
+    assert_int_equal(tu_sql_int(fx->dir, "PRAGMA user_version"), 3);
     seaftier_tier_close(fx->reader);
     seaftier_tier_close(fx->writer);
-    sql_int(fx->dir, "PRAGMA user_version=2");
-    assert_int_equal(sql_int(fx->dir, "PRAGMA user_version"), 2);
-    fx->writer = open_tier(&fx->writer_cfg, fx->dir);
-    fx->reader = open_tier(&fx->reader_cfg, fx->dir);
-    assert_int_equal(sql_int(fx->dir, "PRAGMA user_version"), 3);
+    tu_sql_int(fx->dir, "PRAGMA user_version=2");
+    assert_int_equal(tu_sql_int(fx->dir, "PRAGMA user_version"), 2);
+    fx->writer = tu_open_tier(&fx->writer_cfg, fx->dir);
+    fx->reader = tu_open_tier(&fx->reader_cfg, fx->dir);
+    assert_int_equal(tu_sql_int(fx->dir, "PRAGMA user_version"), 3);
     read_expect(fx->reader, a, "kept bytes", 10);
 }
 
