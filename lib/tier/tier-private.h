@@ -59,6 +59,7 @@ typedef struct TierConn {
     GHashTable *stmts;      /* SQL literal (by address) -> sqlite3_stmt*, prepared once */
     int sync_full;          /* current PRAGMA synchronous: 1 FULL, 0 NORMAL, -1 unknown */
     gboolean defer_checkpoint;  /* a group-commit leader checkpoints later itself */
+    gint64 busy_since_us;   /* when the current wait for another writer began (db.c) */
 } TierConn;
 
 typedef struct TierCommitBatch TierCommitBatch;    /* commit.c */
