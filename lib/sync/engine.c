@@ -17,7 +17,6 @@ seaftier_sync_new(SeaftierTier *tier, SeaftierRemote *const remotes[SEAFTIER_N_T
     sync->inflight = seaftier_inflight_new();
     sync->concurrency = (guint)MAX(concurrency, 1);
     g_mutex_init(&sync->lock);
-    g_mutex_init(&sync->mark_lock);
     g_cond_init(&sync->changed);
     return sync;
 }
@@ -32,7 +31,6 @@ seaftier_sync_free(SeaftierSync *sync)
     seaftier_inflight_free(sync->inflight);
     g_cond_clear(&sync->changed);
     g_mutex_clear(&sync->lock);
-    g_mutex_clear(&sync->mark_lock);
     g_free(sync);
 }
 

@@ -15,12 +15,6 @@ struct SeaftierSync {
     SeaftierInflight *inflight;
     SeaftierSyncObserver obs;
 
-    /* Held by an upload worker around marking its row clean: the workers
-     * take turns here instead of colliding in SQLite, whose busy handler
-     * sleeps 1-100 ms per collision and would empty the window of PUTs in
-     * flight (16 writers marking ~800 rows/s collide all the time). */
-    GMutex mark_lock;
-
     GMutex lock;                    /* guards what follows */
     GCond changed;
     guint concurrency;

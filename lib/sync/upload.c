@@ -147,10 +147,7 @@ sync_upload_one(gpointer data, gpointer user_data)
         g_error_free(err);
         return;
     }
-    g_mutex_lock(&sync->mark_lock);
-    gboolean marked = seaftier_tier_mark_clean(sync->tier, e, &err);
-    g_mutex_unlock(&sync->mark_lock);
-    if (!marked) {
+    if (!seaftier_tier_mark_clean(sync->tier, e, &err)) {
         mark_clean_failed(sync, job, err);
         g_error_free(err);
         return;

@@ -223,7 +223,7 @@ remember_batch(SeaftierTier *tier, SeaftierObjType type, const SeaftierTierRemot
         return FALSE;
     GError *err = NULL;
     gint64 now = seaftier_tier_now();
-    g_mutex_lock(&tier->remember_lock);
+    g_mutex_lock(&tier->direct_write_lock);
     gboolean ok = seaftier_tier_begin(conn, durable, &err);
     int check = ok ? forgotten_since(conn, ticket, &err) : -1;
     /* No forget since the ticket: one check of the first key then says
@@ -239,7 +239,7 @@ remember_batch(SeaftierTier *tier, SeaftierObjType type, const SeaftierTierRemot
         ok = seaftier_tier_commit(conn, &err);
     else
         seaftier_tier_rollback(conn);
-    g_mutex_unlock(&tier->remember_lock);
+    g_mutex_unlock(&tier->direct_write_lock);
     seaftier_tier_conn_put(tier, conn);
     if (!ok) {
         g_propagate_prefixed_error(error, err, "tier %s: recording %u %s objects S3 holds: ",

@@ -136,10 +136,12 @@ struct SeaftierTier {
     GMutex meta_lock;
     char *complete_bucket[SEAFTIER_N_TYPES];
 
-    /* Taken around a batch of REMOTE rows (remote.c): threads of one process
-     * recording listings or migrated objects wait here in turn instead of in
-     * SQLite's busy handler, which sleeps 1-100 ms per collision. */
-    GMutex remember_lock;
+    /* Taken around the write transactions threads make outside the group
+     * committer — marking rows clean (upload.c), recording REMOTE rows
+     * (remote.c): threads of one process (16 upload workers, migrate's jobs)
+     * take turns here instead of colliding on SQLite's write lock and waiting
+     * in its busy handler. */
+    GMutex direct_write_lock;
 
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;

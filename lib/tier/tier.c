@@ -266,7 +266,7 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     tier->ram = seaftier_ram_new(tc->ram_cache_size, tier->inline_max);
     g_mutex_init(&tier->dirs_lock);
     g_mutex_init(&tier->meta_lock);
-    g_mutex_init(&tier->remember_lock);
+    g_mutex_init(&tier->direct_write_lock);
     g_mutex_init(&tier->snap_lock);
     tier->durable_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
@@ -306,7 +306,7 @@ seaftier_tier_close(SeaftierTier *tier)
     g_mutex_clear(&tier->dirs_lock);
     seaftier_tier_meta_clear(tier);
     g_mutex_clear(&tier->meta_lock);
-    g_mutex_clear(&tier->remember_lock);
+    g_mutex_clear(&tier->direct_write_lock);
     g_mutex_clear(&tier->snap_lock);
     g_mutex_clear(&tier->atime_lock);
     g_mutex_clear(&tier->pool_lock);

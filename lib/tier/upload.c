@@ -152,6 +152,7 @@ mark_clean_once(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **err
     GError *err = NULL;
     TierRow row;
     sqlite3_stmt *stmt = NULL;
+    g_mutex_lock(&tier->direct_write_lock);
     gboolean ok = seaftier_tier_begin(conn, FALSE, &err);
     gboolean found = ok && seaftier_tier_find_row(conn, entry->type, entry->repo_id,
                                                   entry->obj_id, &row, &err);
@@ -192,6 +193,7 @@ mark_clean_once(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **err
         ok = seaftier_tier_commit(conn, &err);
     else
         seaftier_tier_rollback(conn);
+    g_mutex_unlock(&tier->direct_write_lock);
     seaftier_tier_conn_put(tier, conn);
     if (!ok)
         g_propagate_prefixed_error(error, err, "marking %s/%s/%s clean: ",
