@@ -217,6 +217,7 @@ static gboolean
 apply_delete(TierConn *conn, TierCommitEntry *e, const TierRow *row, gboolean found, Usage *u,
              gint64 now, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     sqlite3_stmt *stmt;
     if (!found) {
         stmt = seaftier_tier_stmt(conn,
@@ -226,8 +227,8 @@ apply_delete(TierConn *conn, TierCommitEntry *e, const TierRow *row, gboolean fo
         if (!stmt)
             return FALSE;
         sqlite3_bind_int(stmt, 1, e->type);
-        sqlite3_bind_text(stmt, 2, e->repo_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, e->obj_id, -1, SQLITE_STATIC);
+        seaftier_tier_bind_id(stmt, 2, e->repo_id, &repo_key);
+        seaftier_tier_bind_id(stmt, 3, e->obj_id, &obj_key);
         sqlite3_bind_int64(stmt, 4, now);
         sqlite3_bind_int64(stmt, 5, seaftier_tier_new_generation());
         if (!step_done(conn, stmt, "recording a delete", error))
@@ -275,6 +276,7 @@ static gboolean
 apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean full, Usage *u,
             gint64 now, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     TierRow row;
     GError *err = NULL;
     gboolean found = seaftier_tier_find_row(conn, e->type, e->repo_id, e->obj_id, &row, &err);
@@ -377,8 +379,8 @@ apply_entry(SeaftierTier *tier, TierConn *conn, TierCommitEntry *e, gboolean ful
         if (!stmt)
             return FALSE;
         sqlite3_bind_int(stmt, 1, e->type);
-        sqlite3_bind_text(stmt, 2, e->repo_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, e->obj_id, -1, SQLITE_STATIC);
+        seaftier_tier_bind_id(stmt, 2, e->repo_id, &repo_key);
+        seaftier_tier_bind_id(stmt, 3, e->obj_id, &obj_key);
         sqlite3_bind_int(stmt, 4, e->state);
     } else {
         /* DIRTY over DELETED: the object lives again; `uploaded` stays, as

@@ -1,6 +1,6 @@
 /* lib/tier/db.c — the SQLite index: schema, connection pool, statements.
  *
- * Schema (user_version 3; version 1 is created first and upgraded in place,
+ * Schema (user_version 4; version 1 is created first and upgraded in place,
  * so a new index and an upgraded one are made by the same statements):
  *  objects  one row per (type, repo_id, obj_id); the index rows stay small
  *           because the bytes of inline objects live in `blobs`, so scans
@@ -19,6 +19,13 @@
  * the index bumps the shared commit sequence after each commit (the WAL
  * hook), on which readers keep a read snapshot open across hits (tier.c).
  * Version 2 code does not, so it must not write a version 3 index.
+ * Version 4 stores canonical ids as blobs (dbid.c: an object id as its 20
+ * bytes, a repo id as its 16) in `objects` and `tombstones`, which makes the
+ * table row and its key index ~70 bytes smaller per object. The columns keep
+ * their declared TEXT type (SQLite never converts a BLOB by affinity), and
+ * an id that is not canonical stays TEXT. Version 3 code would look up text
+ * ids and find nothing, so it must refuse a version 4 index (it does: it
+ * knows only 3).
  * Partial indexes serve the three ordered scans: dirty by creation time
  * (uploads, oldest first), clean by access time (eviction, LRU first), and
  * deleted by retry time (remote deletes).
@@ -101,6 +108,49 @@ static const char *const upgrade_v2_sql =
     "INSERT OR IGNORE INTO usage (type, state) VALUES (0,3),(1,3),(2,3);"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
 
+/* Runs one statement of the upgrade and adds the rows it changed to
+ * *changed (when given). */
+static gboolean
+upgrade_step(TierConn *conn, const char *sql, gint64 *changed, GError **error)
+{
+    if (!seaftier_tier_exec(conn, sql, error))
+        return FALSE;
+    if (changed)
+        *changed += sqlite3_changes64(conn->db);
+    return TRUE;
+}
+
+/* Version 3 → 4: every id to the index's binary form (tier_id(), dbid.c), in
+ * `objects` and `tombstones`. The key indexes are dropped and built again
+ * after the rows are rewritten (one sorted build instead of a delete and an
+ * insert per row); the encoding is injective, so the unique key cannot
+ * collide. The usage triggers do not fire: they watch type, state and sizes
+ * only. Runs in the transaction that sets user_version: all or nothing. */
+static gboolean
+upgrade_v4(TierConn *conn, const char *db_path, GError **error)
+{
+    gint64 started = g_get_monotonic_time();
+    gint64 objects = 0, tombstones = 0;
+    gboolean ok =
+        upgrade_step(conn, "DROP INDEX objects_key", NULL, error) &&
+        upgrade_step(conn, "UPDATE objects SET repo_id = tier_id(repo_id),"
+                           " obj_id = tier_id(obj_id)", &objects, error) &&
+        upgrade_step(conn, "CREATE UNIQUE INDEX objects_key ON objects(type, repo_id, obj_id)",
+                     NULL, error) &&
+        upgrade_step(conn, "DROP INDEX tombstones_key", NULL, error) &&
+        upgrade_step(conn, "UPDATE tombstones SET repo_id = tier_id(repo_id),"
+                           " obj_id = tier_id(obj_id)", &tombstones, error) &&
+        upgrade_step(conn, "CREATE INDEX tombstones_key ON tombstones(type, repo_id, obj_id, seq)",
+                     NULL, error);
+    if (ok)
+        seaftier_info("tier index %s: %" G_GINT64_FORMAT " object rows and %" G_GINT64_FORMAT
+                      " tombstones converted to binary ids in %.1f s", db_path, objects,
+                      tombstones, (double)(g_get_monotonic_time() - started) / G_USEC_PER_SEC);
+    else
+        g_prefix_error(error, "upgrading tier index %s to schema 4: ", db_path);
+    return ok;
+}
+
 void
 seaftier_tier_sql_error(GError **error, TierConn *conn, int rc, const char *what)
 {
@@ -164,6 +214,12 @@ conn_open(SeaftierTier *tier, GError **error)
         return NULL;
     }
     seaftier_tier_checkpoint_attach(tier, conn->db);
+    rc = seaftier_tier_register_id_sql(conn->db);
+    if (rc != SQLITE_OK) {
+        seaftier_tier_sql_error(error, conn, rc, "registering its id functions");
+        conn_free(conn);
+        return NULL;
+    }
     /* The WAL outlives the last connection (and keeps its size: no
      * journal_size_limit), so a process that opens the tier again writes
      * its commits over blocks the file already has. An fdatasync of a
@@ -334,9 +390,10 @@ seaftier_tier_find_row(TierConn *conn, SeaftierObjType type, const char *repo_id
         error);
     if (!stmt)
         return FALSE;
+    TierIdKey repo_key, obj_key;
     sqlite3_bind_int(stmt, 1, type);
-    sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+    seaftier_tier_bind_id(stmt, 2, repo_id, &repo_key);
+    seaftier_tier_bind_id(stmt, 3, obj_id, &obj_key);
     int rc = sqlite3_step(stmt);
     gboolean found = FALSE;
     if (rc == SQLITE_ROW) {
@@ -364,8 +421,8 @@ seaftier_tier_entry_from_stmt(sqlite3_stmt *stmt, int col, SeaftierTierEntry *e)
 {
     memset(e, 0, sizeof(*e));
     e->type = (SeaftierObjType)sqlite3_column_int(stmt, col + 0);
-    g_strlcpy(e->repo_id, (const char *)sqlite3_column_text(stmt, col + 1), sizeof(e->repo_id));
-    g_strlcpy(e->obj_id, (const char *)sqlite3_column_text(stmt, col + 2), sizeof(e->obj_id));
+    seaftier_tier_column_id(stmt, col + 1, e->repo_id, sizeof(e->repo_id));
+    seaftier_tier_column_id(stmt, col + 2, e->obj_id, sizeof(e->obj_id));
     e->state = (SeaftierState)sqlite3_column_int(stmt, col + 3);
     e->size = (guint64)sqlite3_column_int64(stmt, col + 4);
     e->stored_size = (guint64)sqlite3_column_int64(stmt, col + 5);
@@ -449,25 +506,14 @@ seaftier_tier_db_init(SeaftierTier *tier, GError **error)
         if (version == 1)
             seaftier_info("upgraded tier index %s from schema 1 to 2", tier->db_path);
     }
-    /* (2 → 3: nothing to change in the tables) */
-    if (version >= 1 && version < SEAFTIER_SCHEMA_VERSION)
-        seaftier_info("tier index %s: schema %d is now %d", tier->db_path, version,
-                      SEAFTIER_SCHEMA_VERSION);
-    if (version != SEAFTIER_SCHEMA_VERSION) {
-        char *set = g_strdup_printf("PRAGMA user_version=%d", SEAFTIER_SCHEMA_VERSION);
-        ok = seaftier_tier_exec(conn, set, error);
-        g_free(set);
-        if (!ok)
-            goto out;
-    }
-    ok = FALSE;
     /* Added to schema 1 compatibly (older versions ignore it): the read
      * counters of all processes, persisted by each every few seconds. */
     if (!seaftier_tier_exec(conn, "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY,"
                                   " value INTEGER NOT NULL) WITHOUT ROWID", error))
         goto out;
     /* Also added compatibly: deletes carried to S3 and forgotten, which
-     * read-through fills check before they store (tombstone.c). */
+     * read-through fills check before they store (tombstone.c). Created
+     * before the upgrade to 4, which converts its ids too. */
     if (!seaftier_tier_exec(conn, "CREATE TABLE IF NOT EXISTS tombstones ("
                                   " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
                                   " type INTEGER NOT NULL, repo_id TEXT NOT NULL,"
@@ -477,6 +523,19 @@ seaftier_tier_db_init(SeaftierTier *tier, GError **error)
                                   "CREATE INDEX IF NOT EXISTS tombstones_age"
                                   " ON tombstones(forgotten)", error))
         goto out;
+    /* (2 → 3: nothing to change in the tables) */
+    if (version >= 1 && version < 4 && !upgrade_v4(conn, tier->db_path, error))
+        goto out;
+    if (version >= 1 && version < SEAFTIER_SCHEMA_VERSION)
+        seaftier_info("tier index %s: schema %d is now %d", tier->db_path, version,
+                      SEAFTIER_SCHEMA_VERSION);
+    if (version != SEAFTIER_SCHEMA_VERSION) {
+        char *set = g_strdup_printf("PRAGMA user_version=%d", SEAFTIER_SCHEMA_VERSION);
+        gboolean set_ok = seaftier_tier_exec(conn, set, error);
+        g_free(set);
+        if (!set_ok)
+            goto out;
+    }
     ok = seaftier_tier_commit(conn, error);
 out:
     if (!ok)

@@ -36,8 +36,8 @@ victim_from_stmt(sqlite3_stmt *stmt, Victim *v)
 {
     v->rowid = sqlite3_column_int64(stmt, 0);
     v->type = (SeaftierObjType)sqlite3_column_int(stmt, 1);
-    g_strlcpy(v->repo_id, (const char *)sqlite3_column_text(stmt, 2), sizeof(v->repo_id));
-    g_strlcpy(v->obj_id, (const char *)sqlite3_column_text(stmt, 3), sizeof(v->obj_id));
+    seaftier_tier_column_id(stmt, 2, v->repo_id, sizeof(v->repo_id));
+    seaftier_tier_column_id(stmt, 3, v->obj_id, sizeof(v->obj_id));
     v->stored_size = (guint64)sqlite3_column_int64(stmt, 4);
     v->location = sqlite3_column_int(stmt, 5);
     v->generation = sqlite3_column_int64(stmt, 6);
@@ -125,12 +125,13 @@ pick_victims(TierConn *conn, const char *sql, const char *repo_id, int type, con
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn, sql, error);
     if (!stmt)
         return FALSE;
+    TierIdKey repo_key, after_key;
     if (repo_id)
-        sqlite3_bind_text(stmt, 1, repo_id, -1, SQLITE_STATIC);
+        seaftier_tier_bind_id(stmt, 1, repo_id, &repo_key);
     if (type >= 0)
         sqlite3_bind_int(stmt, 2, type);
     if (after)
-        sqlite3_bind_text(stmt, 3, after, -1, SQLITE_STATIC);
+        seaftier_tier_bind_id(stmt, 3, after, &after_key);
     guint64 sum = 0;
     int rc = SQLITE_DONE;
     while (sum < need && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {

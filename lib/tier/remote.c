@@ -151,6 +151,7 @@ remember_one(TierConn *conn, SeaftierObjType type, const SeaftierTierRemoteObjec
              const SeaftierTierFillTicket *ticket, gboolean check_tombstones, gint64 now,
              guint *added, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     /* Seen before a delete that was carried out and forgotten since: S3
      * no longer has it. */
     if (check_tombstones) {
@@ -166,8 +167,8 @@ remember_one(TierConn *conn, SeaftierObjType type, const SeaftierTierRemoteObjec
     if (!stmt)
         return FALSE;
     sqlite3_bind_int(stmt, 1, type);
-    sqlite3_bind_text(stmt, 2, o->repo_id, 36, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, o->obj_id, 40, SQLITE_STATIC);
+    seaftier_tier_bind_id(stmt, 2, o->repo_id, &repo_key);
+    seaftier_tier_bind_id(stmt, 3, o->obj_id, &obj_key);
     sqlite3_bind_int64(stmt, 4, (gint64)o->size);
     sqlite3_bind_int64(stmt, 5, now);
     sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());

@@ -470,6 +470,7 @@ seaftier_tier_foreach(SeaftierTier *tier, SeaftierObjType type, const char *repo
           " AND ((1 << state) & ?3) != 0 AND id > ?4 ORDER BY id LIMIT 512";
     gint64 last = 0;
     char last_obj[41] = "";
+    TierIdKey repo_key, last_key;
     GArray *chunk = g_array_new(FALSE, FALSE, sizeof(SeaftierTierEntry));
     gboolean ok = TRUE, more = TRUE;
     /* Chunks of rows, with no statement open while `func` runs: it may
@@ -485,10 +486,10 @@ seaftier_tier_foreach(SeaftierTier *tier, SeaftierObjType type, const char *repo
         }
         sqlite3_bind_int(stmt, 1, type);
         if (repo_id)
-            sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
+            seaftier_tier_bind_id(stmt, 2, repo_id, &repo_key);
         sqlite3_bind_int64(stmt, 3, state_mask);
         if (repo_id)
-            sqlite3_bind_text(stmt, 5, last_obj, -1, SQLITE_STATIC);
+            seaftier_tier_bind_id(stmt, 5, last_obj, &last_key);
         else
             sqlite3_bind_int64(stmt, 4, last);
         int rc;

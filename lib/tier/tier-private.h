@@ -23,7 +23,7 @@
 #include <seaftier/log.h>
 #include <sqlite3.h>
 
-#define SEAFTIER_SCHEMA_VERSION 3
+#define SEAFTIER_SCHEMA_VERSION 4
 
 /* Counters shared between threads (64-bit, lock-free). */
 #define TIER_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -207,6 +207,35 @@ gboolean seaftier_tier_find_row(TierConn *conn, SeaftierObjType type, const char
     " o.last_error, o.id, o.location"
 /* Fills `entry` from a statement selecting TIER_ENTRY_COLS from column `col`. */
 void seaftier_tier_entry_from_stmt(sqlite3_stmt *stmt, int col, SeaftierTierEntry *entry);
+
+/* dbid.c — ids as the index stores them (schema 4): a canonical object id
+ * (40 lowercase hex) as 20 bytes, a canonical repo id (lowercase UUID) as
+ * 16, any other string as its text. Every statement binds and reads ids
+ * through these. */
+#define TIER_ID_MAX_BYTES 20
+/* Room for one encoded id; must outlive the statement's next step/reset,
+ * because the blob is bound without a copy. */
+typedef struct {
+    unsigned char bytes[TIER_ID_MAX_BYTES];
+} TierIdKey;
+/* The binary form of `id` (`len` bytes) in `out`: 20 or 16, or 0 when the
+ * id is not canonical and is stored as text. */
+int seaftier_tier_id_encode(const char *id, gsize len, unsigned char out[TIER_ID_MAX_BYTES]);
+/* The string a 20- or 16-byte binary id stands for, NUL-terminated, in
+ * `out` (at least 41 or 37 bytes); FALSE for any other length or room. */
+gboolean seaftier_tier_id_decode(const unsigned char *bytes, gsize len, char *out,
+                                 gsize out_size);
+/* Binds `id` (a NUL-terminated string) as parameter `param` in the index's
+ * form, using `key` as the blob's storage; returns SQLite's result code. */
+int seaftier_tier_bind_id(sqlite3_stmt *stmt, int param, const char *id, TierIdKey *key);
+/* Copies the id string in column `col` into `out` (truncated to out_size);
+ * FALSE (and "") when the column is NULL or a blob that is not an id. */
+gboolean seaftier_tier_column_id(sqlite3_stmt *stmt, int col, char *out, gsize out_size);
+/* Registers the SQL functions tier_id(text) (the index's form of an id) and
+ * tier_id_text(x) (back to the string) on `db`; SQLite's result code. The
+ * tier's connections have them; so must any other connection that writes
+ * SQL text naming ids (tests, the schema upgrade). */
+int seaftier_tier_register_id_sql(sqlite3 *db);
 
 /* objfile.c */
 char *seaftier_tier_file_path(const SeaftierTier *tier, SeaftierObjType type, const char *repo_id,

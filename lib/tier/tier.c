@@ -538,6 +538,7 @@ static int
 read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
           guint64 epoch, void **data, gsize *len, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     gboolean snap;
     TierConn *conn = read_conn_get(tier, &snap, error);
     if (!conn)
@@ -549,8 +550,8 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
     }
     /* (the ids were checked: their lengths are known) */
     sqlite3_bind_int(stmt, 1, type);
-    sqlite3_bind_text(stmt, 2, repo_id, 36, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, obj_id, 40, SQLITE_STATIC);
+    seaftier_tier_bind_id(stmt, 2, repo_id, &repo_key);
+    seaftier_tier_bind_id(stmt, 3, obj_id, &obj_key);
     int rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE) {
@@ -683,6 +684,7 @@ gboolean
 seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                      const char *obj_id, SeaftierTierEntry *entry, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
         return FALSE;
     TierConn *conn = seaftier_tier_conn_get(tier, error);
@@ -694,8 +696,8 @@ seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const char *repo_
     gboolean found = FALSE;
     if (stmt) {
         sqlite3_bind_int(stmt, 1, type);
-        sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+        seaftier_tier_bind_id(stmt, 2, repo_id, &repo_key);
+        seaftier_tier_bind_id(stmt, 3, obj_id, &obj_key);
         int rc = sqlite3_step(stmt);
         if (rc == SQLITE_ROW) {
             if (entry)

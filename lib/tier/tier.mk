@@ -2,6 +2,7 @@
 lib_libseaftier_la_SOURCES += \
 	lib/tier/tier.h lib/tier/tier-private.h \
 	lib/tier/ids.c \
+	lib/tier/dbid.c \
 	lib/tier/crc32c.c lib/tier/crc32c.h \
 	lib/tier/codec.c lib/tier/codec.h \
 	lib/tier/ram.c lib/tier/ram.h \
@@ -57,4 +58,11 @@ tests_unit_test_tier_snapshot_SOURCES = tests/unit/test_tier_snapshot.c tests/un
 	tests/unit/tier-testutil.h
 tests_unit_test_tier_snapshot_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_snapshot_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_tier_ids
+TESTS += tests/unit/test_tier_ids
+tests_unit_test_tier_ids_SOURCES = tests/unit/test_tier_ids.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
+tests_unit_test_tier_ids_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_ids_LDADD = $(TEST_LIBS)
 endif

@@ -54,6 +54,7 @@ gboolean
 seaftier_tier_tombstone_add(TierConn *conn, SeaftierObjType type, const char *repo_id,
                             const char *obj_id, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     gint64 now = seaftier_tier_now();
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
         "INSERT INTO tombstones (type, repo_id, obj_id, forgotten) VALUES (?1, ?2, ?3, ?4)",
@@ -61,8 +62,8 @@ seaftier_tier_tombstone_add(TierConn *conn, SeaftierObjType type, const char *re
     if (!stmt)
         return FALSE;
     sqlite3_bind_int(stmt, 1, type);
-    sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+    seaftier_tier_bind_id(stmt, 2, repo_id, &repo_key);
+    seaftier_tier_bind_id(stmt, 3, obj_id, &obj_key);
     sqlite3_bind_int64(stmt, 4, now);
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
@@ -88,6 +89,7 @@ seaftier_tier_ticket_valid(TierConn *conn, const SeaftierTierFillTicket *ticket,
                            SeaftierObjType type, const char *repo_id, const char *obj_id,
                            GError **error)
 {
+    TierIdKey repo_key, obj_key;
     gint64 age = seaftier_tier_now() - ticket->taken;
     if (age > TICKET_MAX_AGE_S || age < -TICKET_MAX_AGE_S)
         return 0;
@@ -97,8 +99,8 @@ seaftier_tier_ticket_valid(TierConn *conn, const SeaftierTierFillTicket *ticket,
     if (!stmt)
         return -1;
     sqlite3_bind_int(stmt, 1, type);
-    sqlite3_bind_text(stmt, 2, repo_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, obj_id, -1, SQLITE_STATIC);
+    seaftier_tier_bind_id(stmt, 2, repo_id, &repo_key);
+    seaftier_tier_bind_id(stmt, 3, obj_id, &obj_key);
     sqlite3_bind_int64(stmt, 4, ticket->seq);
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);

@@ -22,6 +22,7 @@ static GPtrArray *
 collect(SeaftierTier *tier, const char *sql, int type, const char *repo_id, gint64 created_before,
         int limit, GError **error)
 {
+    TierIdKey repo_key;
     TierConn *conn = seaftier_tier_conn_get(tier, error);
     if (!conn)
         return NULL;
@@ -35,7 +36,7 @@ collect(SeaftierTier *tier, const char *sql, int type, const char *repo_id, gint
     if (type >= 0)
         sqlite3_bind_int(stmt, 3, type);
     if (repo_id)
-        sqlite3_bind_text(stmt, 4, repo_id, -1, SQLITE_STATIC);
+        seaftier_tier_bind_id(stmt, 4, repo_id, &repo_key);
     sqlite3_bind_int(stmt, 5, limit > 0 ? limit : 0);
     GPtrArray *out = g_ptr_array_new_with_free_func(entry_free);
     int rc;
@@ -95,6 +96,7 @@ static int
 update_entry(SeaftierTier *tier, const SeaftierTierEntry *entry, const char *sql,
              const char *text5, gint64 int6, const char *what, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     if (!seaftier_tier_check_ids(entry->type, entry->repo_id, entry->obj_id, error))
         return -1;
     TierConn *conn = seaftier_tier_conn_get(tier, error);
@@ -105,8 +107,8 @@ update_entry(SeaftierTier *tier, const SeaftierTierEntry *entry, const char *sql
     sqlite3_stmt *stmt = NULL;
     if (seaftier_tier_begin(conn, FALSE, &err) && (stmt = seaftier_tier_stmt(conn, sql, &err))) {
         sqlite3_bind_int(stmt, 1, entry->type);
-        sqlite3_bind_text(stmt, 2, entry->repo_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, entry->obj_id, -1, SQLITE_STATIC);
+        seaftier_tier_bind_id(stmt, 2, entry->repo_id, &repo_key);
+        seaftier_tier_bind_id(stmt, 3, entry->obj_id, &obj_key);
         sqlite3_bind_int64(stmt, 4, entry->generation);
         if (text5)
             sqlite3_bind_text(stmt, 5, text5, -1, SQLITE_STATIC);
@@ -146,6 +148,7 @@ step_done(TierConn *conn, sqlite3_stmt *stmt, GError **error)
 static gboolean
 mark_clean_once(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     TierConn *conn = seaftier_tier_conn_get(tier, error);
     if (!conn)
         return FALSE;
@@ -166,8 +169,8 @@ mark_clean_once(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **err
             " VALUES (?1, ?2, ?3, 2, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 0)", &err);
         if (stmt) {
             sqlite3_bind_int(stmt, 1, entry->type);
-            sqlite3_bind_text(stmt, 2, entry->repo_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(stmt, 3, entry->obj_id, -1, SQLITE_STATIC);
+            seaftier_tier_bind_id(stmt, 2, entry->repo_id, &repo_key);
+            seaftier_tier_bind_id(stmt, 3, entry->obj_id, &obj_key);
             sqlite3_bind_int64(stmt, 4, (gint64)entry->size);
             sqlite3_bind_int64(stmt, 5, seaftier_tier_now());
             sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
@@ -258,6 +261,7 @@ seaftier_tier_record_failure(SeaftierTier *tier, const SeaftierTierEntry *entry,
 gboolean
 seaftier_tier_forget_deleted(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
 {
+    TierIdKey repo_key, obj_key;
     if (!seaftier_tier_check_ids(entry->type, entry->repo_id, entry->obj_id, error))
         return FALSE;
     TierConn *conn = seaftier_tier_conn_get(tier, error);
@@ -271,8 +275,8 @@ seaftier_tier_forget_deleted(SeaftierTier *tier, const SeaftierTierEntry *entry,
     ok = stmt != NULL;
     if (ok) {
         sqlite3_bind_int(stmt, 1, entry->type);
-        sqlite3_bind_text(stmt, 2, entry->repo_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, entry->obj_id, -1, SQLITE_STATIC);
+        seaftier_tier_bind_id(stmt, 2, entry->repo_id, &repo_key);
+        seaftier_tier_bind_id(stmt, 3, entry->obj_id, &obj_key);
         sqlite3_bind_int64(stmt, 4, entry->generation);
         ok = step_done(conn, stmt, &err);
     }

@@ -36,6 +36,7 @@
 #include "../torture/torture-util.h"
 #include "../common/s3test.h"
 #include "pc-util.h"
+#include "tier/tier-private.h"     /* the index's id functions */
 
 #include <seaftier/log.h>
 
@@ -592,8 +593,9 @@ index_row(const char *db_path, const Obj *o)
     sqlite3_stmt *st = NULL;
     char *out = NULL;
     if (sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, "SELECT state, synced FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3",
-                           -1, &st, NULL) == SQLITE_OK) {
+        seaftier_tier_register_id_sql(h) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT state, synced FROM objects WHERE type = ?1 AND repo_id = tier_id(?2)"
+                              " AND obj_id = tier_id(?3)", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int(st, 1, (int)o->type);
         sqlite3_bind_text(st, 2, o->repo, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->id, -1, SQLITE_STATIC);
@@ -637,11 +639,10 @@ check_cycle(const char *conf, const char *tier_dir, const char *precut, const ch
     /* no row that says S3 holds the object (CLEAN, REMOTE) while S3 lacks it */
     {
         sqlite3 *h = NULL;
-        TT_CHECK(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
-        sqlite3_busy_timeout(h, 10000);
+        h = tt_open_index(db, TRUE);
         sqlite3_stmt *st = NULL;
-        TT_CHECK(sqlite3_prepare_v2(h, "SELECT type, repo_id, obj_id, state FROM objects WHERE state IN (0, 3)", -1, &st,
-                                    NULL) == SQLITE_OK);
+        TT_CHECK(sqlite3_prepare_v2(h, "SELECT type, tier_id_text(repo_id), tier_id_text(obj_id), state FROM objects"
+                                       " WHERE state IN (0, 3)", -1, &st, NULL) == SQLITE_OK);
         while (sqlite3_step(st) == SQLITE_ROW) {
             Obj o = { .type = (SeaftierObjType)sqlite3_column_int(st, 0) };
             g_strlcpy(o.repo, (const char *)sqlite3_column_text(st, 1), sizeof o.repo);
@@ -663,10 +664,9 @@ check_cycle(const char *conf, const char *tier_dir, const char *precut, const ch
     /* every touched object, and a sample of the others */
     sqlite3 *idx = NULL;
     sqlite3_stmt *row = NULL;
-    TT_CHECK(sqlite3_open_v2(db, &idx, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
-    sqlite3_busy_timeout(idx, 10000);
-    TT_CHECK(sqlite3_prepare_v2(idx, "SELECT state FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3",
-                                -1, &row, NULL) == SQLITE_OK);
+    idx = tt_open_index(db, TRUE);
+    TT_CHECK(sqlite3_prepare_v2(idx, "SELECT state FROM objects WHERE type = ?1 AND repo_id = tier_id(?2)"
+                                     " AND obj_id = tier_id(?3)", -1, &row, NULL) == SQLITE_OK);
     TTBackends *be = tt_backends_open(conf);
     GHashTableIter it;
     gpointer kk, vv;
@@ -834,10 +834,9 @@ list_undrained(const char *tier_dir)
     char *db = g_build_filename(tier_dir, "index.db", NULL);
     sqlite3 *h = NULL;
     sqlite3_stmt *st = NULL;
-    TT_CHECK(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
-    sqlite3_busy_timeout(h, 10000);
-    TT_CHECK(sqlite3_prepare_v2(h, "SELECT state, type, repo_id, obj_id, size, last_error FROM objects "
-                                   "WHERE state IN (1, 2)", -1, &st, NULL) == SQLITE_OK);
+    h = tt_open_index(db, TRUE);
+    TT_CHECK(sqlite3_prepare_v2(h, "SELECT state, type, tier_id_text(repo_id), tier_id_text(obj_id), size, last_error"
+                                   " FROM objects WHERE state IN (1, 2)", -1, &st, NULL) == SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
         Obj o = { .type = (SeaftierObjType)sqlite3_column_int(st, 1) };
         g_strlcpy(o.repo, (const char *)sqlite3_column_text(st, 2), sizeof o.repo);

@@ -644,9 +644,9 @@ check_corruption(const char *top)
             TT_CHECK_MSG(tt_sql_flip_blob_byte(db, v[i].id), "%s has no inline blob", v[i].id);
         } else if (strcmp(v[i].how, "row checksum") == 0) {
             sql = g_strdup_printf("UPDATE objects SET checksum = (checksum + 1) %% 4294967296 "
-                                  "WHERE obj_id = '%s'", v[i].id);
+                                  "WHERE obj_id = tier_id('%s')", v[i].id);
         } else {
-            sql = g_strdup_printf("UPDATE objects SET size = size + 7 WHERE obj_id = '%s'", v[i].id);
+            sql = g_strdup_printf("UPDATE objects SET size = size + 7 WHERE obj_id = tier_id('%s')", v[i].id);
         }
         if (sql) {
             tt_sql_exec(db, sql);

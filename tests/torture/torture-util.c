@@ -3,6 +3,7 @@
 
 #include "torture-util.h"
 #include "../common/s3test.h"
+#include "tier/tier-private.h"     /* the index's id functions */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -437,14 +438,22 @@ tt_run(char **argv, char **out, char **err)
     return -1;
 }
 
+sqlite3 *
+tt_open_index(const char *db_path, gboolean readonly)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(db_path, &db, readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                             NULL);
+    TT_CHECK_MSG(rc == SQLITE_OK, "opening %s: %s", db_path, db ? sqlite3_errmsg(db) : "?");
+    sqlite3_busy_timeout(db, 10000);
+    TT_CHECK(seaftier_tier_register_id_sql(db) == SQLITE_OK);
+    return db;
+}
+
 static sqlite3 *
 open_db(const char *db_path)
 {
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
-    TT_CHECK_MSG(rc == SQLITE_OK, "opening %s: %s", db_path, db ? sqlite3_errmsg(db) : "?");
-    sqlite3_busy_timeout(db, 10000);
-    return db;
+    return tt_open_index(db_path, FALSE);
 }
 
 gboolean
@@ -501,7 +510,7 @@ tt_sql_flip_blob_byte(const char *db_path, const char *obj_id)
     sqlite3 *db = open_db(db_path);
     sqlite3_stmt *st = NULL;
     TT_CHECK(sqlite3_prepare_v2(db, "SELECT b.id, b.data FROM blobs b JOIN objects o ON o.id = b.id "
-                                    "WHERE o.obj_id = ?1", -1, &st, NULL) == SQLITE_OK);
+                                    "WHERE o.obj_id = tier_id(?1)", -1, &st, NULL) == SQLITE_OK);
     sqlite3_bind_text(st, 1, obj_id, -1, SQLITE_STATIC);
     gboolean found = sqlite3_step(st) == SQLITE_ROW;
     gint64 id = 0;

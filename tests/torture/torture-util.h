@@ -103,6 +103,12 @@ const char *tt_admin(void);
 
 /* PRAGMA integrity_check on the index; FALSE with the answer in *msg. */
 gboolean tt_integrity_check(const char *db_path, char **msg);
+/* A connection of its own to the index (read-only or read-write, waiting
+ * for locks) with the index's id functions: SQL names an id as tier_id(?)
+ * or tier_id('<id>') and reads one back with tier_id_text(obj_id).
+ * sqlite3_close() it. */
+struct sqlite3;
+struct sqlite3 *tt_open_index(const char *db_path, gboolean readonly);
 /* SELECT count(*) ... helper on the index: an integer query result. */
 gint64 tt_sql_int(const char *db_path, const char *sql);
 /* Runs one statement on the index (for tests that damage it). */

@@ -134,25 +134,10 @@ find_file(Fx *fx, SeaftierObjType type, const char *repo, const char *id)
     return found;
 }
 
-static sqlite3 *
-open_index(Fx *fx)
-{
-    char *path = g_build_filename(fx->dir, "index.db", NULL);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    g_free(path);
-    return db;
-}
-
 static void
 sql(Fx *fx, const char *stmt)
 {
-    sqlite3 *db = open_index(fx);
-    char *msg = NULL;
-    if (sqlite3_exec(db, stmt, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", stmt, msg);
-    sqlite3_close(db);
+    tu_sql_exec(fx->dir, stmt);
 }
 
 static gint64
@@ -258,7 +243,7 @@ test_restore_same_bytes_is_noop(void **state)
      * row is made durable (synced) without rewriting the object. */
     tu_make_id(2, id);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "x", 1, SEAFTIER_STATE_DIRTY, FALSE);
-    char *q = g_strdup_printf("SELECT synced FROM objects WHERE obj_id = '%s'", id);
+    char *q = g_strdup_printf("SELECT synced FROM objects WHERE obj_id = tier_id('%s')", id);
     assert_int_equal(sql_int(fx, q), 0);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "x", 1, SEAFTIER_STATE_DIRTY, TRUE);
     assert_int_equal(sql_int(fx, q), 1);
@@ -273,10 +258,10 @@ test_atime_lazy(void **state)
     char q[200];
     tu_make_id(77, id);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3, SEAFTIER_STATE_CLEAN, FALSE);
-    g_snprintf(q, sizeof(q), "UPDATE objects SET atime = 1000 WHERE obj_id = '%s'", id);
+    g_snprintf(q, sizeof(q), "UPDATE objects SET atime = 1000 WHERE obj_id = tier_id('%s')", id);
     sql(fx, q);
     reopen(fx);
-    g_snprintf(q, sizeof(q), "SELECT atime FROM objects WHERE obj_id = '%s'", id);
+    g_snprintf(q, sizeof(q), "SELECT atime FROM objects WHERE obj_id = tier_id('%s')", id);
     /* Hits (disk, then RAM) do not write the index... */
     for (int i = 0; i < 100; i++)
         tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3);
@@ -454,7 +439,7 @@ test_dirty_batch(void **state)
     /* Make creation times distinct and not in insertion order for two. */
     sql(fx, "UPDATE objects SET created = created - 100 + id");
     tu_make_id(109, id);
-    char *q = g_strdup_printf("UPDATE objects SET created = created - 1000 WHERE obj_id = '%s'", id);
+    char *q = g_strdup_printf("UPDATE objects SET created = created - 1000 WHERE obj_id = tier_id('%s')", id);
     sql(fx, q);
     g_free(q);
 
@@ -1691,7 +1676,7 @@ test_permissions(void **state)
     assert_int_equal(st.st_mode & 0777, 0700);
     g_free(d);
     g_free(p);
-    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 4);
 }
 
 static void

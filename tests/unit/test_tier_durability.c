@@ -499,16 +499,10 @@ test_rewrite_repairs_damaged_dirty_inline(void **state)
     unsigned char *data = tu_random_bytes(INLINE_LEN, 31);
     store_ok(fx, id, data, INLINE_LEN, SEAFTIER_STATE_DIRTY, TRUE);
     /* Damage the inline copy behind the tier's back (another connection). */
-    char *db_path = g_build_filename(fx->dir, "index.db", NULL);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
     char *sql = g_strdup_printf("UPDATE blobs SET data = substr(data, 1, 100) WHERE id ="
-                                " (SELECT id FROM objects WHERE obj_id = '%s')", id);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+                                " (SELECT id FROM objects WHERE obj_id = tier_id('%s'))", id);
+    tu_sql_exec(fx->dir, sql);
     g_free(sql);
-    g_free(db_path);
     store_ok(fx, id, data, INLINE_LEN, SEAFTIER_STATE_DIRTY, FALSE);
     assert_reads_back(fx, id, data, INLINE_LEN);
     g_free(data);

@@ -466,12 +466,15 @@ test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     fx->tier = open_tier(fx);
-    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 4);
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM usage"), 12);
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM meta"), 0);
     read_expect(fx->tier, SEAFTIER_TYPE_FS, clean, "clean bytes", 11);
     read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, dirty, "dirty bytes", 11);
     read_fails(fx->tier, SEAFTIER_TYPE_BLOCKS, deleted, SEAFTIER_TIER_ERROR_DELETED);
+    /* ... and on to schema 4: every id is binary now. */
+    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM objects WHERE typeof(obj_id) != 'blob'"
+                                 " OR typeof(repo_id) != 'blob'"), 0);
     /* An upgraded index evicts to REMOTE rows and keeps its usage exact. */
     guint64 n = 0;
     assert_true(seaftier_tier_evict_clean(fx->tier, NULL, &n, &err));
@@ -484,17 +487,17 @@ test_upgrade_from_v1(void **state)
     assert_false(complete);
     /* Opening it again is no upgrade at all. */
     reopen(fx);
-    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(fx, "PRAGMA user_version"), 4);
     assert_int_equal(state_of(fx->tier, SEAFTIER_TYPE_COMMITS, dirty, NULL), SEAFTIER_STATE_DIRTY);
     seaftier_tier_close(fx->tier);
     fx->tier = NULL;
 
     /* A schema this code does not know: refused, with the reason. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "PRAGMA user_version=4");
+    exec_ok(db, "PRAGMA user_version=5");
     sqlite3_close(db);
     assert_null(seaftier_tier_open(&fx->cfg, fx->dir, &err));
-    assert_non_null(strstr(err->message, "schema version 4"));
+    assert_non_null(strstr(err->message, "schema version 5"));
     g_clear_error(&err);
     g_free(path);
 }

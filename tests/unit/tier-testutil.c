@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "tier-testutil.h"
+#include "tier/tier-private.h"     /* the index's id functions */
 
 void
 tu_make_id(int i, char out[41])
@@ -97,13 +98,33 @@ tu_read_fails(SeaftierTier *t, SeaftierObjType type, const char *repo, const cha
     g_error_free(err);
 }
 
-gint64
-tu_sql_int(const char *dir, const char *query)
+sqlite3 *
+tu_open_index(const char *dir)
 {
     char *path = g_build_filename(dir, "index.db", NULL);
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        fail_msg("opening %s: %s", path, db ? sqlite3_errmsg(db) : "?");
     sqlite3_busy_timeout(db, 10000);
+    assert_int_equal(seaftier_tier_register_id_sql(db), SQLITE_OK);
+    g_free(path);
+    return db;
+}
+
+void
+tu_sql_exec(const char *dir, const char *sql)
+{
+    sqlite3 *db = tu_open_index(dir);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+gint64
+tu_sql_int(const char *dir, const char *query)
+{
+    sqlite3 *db = tu_open_index(dir);
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2(db, query, -1, &stmt, NULL) != SQLITE_OK)
         fail_msg("%s: %s", query, sqlite3_errmsg(db));
@@ -113,7 +134,6 @@ tu_sql_int(const char *dir, const char *query)
     gint64 v = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
     sqlite3_finalize(stmt);
     sqlite3_close(db);
-    g_free(path);
     return v;
 }
 
