@@ -280,7 +280,8 @@ test_odd_ids_listed_unchanged(void **state)
 /* An index of schema 3 (ids as text) with rows in every state, an object
  * file, an uppercase repo id and a tombstone is converted at open: every id
  * canonical one binary, the rest unchanged, every row readable as before,
- * the tombstone still refusing an old fill, the usage untouched. */
+ * the tombstone still refusing an old fill, the usage untouched, the file
+ * compacted. */
 static void
 test_upgrade_from_v3(void **state)
 {
@@ -318,6 +319,19 @@ test_upgrade_from_v3(void **state)
     g_ptr_array_free(del, TRUE);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO_UPPER, upper, "upper", 5, SEAFTIER_STATE_DIRTY,
                 TRUE);
+    /* Enough REMOTE rows (a listing's) that the conversion leaves pages free
+     * unless the file is compacted after it. */
+    enum { LISTED = 3000 };
+    SeaftierTierRemoteObject *listed = g_new0(SeaftierTierRemoteObject, LISTED);
+    char (*listed_ids)[41] = g_malloc(sizeof(*listed_ids) * LISTED);
+    for (int i = 0; i < LISTED; i++) {
+        tu_make_id(1000 + i, listed_ids[i]);
+        listed[i] = (SeaftierTierRemoteObject){ REPO, listed_ids[i], 100 };
+    }
+    guint added = 0;
+    assert_true(seaftier_tier_remember_remote_batch(fx->tier, SEAFTIER_TYPE_FS, listed, LISTED,
+                                                    &ticket, &added, &err));
+    assert_int_equal(added, LISTED);
     gint64 usage_before = tu_sql_int(fx->dir, "SELECT sum(objects * 1000003 + bytes * 1009"
                                               " + stored_bytes) FROM usage");
     seaftier_tier_close(fx->tier);
@@ -331,20 +345,22 @@ test_upgrade_from_v3(void **state)
                          "PRAGMA user_version=3");
     assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects WHERE typeof(obj_id) != 'text'"
                                          " OR typeof(repo_id) != 'text'"), 0);
-    assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects"), 6);
+    assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects"), 6 + LISTED);
     assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM tombstones WHERE typeof(obj_id) = 'text'"),
                      1);
 
     fx->tier = tu_open_tier(&fx->cfg, fx->dir);
     assert_int_equal(tu_sql_int(fx->dir, "PRAGMA user_version"), 4);
-    assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects WHERE typeof(obj_id) = 'blob'"), 6);
-    assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects WHERE typeof(repo_id) = 'blob'"), 5);
+    assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects WHERE typeof(obj_id) = 'blob'"), 6 + LISTED);
+    assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects WHERE typeof(repo_id) = 'blob'"), 5 + LISTED);
     assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM tombstones WHERE typeof(obj_id) = 'blob'"
                                          " AND typeof(repo_id) = 'blob'"), 1);
     assert_int_equal(tu_sql_int(fx->dir, "SELECT sum(objects * 1000003 + bytes * 1009"
                                          " + stored_bytes) FROM usage"), usage_before);
     assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM pragma_integrity_check"
                                          " WHERE integrity_check != 'ok'"), 0);
+    /* Compacted after the conversion: no page left free, the WAL given back. */
+    assert_int_equal(tu_sql_int(fx->dir, "PRAGMA freelist_count"), 0);
 
     tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "clean bytes", 11);
     tu_read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, dirty, "dirty bytes", 11);
@@ -356,6 +372,11 @@ test_upgrade_from_v3(void **state)
     assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, remote, &e, &err));
     assert_int_equal(e.state, SEAFTIER_STATE_REMOTE);
     assert_int_equal(e.size, 77);
+    assert_true(seaftier_tier_lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, listed_ids[LISTED - 1], &e,
+                                     &err));
+    assert_int_equal(e.state, SEAFTIER_STATE_REMOTE);
+    g_free(listed);
+    g_free(listed_ids);
     /* The tombstone still stops a fill whose ticket predates the forget. */
     assert_true(seaftier_tier_store_fill(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, forgotten, "f", 1,
                                          &ticket, &err));
