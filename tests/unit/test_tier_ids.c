@@ -71,7 +71,14 @@ static const IdCase id_cases[] = {
     { "0123456789ABCDEF0123456789abcdef01234567", 0 },    /* uppercase hex */
     { "0123456789abcdef0123456789abcdef0123456", 0 },     /* 39 */
     { "0123456789abcdef0123456789abcdef012345678", 0 },   /* 41 */
-    { "0123456789abcdef0123456789abcdef0123456g", 0 },    /* not hex */
+    { "0123456789abcdef0123456789abcdef0123456g", 0 },    /* not hex: each */
+    { "/123456789abcdef0123456789abcdef01234567", 0 },    /* neighbour of */
+    { "0123456789abcdef0123456789abcdef0123456:", 0 },    /* a digit range */
+    { "0123456789abcdef0123`56789abcdef01234567", 0 },
+    { "0123456789abcdef0123456789abcdeG01234567", 0 },
+    { "0123456789abcdef01234567\xc3\xa9" "abcdef01234567", 0 },  /* bytes >= 0x80 */
+    { "\xff\xff\xff\xff\xff\xff\xff\xff" "89abcdef0123456789abcdef01234567", 0 },
+    { "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6g", 0 },         /* UUID, not hex */
     { REPO_UPPER, 0 },                                      /* uppercase UUID */
     { "0ad8b22f05a1b-4d3c-9a2e-3f1c2b4d5e6f", 0 },         /* 36, a dash missing */
     { "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6", 0 },          /* 35 */
