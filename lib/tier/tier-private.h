@@ -301,6 +301,9 @@ gboolean seaftier_tier_tombstone_add(TierConn *conn, SeaftierObjType type, const
 int seaftier_tier_ticket_valid(TierConn *conn, const SeaftierTierFillTicket *ticket,
                                SeaftierObjType type, const char *repo_id, const char *obj_id,
                                GError **error);
+/* Whether `ticket` is too old to prove anything (then every key refuses it,
+ * deleted or not). */
+gboolean seaftier_tier_ticket_expired(const SeaftierTierFillTicket *ticket);
 
 /* atime.c */
 /* Notes an access to row `rowid` (whose recorded atime is `row_atime`) for
