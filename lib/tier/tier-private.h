@@ -143,6 +143,13 @@ struct SeaftierTier {
      * in its busy handler. */
     GMutex direct_write_lock;
 
+    /* Uploaded entries waiting to be marked clean (upload.c): the caller
+     * that finds no batch running marks all queued in one transaction. */
+    GMutex mark_lock;
+    GCond mark_cond;
+    GPtrArray *mark_queue;       /* MarkRequest*, under mark_lock */
+    gboolean mark_running;       /* a batch is being marked, under mark_lock */
+
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
     /* In the same shared map, each on its own cache line: */
