@@ -208,6 +208,12 @@ gboolean seaftier_tier_find_row(TierConn *conn, SeaftierObjType type, const char
 /* Fills `entry` from a statement selecting TIER_ENTRY_COLS from column `col`. */
 void seaftier_tier_entry_from_stmt(sqlite3_stmt *stmt, int col, SeaftierTierEntry *entry);
 
+/* upload.c: the SQL of seaftier_tier_dirty_batch (state DIRTY) and
+ * seaftier_tier_deleted_batch (DELETED) for a type (>= 0) or all (-1), with a
+ * repo_id filter or not (DIRTY only); parameters ?1 created_before, ?2 now,
+ * ?3 type, ?4 repo_id, ?5 limit. */
+const char *seaftier_tier_batch_sql(SeaftierState state, int type, gboolean with_repo);
+
 /* objfile.c */
 char *seaftier_tier_file_path(const SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                               const char *obj_id, gint64 generation);
