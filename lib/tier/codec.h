@@ -24,6 +24,8 @@
 
 #define SEAFTIER_CODEC_RAW 0
 #define SEAFTIER_CODEC_LZ4 1
+/* Object files only: the piece format (pieces.h), each piece raw or lz4. */
+#define SEAFTIER_CODEC_PIECES 2
 
 /* lz4 is kept when it saves at least 1/this of the object. */
 #define SEAFTIER_CODEC_MIN_SAVING 4
