@@ -399,8 +399,10 @@ read_pieces(int fd, const char *path, guint64 size, guint32 checksum, guint64 st
     for (guint64 p = 0; r == 1 && p < pf.n; p++) {
         if (pf.pieces[p].lz4 && !scratch)
             scratch = g_malloc(SEAFTIER_PIECE_SIZE);
-        r = seaftier_piece_file_read(&pf, p, out + (p << SEAFTIER_PIECE_SHIFT), scratch, path,
-                                     problem, error);
+        guint8 *dst = out + (p << SEAFTIER_PIECE_SHIFT);
+        /* (the previous piece right before it: lz4's fast prefix case) */
+        r = seaftier_piece_file_read(&pf, p, dst, p ? dst - SEAFTIER_PIECE_SIZE : NULL, scratch,
+                                     path, problem, error);
     }
     g_free(scratch);
     seaftier_piece_file_clear(&pf);

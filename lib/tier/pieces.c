@@ -80,8 +80,15 @@ seaftier_pieces_encode(const void *data, gsize len, guint32 checksum, gboolean c
     out->iov[0] = (struct iovec){ out->head, head_len };
     out->iov_n = 1;
     /* lz4 output goes to scratch first: a piece that does not save enough
-     * costs no growth of `packed`. `packed` never outgrows `len`. */
-    char *scratch = compress ? g_malloc(SEAFTIER_PIECE_SIZE) : NULL;
+     * costs no growth of `packed`. `packed` never outgrows `len`. The pieces
+     * go through one lz4 stream over the contiguous data, so each piece is
+     * compressed with the previous piece's original bytes as its dictionary
+     * (lz4's window is 64 KiB: one piece), whether that one ends up stored
+     * raw or lz4. The output is never limited: a limited call that fails
+     * leaves the stream unusable, and the choice is made from the size. */
+    int bound = LZ4_compressBound((int)SEAFTIER_PIECE_SIZE);
+    char *scratch = compress ? g_malloc((gsize)bound) : NULL;
+    LZ4_stream_t *lz = compress ? LZ4_createStream() : NULL;
     gsize packed_len = 0;
     /* Where each lz4 piece lands in `packed`, to point the iovecs at it once
      * `packed` has stopped moving. */
@@ -92,21 +99,23 @@ seaftier_pieces_encode(const void *data, gsize len, guint32 checksum, gboolean c
         gsize plen = MIN(SEAFTIER_PIECE_SIZE, len - start);
         crcs[p] = seaftier_crc32c(0, src + start, plen);
         stored[p] = (guint32)plen;
+        if (!lz)
+            continue;
+        int z = LZ4_compress_fast_continue(lz, (const char *)src + start, scratch, (int)plen,
+                                           bound, 1);
         /* Tiny pieces cannot save a quarter worth the decode call. */
-        if (compress && plen >= 64) {
-            int limit = (int)(plen - plen / SEAFTIER_CODEC_MIN_SAVING);
-            int z = LZ4_compress_default((const char *)src + start, scratch, (int)plen, limit);
-            if (z > 0) {
-                if (!out->packed)
-                    out->packed = g_malloc(len);
-                memcpy(out->packed + packed_len, scratch, (gsize)z);
-                packed_at[p] = packed_len;
-                packed_len += (gsize)z;
-                stored[p] = (guint32)z | STORED_LZ4;
-                out->lz4_pieces++;
-            }
+        if (plen >= 64 && z > 0 && (gsize)z <= plen - plen / SEAFTIER_CODEC_MIN_SAVING) {
+            if (!out->packed)
+                out->packed = g_malloc(len);
+            memcpy(out->packed + packed_len, scratch, (gsize)z);
+            packed_at[p] = packed_len;
+            packed_len += (gsize)z;
+            stored[p] = (guint32)z | STORED_LZ4;
+            out->lz4_pieces++;
         }
     }
+    if (lz)
+        LZ4_freeStream(lz);
     g_free(scratch);
     guint64 file_len = head_len;
     for (guint64 p = 0; p < n; p++) {
@@ -264,26 +273,55 @@ seaftier_piece_file_clear(SeaftierPieceFile *pf)
 }
 
 int
-seaftier_piece_file_read(const SeaftierPieceFile *pf, guint64 p, void *dst, void *scratch,
-                         const char *path, const char **problem, GError **error)
+seaftier_piece_decode(const SeaftierPieceFile *pf, guint64 p, const void *stored, void *dst,
+                      const void *dict, const char **problem)
 {
     const SeaftierPiece *pc = &pf->pieces[p];
     gsize plen = seaftier_piece_len(pf, p);
-    int r = pread_full(pf->fd, pc->lz4 ? scratch : dst, pc->stored, pc->offset);
+    g_assert(pc->lz4 && (!seaftier_piece_needs_dict(pf, p) || dict));
+    /* (a dictionary right before `dst` is lz4's fast prefix case) */
+    if (LZ4_decompress_safe_usingDict(stored, dst, (int)pc->stored, (int)plen, p ? dict : NULL,
+                                      p ? (int)SEAFTIER_PIECE_SIZE : 0) != (int)plen) {
+        *problem = "lz4 piece does not decode to the piece's size";
+        return -1;
+    }
+    return seaftier_piece_check(pf, p, dst, problem);
+}
+
+int
+seaftier_piece_check(const SeaftierPieceFile *pf, guint64 p, const void *piece,
+                     const char **problem)
+{
+    if (seaftier_crc32c(0, piece, seaftier_piece_len(pf, p)) != pf->pieces[p].crc) {
+        *problem = "CRC32C checksum mismatch";
+        return -1;
+    }
+    return 1;
+}
+
+int
+seaftier_piece_pread(const SeaftierPieceFile *pf, void *buf, gsize len, guint64 offset,
+                     const char *path, const char **problem, GError **error)
+{
+    int r = pread_full(pf->fd, buf, len, offset);
     if (r < 0)
         return io_error(path, errno, error);
     if (r == 0) {
         *problem = "file shorter than its piece table";
         return -1;
     }
-    if (pc->lz4 &&
-        LZ4_decompress_safe(scratch, dst, (int)pc->stored, (int)plen) != (int)plen) {
-        *problem = "lz4 piece does not decode to the piece's size";
-        return -1;
-    }
-    if (seaftier_crc32c(0, dst, plen) != pc->crc) {
-        *problem = "CRC32C checksum mismatch";
-        return -1;
-    }
     return 1;
+}
+
+int
+seaftier_piece_file_read(const SeaftierPieceFile *pf, guint64 p, void *dst, const void *dict,
+                         void *scratch, const char *path, const char **problem, GError **error)
+{
+    const SeaftierPiece *pc = &pf->pieces[p];
+    int r = seaftier_piece_pread(pf, pc->lz4 ? scratch : dst, pc->stored, pc->offset, path,
+                                 problem, error);
+    if (r != 1)
+        return r;
+    return pc->lz4 ? seaftier_piece_decode(pf, p, scratch, dst, dict, problem)
+                   : seaftier_piece_check(pf, p, dst, problem);
 }

@@ -2,9 +2,9 @@
  * lib/tier/pieces.h — the piece file format ("STF2") of object files.
  *
  * An object is cut into pieces of SEAFTIER_PIECE_SIZE original bytes (the
- * last one shorter); each piece is stored raw or as one lz4 block of its own
- * and has its own CRC32C, so a reader can decode a piece straight into its
- * caller's buffer and check it there, while it is still in the CPU cache,
+ * last one shorter); each piece is stored raw or as an lz4 block (whose
+ * dictionary is the previous piece's original bytes) and has its own
+ * CRC32C, so a reader checks each piece while it is still in the CPU cache,
  * before handing it over. The byte layout is in lib/tier/README.md ("Object
  * files"). The CRC32C of the whole object (the index's checksum) is the
  * pieces' CRCs combined; a reader checks that at open, so a table that
@@ -43,8 +43,8 @@ typedef struct {
 } SeaftierPiecesOut;
 
 /* Encodes `len` bytes whose CRC32C is `checksum` (`len` >= 1). Each piece is
- * lz4-compressed when `compress` and lz4 saves at least
- * 1/SEAFTIER_CODEC_MIN_SAVING of it, raw otherwise. FALSE (error set, out
+ * lz4-compressed (with the previous piece as dictionary) when `compress` and
+ * lz4 saves at least 1/SEAFTIER_CODEC_MIN_SAVING of it, raw otherwise. FALSE (error set, out
  * cleared) when the pieces' CRCs do not combine to `checksum`: the data
  * changed while it was being stored. */
 gboolean seaftier_pieces_encode(const void *data, gsize len, guint32 checksum, gboolean compress,
@@ -85,11 +85,34 @@ seaftier_piece_len(const SeaftierPieceFile *pf, guint64 p)
     return (gsize)MIN(SEAFTIER_PIECE_SIZE, pf->size - start);
 }
 
+/* Whether piece `p` is decoded with the previous piece's original bytes as
+ * its dictionary (every lz4 piece but the first). */
+static inline gboolean
+seaftier_piece_needs_dict(const SeaftierPieceFile *pf, guint64 p)
+{
+    return p > 0 && pf->pieces[p].lz4;
+}
+
 /* Reads piece `p` into `dst` (seaftier_piece_len bytes), decoding it through
- * `scratch` (SEAFTIER_PIECE_SIZE bytes) when it is lz4, and checks its
- * CRC32C. 1 when it matches; -1 when the piece is damaged (*problem); -2 on
- * an I/O error (error set, naming `path`). On failure `dst` holds garbage. */
-int seaftier_piece_file_read(const SeaftierPieceFile *pf, guint64 p, void *dst, void *scratch,
-                             const char *path, const char **problem, GError **error);
+ * `scratch` (SEAFTIER_PIECE_SIZE bytes) when it is lz4 with `dict`, the
+ * original bytes of piece p - 1, when seaftier_piece_needs_dict (fastest
+ * when they end right where `dst` starts), and checks its CRC32C. 1 when it
+ * matches; -1 when the piece is damaged (*problem); -2 on an I/O error
+ * (error set, naming `path`). On failure `dst` holds garbage. */
+int seaftier_piece_file_read(const SeaftierPieceFile *pf, guint64 p, void *dst, const void *dict,
+                             void *scratch, const char *path, const char **problem,
+                             GError **error);
+
+/* The parts of seaftier_piece_file_read, for readers that fetch stored
+ * bytes their own way: exactly `len` bytes at `offset` of the file (codes as
+ * above; a short file is damage); decoding lz4 piece `p` from its stored
+ * bytes in memory, then checking it; checking the original bytes of piece
+ * `p`. */
+int seaftier_piece_pread(const SeaftierPieceFile *pf, void *buf, gsize len, guint64 offset,
+                         const char *path, const char **problem, GError **error);
+int seaftier_piece_decode(const SeaftierPieceFile *pf, guint64 p, const void *stored, void *dst,
+                          const void *dict, const char **problem);
+int seaftier_piece_check(const SeaftierPieceFile *pf, guint64 p, const void *piece,
+                         const char **problem);
 
 #endif

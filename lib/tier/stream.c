@@ -2,11 +2,12 @@
  *
  * A stream over a piece file (pieces.h) keeps the file open (an eviction or
  * a new version renames or unlinks the name, never the inode) and its
- * checked piece table. A read decodes a piece straight into the caller's
+ * checked piece table. A read puts a raw piece straight into the caller's
  * buffer when the buffer holds the whole piece from its start, and checks
- * the piece's CRC32C there, while it is in the CPU cache; any other read goes
- * through a one-piece buffer of the stream. A piece is counted as read, and
- * its bytes handed over, only after its check. Objects in another form (the
+ * the piece's CRC32C there, while it is in the CPU cache; an lz4 piece is
+ * decoded right after its dictionary (the previous piece) in the stream's
+ * window, checked there and copied; so is any piece the caller reads only
+ * part of. A piece's bytes are handed over only after its check. Objects in another form (the
  * RAM tier, inline in the index, files of the first format) are read whole
  * at open, checked as tier_read checks them, and served from memory.
  */
@@ -21,6 +22,13 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Slots of the decode window: a piece is moved back to slot 0 once every
+ * WINDOW_SLOTS - 1 lz4 pieces, to stay right before the next one. */
+#define WINDOW_SLOTS 4
+/* At most this many stored bytes of consecutive lz4 pieces are read with
+ * one pread. */
+#define READAHEAD (2 * SEAFTIER_PIECE_SIZE)
+
 struct _SeaftierTierStream {
     SeaftierTier *tier;
     SeaftierObjType type;
@@ -34,9 +42,16 @@ struct _SeaftierTierStream {
     char *path;
     TierRow row;
     SeaftierPieceFile pf;
-    guint8 *piece;          /* one decoded, checked piece … */
-    guint64 piece_index;    /* … this one (G_MAXUINT64: none) */
-    guint8 *scratch;        /* stored bytes of an lz4 piece */
+    /* WINDOW_SLOTS pieces: an lz4 piece is decoded in the slot right after
+     * the one holding its dictionary, the previous piece (lz4's fast prefix
+     * case); so is a piece the caller reads only part of, and it is served
+     * from there. */
+    guint8 *win;
+    guint64 win_index;      /* the last piece put in the window (G_MAXUINT64: none) */
+    int win_slot;           /* … and its slot */
+    /* stored bytes of consecutive lz4 pieces, read at once */
+    guint8 *ra;
+    guint64 ra_off, ra_len; /* the range of the file they are */
     GError *failure;        /* a piece failed: every later read fails with this */
 };
 
@@ -49,7 +64,7 @@ stream_new(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     g_strlcpy(s->repo_id, repo_id, sizeof(s->repo_id));
     g_strlcpy(s->obj_id, obj_id, sizeof(s->obj_id));
     s->fd = -1;
-    s->piece_index = G_MAXUINT64;
+    s->win_index = G_MAXUINT64;
     return s;
 }
 
@@ -155,19 +170,94 @@ piece_failed(SeaftierTierStream *s, guint64 p, int r, const char *problem, GErro
                     tname, s->repo_id, s->obj_id, p, problem);
 }
 
-/* Reads and checks piece `p` into `dst`; FALSE when it failed (s->failure). */
-static gboolean
-read_piece(SeaftierTierStream *s, guint64 p, void *dst)
+static guint8 *
+slot(SeaftierTierStream *s, int k)
 {
-    if (s->pf.pieces[p].lz4 && !s->scratch)
-        s->scratch = g_malloc(SEAFTIER_PIECE_SIZE);
+    if (!s->win)
+        s->win = g_malloc(WINDOW_SLOTS * SEAFTIER_PIECE_SIZE);
+    return s->win + (gsize)k * SEAFTIER_PIECE_SIZE;
+}
+
+/* The stored bytes of lz4 piece `p`, from the read-ahead buffer (filled
+ * from `p` on over the lz4 pieces that follow it, up to READAHEAD bytes).
+ * NULL when the read failed (*r, *problem or *err set). */
+static const guint8 *
+stored_bytes(SeaftierTierStream *s, guint64 p, int *r, const char **problem, GError **err)
+{
+    const SeaftierPiece *pc = &s->pf.pieces[p];
+    if (pc->offset >= s->ra_off && pc->offset + pc->stored <= s->ra_off + s->ra_len)
+        return s->ra + (pc->offset - s->ra_off);
+    if (!s->ra)
+        s->ra = g_malloc(READAHEAD);
+    guint64 end = pc->offset + pc->stored;
+    for (guint64 q = p + 1; q < s->pf.n && s->pf.pieces[q].lz4 &&
+                            end + s->pf.pieces[q].stored - pc->offset <= READAHEAD; q++)
+        end += s->pf.pieces[q].stored;
+    s->ra_len = 0;
+    *r = seaftier_piece_pread(&s->pf, s->ra, end - pc->offset, pc->offset, s->path, problem,
+                              err);
+    if (*r != 1)
+        return NULL;
+    s->ra_off = pc->offset;
+    s->ra_len = end - pc->offset;
+    return s->ra;
+}
+
+/* Reads and checks piece `p` into `direct` (the caller's buffer, which holds
+ * the whole piece; raw pieces only) or else into the window; FALSE when it
+ * failed (s->failure). A stream moves forward only, and each piece is read
+ * once, so an lz4 piece finds the previous one in the window: put there when
+ * it was read into the window, copied there when it went to the caller. */
+static gboolean
+read_piece(SeaftierTierStream *s, guint64 p, guint8 *direct)
+{
+    const SeaftierPiece *pc = &s->pf.pieces[p];
     const char *problem = NULL;
     GError *err = NULL;
-    int r = seaftier_piece_file_read(&s->pf, p, dst, s->scratch, s->path, &problem, &err);
-    if (r == 1)
-        return TRUE;
-    piece_failed(s, p, r, problem, err);
-    return FALSE;
+    int r = -1;
+    if (direct) {
+        r = seaftier_piece_pread(&s->pf, direct, pc->stored, pc->offset, s->path, &problem, &err);
+        if (r == 1)
+            r = seaftier_piece_check(&s->pf, p, direct, &problem);
+        if (r == 1 && p + 1 < s->pf.n && seaftier_piece_needs_dict(&s->pf, p + 1)) {
+            /* the next piece's dictionary, before the caller owns its buffer again */
+            memcpy(slot(s, 0), direct, SEAFTIER_PIECE_SIZE);
+            s->win_index = p;
+            s->win_slot = 0;
+        }
+    } else {
+        gboolean have_prev = p > 0 && s->win_index == p - 1;
+        g_assert(have_prev || !seaftier_piece_needs_dict(&s->pf, p));
+        int t = 0;
+        if (have_prev && s->win_slot + 1 < WINDOW_SLOTS) {
+            t = s->win_slot + 1;
+        } else if (have_prev && pc->lz4) {
+            memcpy(slot(s, 0), slot(s, s->win_slot), SEAFTIER_PIECE_SIZE);
+            t = 1;
+        }
+        guint8 *dst = slot(s, t);
+        s->win_index = G_MAXUINT64;
+        if (pc->lz4) {
+            const guint8 *stored = stored_bytes(s, p, &r, &problem, &err);
+            if (stored)
+                r = seaftier_piece_decode(&s->pf, p, stored, dst,
+                                          p ? dst - SEAFTIER_PIECE_SIZE : NULL, &problem);
+        } else {
+            r = seaftier_piece_pread(&s->pf, dst, pc->stored, pc->offset, s->path, &problem,
+                                     &err);
+            if (r == 1)
+                r = seaftier_piece_check(&s->pf, p, dst, &problem);
+        }
+        if (r == 1) {
+            s->win_index = p;
+            s->win_slot = t;
+        }
+    }
+    if (r != 1) {
+        piece_failed(s, p, r, problem, err);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gssize
@@ -191,9 +281,12 @@ seaftier_tier_stream_read(SeaftierTierStream *s, void *buf, gsize len, GError **
         guint64 p = s->pos >> SEAFTIER_PIECE_SHIFT;
         gsize in = (gsize)(s->pos & (SEAFTIER_PIECE_SIZE - 1));
         gsize plen = seaftier_piece_len(&s->pf, p);
-        if (s->piece_index != p) {
-            if (in == 0 && len - done >= plen) {
-                /* Straight into the caller's buffer, checked there. */
+        if (s->win_index != p) {
+            /* A raw piece the caller's buffer holds whole goes straight
+             * there and is checked there. An lz4 piece is decoded next to
+             * its dictionary (decoding with a dictionary elsewhere was
+             * slower than decoding there and copying the checked piece). */
+            if (in == 0 && len - done >= plen && !s->pf.pieces[p].lz4) {
                 if (!read_piece(s, p, out + done)) {
                     memset(out + done, 0, plen);    /* (never served, but leave no trace) */
                     break;
@@ -202,14 +295,11 @@ seaftier_tier_stream_read(SeaftierTierStream *s, void *buf, gsize len, GError **
                 s->pos += plen;
                 continue;
             }
-            if (!s->piece)
-                s->piece = g_malloc(SEAFTIER_PIECE_SIZE);
-            if (!read_piece(s, p, s->piece))
+            if (!read_piece(s, p, NULL))
                 break;
-            s->piece_index = p;
         }
         gsize n = MIN(plen - in, len - done);
-        memcpy(out + done, s->piece + in, n);
+        memcpy(out + done, slot(s, s->win_slot) + in, n);
         done += n;
         s->pos += n;
     }
@@ -231,8 +321,8 @@ seaftier_tier_stream_close(SeaftierTierStream *s)
         close(s->fd);
     seaftier_piece_file_clear(&s->pf);
     g_free(s->path);
-    g_free(s->piece);
-    g_free(s->scratch);
+    g_free(s->win);
+    g_free(s->ra);
     g_free(s->data);
     if (s->failure)
         g_error_free(s->failure);

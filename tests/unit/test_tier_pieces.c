@@ -134,7 +134,8 @@ stream_expect(SeaftierTier *t, const char *id, const guint8 *data, gsize n, gsiz
     g_free(buf);
 }
 
-/* rand, text, or text then rand (pieces of both kinds) */
+/* 0 rand, 1 text, 2 text then rand, 3 text with every third piece rand
+ * (raw pieces before and after lz4 ones) */
 static guint8 *
 make_bytes(gsize n, int kind, guint32 seed)
 {
@@ -144,6 +145,12 @@ make_bytes(gsize n, int kind, guint32 seed)
     if (kind == 2 && n > 1) {
         guint8 *r = tu_random_bytes(n - n / 2, seed);
         memcpy(d + n / 2, r, n - n / 2);
+        g_free(r);
+    }
+    if (kind == 3) {
+        guint8 *r = tu_random_bytes(n, seed);
+        for (gsize at = PIECE; at < n; at += 3 * PIECE)
+            memcpy(d + at, r + at, MIN(PIECE, n - at));
         g_free(r);
     }
     return d;
@@ -160,9 +167,9 @@ test_round_trip_boundaries(void **state)
     char id[41];
     int k = 0;
     for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
-        for (int kind = 0; kind < 3; kind++) {
+        for (int kind = 0; kind < 4; kind++) {
             gsize n = sizes[i];
-            guint8 *data = make_bytes(n, kind, (guint32)(i * 3 + (gsize)kind));
+            guint8 *data = make_bytes(n, kind, (guint32)(i * 4 + (gsize)kind));
             tu_make_id(k++, id);
             tu_store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, n, SEAFTIER_STATE_DIRTY,
                         TRUE);
@@ -182,6 +189,8 @@ test_round_trip_boundaries(void **state)
                 assert_true(e.stored_size < n / 2 + table);     /* every piece lz4 */
             else if (kind == 2 && n >= 4 * PIECE)
                 assert_true(e.stored_size > n / 2 && e.stored_size < n * 3 / 4);
+            else if (kind == 3 && n >= 6 * PIECE)
+                assert_true(e.stored_size > n / 3 && e.stored_size < n * 2 / 3);
             tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, data, n);
             for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++)
                 if (chunks[c] > 1 || n <= 4 * PIECE)    /* (byte by byte: small ones) */
