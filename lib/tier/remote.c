@@ -141,43 +141,54 @@ seaftier_tier_meta_clear(SeaftierTier *tier)
         g_clear_pointer(&tier->complete_bucket[t], g_free);
 }
 
-/* Inserts one REMOTE row inside the open transaction when the key has no
- * row and no delete of it was forgotten since `ticket` (checked only when
- * `check_tombstones`: some delete was forgotten since the ticket). The
- * unique key decides "has no row" inside the INSERT itself, so a listing
- * costs one statement per object, not a lookup and then an insert. */
+/* Inserts one row inside the open transaction when the key has no row:
+ * REMOTE, or — when a delete of the key was carried out and forgotten since
+ * `ticket` (checked only when `check_tombstones`: some delete was forgotten
+ * since the ticket) — DELETED with `uploaded` set, a pending S3 delete. The
+ * caller's PUT (migrate, a direct write, a copy) may have landed after that
+ * DELETE, or its listing may predate it; either way S3 must end without the
+ * object, and seaftierd's delete pass sends the DELETE again (a no-op when
+ * it is gone already). The unique key decides "has no row" inside the
+ * INSERT itself, so a listing costs one statement per object, not a lookup
+ * and then an insert. */
 static gboolean
 remember_one(TierConn *conn, SeaftierObjType type, const SeaftierTierRemoteObject *o,
              const SeaftierTierFillTicket *ticket, gboolean check_tombstones, gint64 now,
              guint *added, GError **error)
 {
-    /* Seen before a delete that was carried out and forgotten since: S3
-     * no longer has it. */
+    SeaftierState state = SEAFTIER_STATE_REMOTE;
     if (check_tombstones) {
         int valid = seaftier_tier_ticket_valid(conn, ticket, type, o->repo_id, o->obj_id, error);
-        if (valid <= 0)
-            return valid == 0;
+        if (valid < 0)
+            return FALSE;
+        if (valid == 0 && seaftier_tier_ticket_expired(ticket))
+            return TRUE;            /* proves nothing: record nothing */
+        if (valid == 0)
+            state = SEAFTIER_STATE_DELETED;
     }
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
         "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum,"
         " location, created, atime, generation, uploaded, synced)"
-        " VALUES (?1, ?2, ?3, 3, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 1)"
+        " VALUES (?1, ?2, ?3, ?7, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 1)"
         " ON CONFLICT (type, repo_id, obj_id) DO NOTHING", error);
     if (!stmt)
         return FALSE;
     sqlite3_bind_int(stmt, 1, type);
     sqlite3_bind_text(stmt, 2, o->repo_id, 36, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, o->obj_id, 40, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 4, (gint64)o->size);
+    sqlite3_bind_int64(stmt, 4, state == SEAFTIER_STATE_REMOTE ? (gint64)o->size : 0);
     sqlite3_bind_int64(stmt, 5, now);
     sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
+    sqlite3_bind_int(stmt, 7, state);
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE) {
-        seaftier_tier_sql_error(error, conn, rc, "recording an object S3 holds");
+        seaftier_tier_sql_error(error, conn, rc, state == SEAFTIER_STATE_REMOTE
+                                ? "recording an object S3 holds"
+                                : "recording a delete to carry out again");
         return FALSE;
     }
-    if (sqlite3_changes(conn->db) > 0)
+    if (sqlite3_changes(conn->db) > 0 && state == SEAFTIER_STATE_REMOTE)
         (*added)++;
     return TRUE;
 }

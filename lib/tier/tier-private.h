@@ -144,6 +144,13 @@ struct SeaftierTier {
      * in its busy handler. */
     GMutex direct_write_lock;
 
+    /* Uploaded entries waiting to be marked clean (upload.c): the caller
+     * that finds no batch running marks all queued in one transaction. */
+    GMutex mark_lock;
+    GCond mark_cond;
+    GPtrArray *mark_queue;       /* MarkRequest*, under mark_lock */
+    gboolean mark_running;       /* a batch is being marked, under mark_lock */
+
     guint64 *epoch;              /* shared (mmap) counter bumped after deletes */
     gsize epoch_map_len;
     /* In the same shared map, each on its own cache line: */
@@ -306,6 +313,9 @@ gboolean seaftier_tier_tombstone_add(TierConn *conn, SeaftierObjType type, const
 int seaftier_tier_ticket_valid(TierConn *conn, const SeaftierTierFillTicket *ticket,
                                SeaftierObjType type, const char *repo_id, const char *obj_id,
                                GError **error);
+/* Whether `ticket` is too old to prove anything (then every key refuses it,
+ * deleted or not). */
+gboolean seaftier_tier_ticket_expired(const SeaftierTierFillTicket *ticket);
 
 /* atime.c */
 /* Notes an access to row `rowid` (whose recorded atime is `row_atime`) for

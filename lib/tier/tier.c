@@ -267,6 +267,9 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     g_mutex_init(&tier->dirs_lock);
     g_mutex_init(&tier->meta_lock);
     g_mutex_init(&tier->direct_write_lock);
+    g_mutex_init(&tier->mark_lock);
+    g_cond_init(&tier->mark_cond);
+    tier->mark_queue = g_ptr_array_new();
     g_mutex_init(&tier->snap_lock);
     tier->durable_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
@@ -307,6 +310,10 @@ seaftier_tier_close(SeaftierTier *tier)
     seaftier_tier_meta_clear(tier);
     g_mutex_clear(&tier->meta_lock);
     g_mutex_clear(&tier->direct_write_lock);
+    g_mutex_clear(&tier->mark_lock);
+    g_cond_clear(&tier->mark_cond);
+    if (tier->mark_queue)
+        g_ptr_array_free(tier->mark_queue, TRUE);
     g_mutex_clear(&tier->snap_lock);
     g_mutex_clear(&tier->atime_lock);
     g_mutex_clear(&tier->pool_lock);

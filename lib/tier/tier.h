@@ -199,11 +199,15 @@ gboolean seaftier_tier_store_fill(SeaftierTier *tier, SeaftierObjType type, cons
                                   const char *obj_id, const void *data, gsize len,
                                   const SeaftierTierFillTicket *ticket, GError **error);
 
-/* Records that S3 holds the object (seen by a HEAD or a listing, which the
- * caller started after taking `ticket`) as a REMOTE row of `size` bytes, when
- * the index has no row for it and no delete of it was forgotten since the
- * ticket. Any existing row is left as it is. Durable when it returns: in a
- * complete index a lost REMOTE row would make an object S3 holds look absent. */
+/* Records that S3 holds the object (seen by a HEAD, a listing or the
+ * caller's own PUT, which the caller started after taking `ticket`) as a
+ * REMOTE row of `size` bytes, when the index has no row for it. When a
+ * delete of it was carried out and forgotten since the ticket, the row is
+ * DELETED instead (a pending S3 delete): the PUT may have landed after that
+ * DELETE, and the object must not stay in S3 unknown to the index. A ticket
+ * too old to prove anything records nothing. Any existing row is left as it
+ * is. Durable when it returns: in a complete index a lost REMOTE row would
+ * make an object S3 holds look absent. */
 gboolean seaftier_tier_remember_remote(SeaftierTier *tier, SeaftierObjType type,
                                        const char *repo_id, const char *obj_id, guint64 size,
                                        const SeaftierTierFillTicket *ticket, GError **error);
@@ -217,7 +221,7 @@ typedef struct {
 
 /* seaftier_tier_remember_remote for `n` objects in one transaction (a page
  * of a bucket listing, requested after `ticket` was taken); *added (may be
- * NULL) counts the rows inserted. All ids are checked first. Not durable by
+ * NULL) counts the REMOTE rows inserted. All ids are checked first. Not durable by
  * itself: an import marks the index complete last, with a durable commit
  * that makes every earlier one durable too (one WAL, in order). */
 gboolean seaftier_tier_remember_remote_batch(SeaftierTier *tier, SeaftierObjType type,

@@ -83,13 +83,19 @@ seaftier_tier_tombstone_add(TierConn *conn, SeaftierObjType type, const char *re
     return TRUE;
 }
 
+gboolean
+seaftier_tier_ticket_expired(const SeaftierTierFillTicket *ticket)
+{
+    gint64 age = seaftier_tier_now() - ticket->taken;
+    return age > TICKET_MAX_AGE_S || age < -TICKET_MAX_AGE_S;
+}
+
 int
 seaftier_tier_ticket_valid(TierConn *conn, const SeaftierTierFillTicket *ticket,
                            SeaftierObjType type, const char *repo_id, const char *obj_id,
                            GError **error)
 {
-    gint64 age = seaftier_tier_now() - ticket->taken;
-    if (age > TICKET_MAX_AGE_S || age < -TICKET_MAX_AGE_S)
+    if (seaftier_tier_ticket_expired(ticket))
         return 0;
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
         "SELECT 1 FROM tombstones WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3 AND seq > ?4"

@@ -143,63 +143,121 @@ step_done(TierConn *conn, sqlite3_stmt *stmt, GError **error)
     return TRUE;
 }
 
+/* Marks one uploaded entry inside the open transaction. */
 static gboolean
-mark_clean_once(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
+mark_one(TierConn *conn, const SeaftierTierEntry *entry, GError **error)
 {
-    TierConn *conn = seaftier_tier_conn_get(tier, error);
-    if (!conn)
-        return FALSE;
-    GError *err = NULL;
     TierRow row;
     sqlite3_stmt *stmt = NULL;
-    g_mutex_lock(&tier->direct_write_lock);
-    gboolean ok = seaftier_tier_begin(conn, FALSE, &err);
-    gboolean found = ok && seaftier_tier_find_row(conn, entry->type, entry->repo_id,
-                                                  entry->obj_id, &row, &err);
-    ok = ok && !err;
-    if (ok && !found) {
+    GError *err = NULL;
+    gboolean found = seaftier_tier_find_row(conn, entry->type, entry->repo_id, entry->obj_id,
+                                            &row, &err);
+    if (err) {
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    if (!found) {
         /* Deleted before it was ever uploaded (its row went away): S3 now
          * holds a copy nobody wants, so record the remote delete. */
         stmt = seaftier_tier_stmt(conn,
             "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec,"
             " checksum, location, created, atime, generation, uploaded, synced)"
-            " VALUES (?1, ?2, ?3, 2, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 0)", &err);
-        if (stmt) {
-            sqlite3_bind_int(stmt, 1, entry->type);
-            sqlite3_bind_text(stmt, 2, entry->repo_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(stmt, 3, entry->obj_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(stmt, 4, (gint64)entry->size);
-            sqlite3_bind_int64(stmt, 5, seaftier_tier_now());
-            sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
-        }
-    } else if (ok && row.state == SEAFTIER_STATE_DIRTY && row.generation == entry->generation) {
+            " VALUES (?1, ?2, ?3, 2, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 0)", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int(stmt, 1, entry->type);
+        sqlite3_bind_text(stmt, 2, entry->repo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, entry->obj_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, (gint64)entry->size);
+        sqlite3_bind_int64(stmt, 5, seaftier_tier_now());
+        sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
+    } else if (row.state == SEAFTIER_STATE_DIRTY && row.generation == entry->generation) {
         stmt = seaftier_tier_stmt(conn,
             "UPDATE objects SET state = 0, uploaded = 1, attempts = 0, retry_at = 0,"
-            " last_error = '' WHERE id = ?1", &err);
-        if (stmt)
-            sqlite3_bind_int64(stmt, 1, row.rowid);
-    } else if (ok && !row.uploaded) {
+            " last_error = '' WHERE id = ?1", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int64(stmt, 1, row.rowid);
+    } else if (!row.uploaded) {
         /* Re-written or deleted meanwhile: the row stays as it is, but S3
          * holds a copy now, which a pending or later delete must remove. */
-        stmt = seaftier_tier_stmt(conn, "UPDATE objects SET uploaded = 1 WHERE id = ?1", &err);
-        if (stmt)
-            sqlite3_bind_int64(stmt, 1, row.rowid);
+        stmt = seaftier_tier_stmt(conn, "UPDATE objects SET uploaded = 1 WHERE id = ?1", error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int64(stmt, 1, row.rowid);
     }
-    if (ok && stmt)
-        ok = step_done(conn, stmt, &err);
-    else if (err)
-        ok = FALSE;
-    if (ok)
-        ok = seaftier_tier_commit(conn, &err);
-    else
-        seaftier_tier_rollback(conn);
-    g_mutex_unlock(&tier->direct_write_lock);
-    seaftier_tier_conn_put(tier, conn);
-    if (!ok)
-        g_propagate_prefixed_error(error, err, "marking %s/%s/%s clean: ",
-                                   seaftier_tier_type_dir(entry->type), entry->repo_id,
-                                   entry->obj_id);
-    return ok;
+    return !stmt || step_done(conn, stmt, error);
+}
+
+/* One caller of seaftier_tier_mark_clean waiting for its entry's outcome. */
+typedef struct {
+    const SeaftierTierEntry *entry;
+    GError *error;
+    gboolean done;
+} MarkRequest;
+
+/* Marks every request of `batch` in one transaction (no fsync: see the head
+ * of this file). A failure of the transaction is every request's failure. */
+static void
+mark_batch(SeaftierTier *tier, GPtrArray *batch)
+{
+    GError *err = NULL;
+    TierConn *conn = seaftier_tier_conn_get(tier, &err);
+    if (conn) {
+        g_mutex_lock(&tier->direct_write_lock);
+        gboolean ok = seaftier_tier_begin(conn, FALSE, &err);
+        for (guint i = 0; ok && i < batch->len; i++)
+            ok = mark_one(conn, ((MarkRequest *)batch->pdata[i])->entry, &err);
+        if (ok)
+            seaftier_tier_commit(conn, &err);
+        else
+            seaftier_tier_rollback(conn);
+        g_mutex_unlock(&tier->direct_write_lock);
+        seaftier_tier_conn_put(tier, conn);
+    }
+    for (guint i = 0; err && i < batch->len; i++) {
+        MarkRequest *r = batch->pdata[i];
+        g_set_error(&r->error, err->domain, err->code, "marking %s/%s/%s clean: %s",
+                    seaftier_tier_type_dir(r->entry->type), r->entry->repo_id, r->entry->obj_id,
+                    err->message);
+    }
+    g_clear_error(&err);
+}
+
+/* Concurrent uploads finish at about the same time: the first caller to
+ * find no batch running marks every entry queued by then in one
+ * transaction (and a single WAL append); the others wait for it. At 16
+ * uploads in flight that is several rows per write transaction instead of
+ * one, and fewer commits for other processes' readers to notice. */
+static gboolean
+mark_clean_once(SeaftierTier *tier, const SeaftierTierEntry *entry, GError **error)
+{
+    MarkRequest req = { .entry = entry };
+    g_mutex_lock(&tier->mark_lock);
+    g_ptr_array_add(tier->mark_queue, &req);
+    while (!req.done) {
+        if (tier->mark_running) {
+            g_cond_wait(&tier->mark_cond, &tier->mark_lock);
+            continue;
+        }
+        tier->mark_running = TRUE;
+        GPtrArray *batch = tier->mark_queue;
+        tier->mark_queue = g_ptr_array_new();
+        g_mutex_unlock(&tier->mark_lock);
+        mark_batch(tier, batch);
+        g_mutex_lock(&tier->mark_lock);
+        for (guint i = 0; i < batch->len; i++)
+            ((MarkRequest *)batch->pdata[i])->done = TRUE;
+        g_ptr_array_free(batch, TRUE);
+        tier->mark_running = FALSE;
+        g_cond_broadcast(&tier->mark_cond);
+    }
+    g_mutex_unlock(&tier->mark_lock);
+    if (req.error) {
+        g_propagate_error(error, req.error);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
