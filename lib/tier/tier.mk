@@ -7,6 +7,8 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/ram.c lib/tier/ram.h \
 	lib/tier/db.c \
 	lib/tier/objfile.c \
+	lib/tier/pieces.c lib/tier/pieces.h \
+	lib/tier/stream.c \
 	lib/tier/commit.c \
 	lib/tier/checkpoint.c \
 	lib/tier/tier.c \
@@ -57,4 +59,13 @@ tests_unit_test_tier_snapshot_SOURCES = tests/unit/test_tier_snapshot.c tests/un
 	tests/unit/tier-testutil.h
 tests_unit_test_tier_snapshot_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_snapshot_LDADD = $(TEST_LIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tier_pieces
+TESTS += tests/unit/test_tier_pieces
+tests_unit_test_tier_pieces_SOURCES = tests/unit/test_tier_pieces.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
+tests_unit_test_tier_pieces_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_pieces_LDADD = $(TEST_LIBS)
 endif
