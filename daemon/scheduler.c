@@ -43,15 +43,22 @@ fill(SeaftierDaemon *d)
     gint64 created_before = (now_us - (gint64)d->site->cfg->tier.upload_delay_ms * 1000) / G_USEC_PER_SEC;
     GPtrArray *all = g_ptr_array_new();
     GPtrArray *batches[SEAFTIER_N_TYPES] = { NULL };
+    /* Every bucket healthy (the usual case): one batch of all types, one
+     * read transaction. Otherwise one per healthy type, so that the rows of
+     * a failing bucket cannot fill the batch and starve the others. */
+    gboolean all_ok = TRUE;
+    for (int t = 0; t < SEAFTIER_N_TYPES; t++)
+        all_ok = all_ok && seaftier_metrics_get_backend(d->metrics, t, NULL) == SEAFTIER_BACKEND_OK;
     for (int t = 0; t < SEAFTIER_N_TYPES; t++) {
-        if (seaftier_metrics_get_backend(d->metrics, t, NULL) != SEAFTIER_BACKEND_OK)
+        if (all_ok ? t > 0
+                   : seaftier_metrics_get_backend(d->metrics, t, NULL) != SEAFTIER_BACKEND_OK)
             continue;
         GError *err = NULL;
-        batches[t] = seaftier_tier_dirty_batch(d->site->tier, t, NULL, (int)(active + slots + 8),
-                                               created_before, &err);
+        batches[t] = seaftier_tier_dirty_batch(d->site->tier, all_ok ? -1 : t, NULL,
+                                               (int)(active + slots + 8), created_before, &err);
         if (!batches[t]) {
-            seaftier_error("uploader: cannot read dirty %s objects from the index: %s",
-                           seaftier_type_name(t), err->message);
+            seaftier_error("uploader: cannot read dirty %s%sobjects from the index: %s",
+                           all_ok ? "" : seaftier_type_name(t), all_ok ? "" : " ", err->message);
             g_error_free(err);
             continue;
         }

@@ -24,7 +24,7 @@ entry_json(GString *out, const SeaftierTierEntry *e)
     seaftier_json_key(out, "stored_size", FALSE);
     g_string_append_printf(out, "%" G_GUINT64_FORMAT, e->stored_size);
     seaftier_json_key(out, "codec", FALSE);
-    seaftier_json_string(out, e->codec == 1 ? "lz4" : "raw");
+    seaftier_json_string(out, e->codec == 1 ? "lz4" : e->codec == 2 ? "pieces" : "raw");
     seaftier_json_key(out, "checksum", FALSE);
     g_string_append_printf(out, "\"%08x\"", e->checksum);
     seaftier_json_key(out, "created", FALSE);
@@ -238,7 +238,7 @@ admin_cmd_inspect(int argc, char **argv)
             printf("  state:       %s\n", seaftier_state_name(e.state));
             printf("  size:        %" G_GUINT64_FORMAT " bytes\n", e.size);
             printf("  stored size: %" G_GUINT64_FORMAT " bytes (%s)\n", e.stored_size,
-                   e.codec == 1 ? "lz4" : "raw");
+                   e.codec == 1 ? "lz4" : e.codec == 2 ? "pieces" : "raw");
             printf("  checksum:    %08x (CRC32C)\n", e.checksum);
             printf("  created:     %s UTC\n", admin_time(e.created, t1));
             printf("  last access: %s UTC\n", admin_time(e.atime, t1));

@@ -4,8 +4,14 @@
  * A write handle buffers the block in memory (Seafile blocks are at most a
  * few MiB — 8 MiB by default, larger with a custom block size; the tier
  * takes an object as one buffer anyway) and stores it at commit, durably:
- * Seafile treats a committed block as safe. A read handle holds the whole
- * decoded block (from the tier, or fetched from S3 at open).
+ * Seafile treats a committed block as safe. A read handle streams a block
+ * the tier holds (seaftier_tier_stream_*: each 64 KiB piece decoded into
+ * seaf-server's buffer and checked there), or holds the whole block fetched
+ * from S3 at open. A piece of a tier copy that fails its check mid-stream is
+ * repaired like a damaged copy at open — fetched from S3 (the tier drops
+ * the bad copy and keeps the new one) — and the read goes on at the same
+ * offset from the fetched bytes, once they prove to be the same block (size
+ * and CRC32C); a block S3 does not hold (dirty) fails instead.
  *
  * Seafile's call orders: open(WRITE) → write_block… → close_block →
  * commit_block → block_handle_free (commit comes after close, as in
@@ -32,8 +38,9 @@ struct _BHandle {
     gboolean committed;
     char store_id[37];
     char block_id[41];
-    guint8 *data;           /* write: the buffer; read: the block */
-    gsize len;              /* bytes in data */
+    SeaftierTierStream *stream; /* read from the tier (else: data) */
+    guint8 *data;           /* write: the buffer; read: the block fetched from S3 */
+    gsize len;              /* bytes in data (read: the block's size) */
     gsize cap;              /* write: allocated bytes */
     gsize pos;              /* read: next byte to return */
 };
@@ -71,14 +78,56 @@ block_open(BlockBackend *bend, const char *store_id, int version, const char *bl
     memcpy(h->store_id, store_id, 36);
     memcpy(h->block_id, block_id, 40);
     if (rw_type == BLOCK_READ) {
-        void *data = NULL;
-        if (!seaftier_be_read(SHARED(bend), BLOCKS, store_id, block_id, &data, &h->len)) {
-            g_free(h);
-            return NULL;
+        SeaftierBackendShared *sh = SHARED(bend);
+        GError *err = NULL;
+        h->stream = seaftier_tier_stream_open(sh->site->tier, BLOCKS, store_id, block_id, &err);
+        if (h->stream) {
+            h->len = seaftier_tier_stream_size(h->stream);
+        } else {
+            void *data = NULL;
+            if (!seaftier_be_read_after_miss(sh, BLOCKS, store_id, block_id, err, &data,
+                                             &h->len)) {
+                g_free(h);
+                return NULL;
+            }
+            h->data = data;
         }
-        h->data = data;
     }
     return h;
+}
+
+/* A read of the tier's copy failed (`err`, taken over): go on from the
+ * same offset with the block fetched from S3 when S3 holds the very same
+ * bytes; FALSE (logged) otherwise. */
+static gboolean
+switch_to_fetched(BlockBackend *bend, BHandle *h, GError *err)
+{
+    if (!seaftier_tier_stream_refetchable(h->stream)) {
+        seaftier_error("read_block %s/%s: %s", h->store_id, h->block_id, err->message);
+        g_error_free(err);
+        return FALSE;
+    }
+    void *data = NULL;
+    gsize len = 0;
+    if (!seaftier_be_read_after_miss(SHARED(bend), BLOCKS, h->store_id, h->block_id, err, &data,
+                                     &len)) {
+        seaftier_error("read_block %s/%s: the local copy is damaged and could not be fetched "
+                       "again", h->store_id, h->block_id);
+        return FALSE;
+    }
+    if (!seaftier_tier_stream_matches(h->stream, data, len)) {
+        seaftier_error("read_block %s/%s: the copy fetched from S3 (%" G_GSIZE_FORMAT " bytes) "
+                       "is not the block being read (size or CRC32C differ)", h->store_id,
+                       h->block_id, len);
+        g_free(data);
+        return FALSE;
+    }
+    h->pos = (gsize)seaftier_tier_stream_pos(h->stream);
+    seaftier_tier_stream_close(h->stream);
+    h->stream = NULL;
+    h->data = data;
+    h->len = len;
+    return TRUE;
 }
 
 static int
@@ -90,6 +139,14 @@ block_read(BlockBackend *bend, BHandle *h, void *buf, int len)
         seaftier_error("read_block %s/%s: %s", h->store_id, h->block_id,
                        h->closed ? "handle already closed" : "invalid buffer");
         return -1;
+    }
+    if (h->stream) {
+        GError *err = NULL;
+        gssize got = seaftier_tier_stream_read(h->stream, buf, (gsize)len, &err);
+        if (got >= 0)
+            return (int)got;
+        if (!switch_to_fetched(bend, h, err))
+            return -1;
     }
     gsize n = MIN((gsize)len, h->len - h->pos);
     if (n > 0)
@@ -160,6 +217,9 @@ block_close(BlockBackend *bend, BHandle *h)
         return -1;
     }
     h->closed = TRUE;
+    /* (the file and buffers of a read are not needed any more) */
+    seaftier_tier_stream_close(h->stream);
+    h->stream = NULL;
     return 0;
 }
 
@@ -212,6 +272,7 @@ block_handle_free(BlockBackend *bend, BHandle *h)
     if (!h)
         return;
     /* An uncommitted write simply vanishes: nothing reached the tier. */
+    seaftier_tier_stream_close(h->stream);
     g_free(h->data);
     g_free(h);
 }

@@ -173,6 +173,13 @@ seaftier_be_read(SeaftierBackendShared *sh, SeaftierObjType type, const char *re
     GError *err = NULL;
     if (seaftier_tier_read(sh->site->tier, type, repo_id, obj_id, data, len, &err))
         return TRUE;
+    return seaftier_be_read_after_miss(sh, type, repo_id, obj_id, err, data, len);
+}
+
+gboolean
+seaftier_be_read_after_miss(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
+                            const char *obj_id, GError *err, void **data, gsize *len)
+{
     if (g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_DELETED)) {
         /* A pending delete: fetching would resurrect a collected object. */
         seaftier_debug("read %s %s/%s: deleted", type_name(type), repo_id, obj_id);

@@ -79,6 +79,12 @@ gboolean seaftier_be_check_ids(const char *op, const char *repo_id, const char *
  * Returns FALSE for missing, deleted or failed (logged). */
 gboolean seaftier_be_read(SeaftierBackendShared *sh, SeaftierObjType type, const char *repo_id,
                           const char *obj_id, void **data, gsize *len);
+/* The rest of seaftier_be_read after the tier could not serve the object
+ * (`err`, from the tier, taken over): DELETED fails, anything else is
+ * fetched from S3 (single-flight) and stored clean. */
+gboolean seaftier_be_read_after_miss(SeaftierBackendShared *sh, SeaftierObjType type,
+                                     const char *repo_id, const char *obj_id, GError *err,
+                                     void **data, gsize *len);
 
 /* Writes an object per the configured mode (write-back: dirty, durable when
  * need_sync; write-through: PUT then cached). Returns FALSE (logged) only

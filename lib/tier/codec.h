@@ -1,6 +1,8 @@
 /*
- * lib/tier/codec.h — how object bytes are stored: raw (codec 0) or one lz4
- * block (codec 1, LZ4_compress_default / LZ4_decompress_safe).
+ * lib/tier/codec.h — how the bytes of an inline object are stored: raw
+ * (codec 0) or one lz4 block (codec 1, LZ4_compress_default /
+ * LZ4_decompress_safe). Object files hold 64 KiB pieces instead (codec 2,
+ * pieces.h), each raw or lz4 under the same rule, applied per piece.
  *
  * The block API is used instead of the lz4 frame format because the index
  * row already records the original size, codec and CRC32C of the original
@@ -24,6 +26,8 @@
 
 #define SEAFTIER_CODEC_RAW 0
 #define SEAFTIER_CODEC_LZ4 1
+/* Object files only: the piece format (pieces.h), each piece raw or lz4. */
+#define SEAFTIER_CODEC_PIECES 2
 
 /* lz4 is kept when it saves at least 1/this of the object. */
 #define SEAFTIER_CODEC_MIN_SAVING 4

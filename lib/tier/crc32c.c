@@ -394,3 +394,65 @@ seaftier_crc32c(guint32 crc, const void *buf, gsize len)
 #endif
     return seaftier_crc32c_sw(crc, buf, len);
 }
+
+/* ---- combining CRCs of adjacent pieces ----
+ * Arithmetic modulo the CRC polynomial over GF(2), reflected (bit 31 is x^0),
+ * as in zlib's crc32_combine: the CRC of A‖B is the CRC of A shifted by
+ * 8·|B| zero bits, xored with the CRC of B. */
+
+/* a·b mod P */
+static guint32
+multmodp(guint32 a, guint32 b)
+{
+    guint32 m = 1u << 31, p = 0;
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0)
+                break;
+        }
+        m >>= 1;
+        b = (b & 1) ? (b >> 1) ^ POLY : b >> 1;
+    }
+    return p;
+}
+
+/* x^(2^k) mod P for k = 0..31 */
+static guint32 x2n_table[32];
+
+static void
+x2n_init(void)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        guint32 p = 1u << 30;   /* x^1 */
+        x2n_table[0] = p;
+        for (int k = 1; k < 32; k++)
+            x2n_table[k] = p = multmodp(p, p);
+        g_once_init_leave(&once, 1);
+    }
+}
+
+guint32
+seaftier_crc32c_shift_op(guint64 len)
+{
+    x2n_init();
+    guint32 p = 1u << 31;   /* x^0 */
+    unsigned k = 3;         /* 8 bits per byte */
+    for (guint64 n = len; n; n >>= 1, k++)
+        if (n & 1)
+            p = multmodp(x2n_table[k & 31], p);
+    return p;
+}
+
+guint32
+seaftier_crc32c_combine_op(guint32 crc1, guint32 crc2, guint32 shift_op)
+{
+    return multmodp(shift_op, crc1) ^ crc2;
+}
+
+guint32
+seaftier_crc32c_combine(guint32 crc1, guint32 crc2, guint64 len2)
+{
+    return seaftier_crc32c_combine_op(crc1, crc2, seaftier_crc32c_shift_op(len2));
+}

@@ -16,6 +16,14 @@
 /* CRC32C of `len` bytes, continuing from `crc` (0 to start). */
 guint32 seaftier_crc32c(guint32 crc, const void *buf, gsize len);
 
+/* The CRC32C of A followed by B, from crc1 = CRC32C of A and crc2 =
+ * CRC32C of B (`len2` bytes), without the bytes. */
+guint32 seaftier_crc32c_combine(guint32 crc1, guint32 crc2, guint64 len2);
+/* The same in two steps, for many pieces of one length: the operator for
+ * `len2` bytes is computed once (~32 multiplications) and applied to each. */
+guint32 seaftier_crc32c_shift_op(guint64 len2);
+guint32 seaftier_crc32c_combine_op(guint32 crc1, guint32 crc2, guint32 shift_op);
+
 /* The portable table-driven implementation (for tests and old CPUs). */
 guint32 seaftier_crc32c_sw(guint32 crc, const void *buf, gsize len);
 

@@ -21,10 +21,12 @@
 #include "tier/tier-private.h"
 #include "tier/codec.h"
 #include "tier/crc32c.h"
+#include "tier/pieces.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +35,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define HEADER_LEN 24
+#define HEADER_LEN SEAFTIER_FILE_HEADER_LEN
 /* Fits the L2 cache: the CRC reads what read() just wrote there. */
 #define CRC_CHUNK (128 * 1024)
 static const char file_magic[4] = { 'S', 'T', 'F', '1' };
@@ -135,20 +137,6 @@ tmp_owner_alive(const char *name)
     return alive;
 }
 
-static void
-put_le32(unsigned char *p, guint32 v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void
-put_le64(unsigned char *p, guint64 v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static guint64
 get_le64(const unsigned char *p)
 {
@@ -244,11 +232,11 @@ seaftier_tier_sync_dir_path(SeaftierTier *tier, const char *dir, GError **error)
 static gboolean
 write_all(int fd, const struct iovec *iov_in, int n, const char *path, GError **error)
 {
-    struct iovec iov[2];
-    memcpy(iov, iov_in, sizeof(struct iovec) * (gsize)n);
+    struct iovec *iov = g_memdup2(iov_in, sizeof(struct iovec) * (gsize)n);
     int i = 0;
+    gboolean ok = TRUE;
     while (i < n) {
-        ssize_t w = writev(fd, iov + i, n - i);
+        ssize_t w = writev(fd, iov + i, MIN(n - i, IOV_MAX));
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -256,7 +244,8 @@ write_all(int fd, const struct iovec *iov_in, int n, const char *path, GError **
                         errno == ENOSPC || errno == EDQUOT ? SEAFTIER_TIER_ERROR_FULL
                                                            : SEAFTIER_TIER_ERROR_IO,
                         "cannot write %s: %s", path, g_strerror(errno));
-            return FALSE;
+            ok = FALSE;
+            break;
         }
         while (i < n && (gsize)w >= iov[i].iov_len) {
             w -= (ssize_t)iov[i].iov_len;
@@ -267,7 +256,8 @@ write_all(int fd, const struct iovec *iov_in, int n, const char *path, GError **
             iov[i].iov_len -= (gsize)w;
         }
     }
-    return TRUE;
+    g_free(iov);
+    return ok;
 }
 
 /* Durable files larger than this are written in slices of this size, each
@@ -278,39 +268,45 @@ write_all(int fd, const struct iovec *iov_in, int n, const char *path, GError **
 #define WRITEBACK_SLICE ((gsize)1 << 20)
 
 static gboolean
-write_durable_sliced(int fd, const unsigned char *hdr, const void *payload, gsize payload_len,
-                     const char *path, GError **error)
+write_durable_sliced(int fd, const struct iovec *iov, int n, const char *path, GError **error)
 {
-    const char *p = payload;
-    gsize done = 0;
+    /* The iovecs of one slice: pieces of the caller's, none crossing it. */
+    struct iovec *slice = g_new(struct iovec, (gsize)n);
+    int i = 0;
+    gsize in_iov = 0;       /* bytes of iov[i] already written */
     off_t flushed = 0;
-    while (done < payload_len) {
-        gsize n = MIN(WRITEBACK_SLICE, payload_len - done);
-        struct iovec iov[2] = { { (void *)hdr, HEADER_LEN }, { (void *)(p + done), n } };
-        /* the header goes with the first slice */
-        if (!write_all(fd, done ? iov + 1 : iov, done ? 1 : 2, path, error))
-            return FALSE;
-        off_t end = (off_t)(HEADER_LEN + done + n);
+    gboolean ok = TRUE;
+    while (ok && i < n) {
+        int k = 0;
+        gsize room = WRITEBACK_SLICE;
+        while (i < n && room > 0) {
+            gsize take = MIN(room, iov[i].iov_len - in_iov);
+            slice[k++] = (struct iovec){ (char *)iov[i].iov_base + in_iov, take };
+            room -= take;
+            in_iov += take;
+            if (in_iov == iov[i].iov_len) {
+                i++;
+                in_iov = 0;
+            }
+        }
+        ok = write_all(fd, slice, k, path, error);
+        off_t end = flushed + (off_t)(WRITEBACK_SLICE - room);
         /* Only a hint: on a file system without it the fdatasync does it all. */
-        (void)sync_file_range(fd, flushed, end - flushed, SYNC_FILE_RANGE_WRITE);
+        if (ok)
+            (void)sync_file_range(fd, flushed, end - flushed, SYNC_FILE_RANGE_WRITE);
         flushed = end;
-        done += n;
     }
-    return TRUE;
+    g_free(slice);
+    return ok;
 }
 
 gboolean
-seaftier_tier_file_write(SeaftierTier *tier, const char *path, int codec, guint32 checksum,
-                         guint64 size, const void *payload, gsize payload_len, gboolean durable,
-                         GError **error)
+seaftier_tier_file_write(SeaftierTier *tier, const char *path, const struct iovec *iov, int iov_n,
+                         gboolean durable, GError **error)
 {
-    unsigned char hdr[HEADER_LEN] = { 0 };
-    memcpy(hdr, file_magic, 4);
-    hdr[4] = 1;
-    hdr[5] = (unsigned char)codec;
-    put_le32(hdr + 8, checksum);
-    put_le64(hdr + 16, size);
-
+    gsize total = 0;
+    for (int i = 0; i < iov_n; i++)
+        total += iov[i].iov_len;
     char *tmp = g_strdup_printf("%s/%s-%08x%08x.tmp", tier->tmp_dir, tmp_owner(),
                                 g_random_int(), g_random_int());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -321,10 +317,9 @@ seaftier_tier_file_write(SeaftierTier *tier, const char *path, int codec, guint3
         g_free(tmp);
         return FALSE;
     }
-    struct iovec iov[2] = { { hdr, HEADER_LEN }, { (void *)payload, payload_len } };
-    gboolean ok = durable && payload_len > 2 * WRITEBACK_SLICE
-                      ? write_durable_sliced(fd, hdr, payload, payload_len, tmp, error)
-                      : write_all(fd, iov, 2, tmp, error);
+    gboolean ok = durable && total > 2 * WRITEBACK_SLICE
+                      ? write_durable_sliced(fd, iov, iov_n, tmp, error)
+                      : write_all(fd, iov, iov_n, tmp, error);
     if (ok && durable && fdatasync(fd) != 0) {
         g_set_error(error, SEAFTIER_TIER_ERROR,
                     errno == ENOSPC ? SEAFTIER_TIER_ERROR_FULL : SEAFTIER_TIER_ERROR_IO,
@@ -390,10 +385,38 @@ read_all_crc(int fd, void *buf, gsize len, goffset off, guint32 *crc)
     return TRUE;
 }
 
+/* A whole piece file into a new buffer (seaftier_tier_file_read's codes). */
+static int
+read_pieces(int fd, const char *path, guint64 size, guint32 checksum, guint64 stored_size,
+            void **data, const char **problem, GError **error)
+{
+    SeaftierPieceFile pf;
+    int r = seaftier_piece_file_open(&pf, fd, path, size, checksum, stored_size, problem, error);
+    if (r != 1)
+        return r;
+    guint8 *out = g_malloc(size ? size : 1);
+    void *scratch = NULL;
+    for (guint64 p = 0; r == 1 && p < pf.n; p++) {
+        if (pf.pieces[p].lz4 && !scratch)
+            scratch = g_malloc(SEAFTIER_PIECE_SIZE);
+        guint8 *dst = out + (p << SEAFTIER_PIECE_SHIFT);
+        /* (the previous piece right before it: lz4's fast prefix case) */
+        r = seaftier_piece_file_read(&pf, p, dst, p ? dst - SEAFTIER_PIECE_SIZE : NULL, scratch,
+                                     path, problem, error);
+    }
+    g_free(scratch);
+    seaftier_piece_file_clear(&pf);
+    if (r == 1)
+        *data = out;
+    else
+        g_free(out);
+    return r;
+}
+
 int
-seaftier_tier_file_read(const char *path, int codec, guint64 size, guint64 stored_size,
-                        void **data, guint32 *crc, gboolean *crc_done, const char **problem,
-                        GError **error)
+seaftier_tier_file_read(const char *path, int codec, guint64 size, guint32 checksum,
+                        guint64 stored_size, void **data, guint32 *crc, gboolean *crc_done,
+                        const char **problem, GError **error)
 {
     *crc_done = FALSE;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -417,6 +440,18 @@ seaftier_tier_file_read(const char *path, int codec, guint64 size, guint64 store
     }
     if ((guint64)st.st_size != stored_size + HEADER_LEN) {
         *problem = "file size differs from the index";
+        goto out;
+    }
+    if (codec == SEAFTIER_CODEC_PIECES) {
+        result = read_pieces(fd, path, size, checksum, stored_size, &out, problem, error);
+        if (result == 1) {
+            /* every piece passed its CRC, and the pieces' CRCs combine to
+             * the object's */
+            *crc = checksum;
+            *crc_done = TRUE;
+            *data = out;
+            out = NULL;
+        }
         goto out;
     }
     if (!read_all(fd, hdr, HEADER_LEN, 0) || memcmp(hdr, file_magic, 4) != 0 ||

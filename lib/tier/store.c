@@ -15,6 +15,7 @@
 
 #include "tier/tier-private.h"
 #include "tier/codec.h"
+#include "tier/pieces.h"
 #include "tier/crc32c.h"
 
 #include <string.h>
@@ -257,11 +258,22 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
     e.checksum = checksum;
     void *encoded = NULL;
     gsize encoded_len = len;
-    e.codec = seaftier_codec_encode(data, len, tier->compression, &encoded, &encoded_len);
-    e.stored_size = encoded_len;
-    e.blob = encoded ? encoded : data;
+    SeaftierPiecesOut pieces = { 0 };
     e.generation = seaftier_tier_new_generation();
     e.location = len <= tier->inline_max ? LOC_INLINE : LOC_FILE;
+    if (e.location == LOC_INLINE) {
+        e.codec = seaftier_codec_encode(data, len, tier->compression, &encoded, &encoded_len);
+        e.stored_size = encoded_len;
+        e.blob = encoded ? encoded : data;
+    } else {
+        /* (a file holds pieces, each raw or lz4: pieces.h) */
+        if (!seaftier_pieces_encode(data, len, checksum, tier->compression, &pieces, error)) {
+            seaftier_tier_commit_abandon(tier);
+            return FALSE;
+        }
+        e.codec = SEAFTIER_CODEC_PIECES;
+        e.stored_size = pieces.file_len - SEAFTIER_FILE_HEADER_LEN;
+    }
     e.repair_generation = repair;
     e.new_version_of = new_version ? row.generation : 0;
     e.ticket = ticket;
@@ -273,8 +285,7 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
         /* Writing (and syncing) a file takes far longer than a leader would
          * wait for it: not announced meanwhile. */
         seaftier_tier_commit_abandon(tier);
-        ok = seaftier_tier_file_write(tier, path, e.codec, e.checksum, e.size, e.blob,
-                                      e.stored_size, durable, error);
+        ok = seaftier_tier_file_write(tier, path, pieces.iov, pieces.iov_n, durable, error);
         seaftier_tier_commit_resume(tier);
         dir = g_path_get_dirname(path);
         e.file_dir = dir;
@@ -303,6 +314,7 @@ store_once(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const 
                                                 SEAFTIER_TIER_ERROR_FULL))
         *disk_full = TRUE;
     g_free(encoded);
+    seaftier_pieces_out_clear(&pieces);
     g_free(path);
     g_free(dir);
     if (ok)

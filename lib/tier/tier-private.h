@@ -22,6 +22,7 @@
 
 #include <seaftier/log.h>
 #include <sqlite3.h>
+#include <sys/uio.h>
 
 #define SEAFTIER_SCHEMA_VERSION 4
 
@@ -244,18 +245,28 @@ gboolean seaftier_tier_column_id(sqlite3_stmt *stmt, int col, char *out, gsize o
  * SQL text naming ids (tests, the schema upgrade). */
 int seaftier_tier_register_id_sql(sqlite3 *db);
 
+/* upload.c: the SQL of seaftier_tier_dirty_batch (state DIRTY) and
+ * seaftier_tier_deleted_batch (DELETED) for a type (>= 0) or all (-1), with a
+ * repo_id filter or not (DIRTY only); parameters ?1 created_before, ?2 now,
+ * ?3 type, ?4 repo_id, ?5 limit. */
+const char *seaftier_tier_batch_sql(SeaftierState state, int type, gboolean with_repo);
+
 /* objfile.c */
 char *seaftier_tier_file_path(const SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                               const char *obj_id, gint64 generation);
-gboolean seaftier_tier_file_write(SeaftierTier *tier, const char *path, int codec, guint32 checksum,
-                                  guint64 size, const void *payload, gsize payload_len,
-                                  gboolean durable, GError **error);
-/* Reads and decodes a file into a new buffer of `size` bytes. Returns 1 on
- * success, 0 when the file is missing, -1 when it is damaged (*problem set),
- * -2 on an I/O error (error set). When *crc_done, *crc is the CRC32C of the
- * data, computed while reading. */
-int seaftier_tier_file_read(const char *path, int codec, guint64 size, guint64 stored_size,
-                            void **data, guint32 *crc, gboolean *crc_done,
+/* Writes the file `path` (the iovecs: a whole object file, header first)
+ * through a temporary file and a rename; `durable`: fdatasync before the
+ * rename, and every directory above made durable (the object's own directory
+ * is left to the group committer). */
+gboolean seaftier_tier_file_write(SeaftierTier *tier, const char *path, const struct iovec *iov,
+                                  int iov_n, gboolean durable, GError **error);
+/* Reads and decodes a file of either format into a new buffer of `size`
+ * bytes. Returns 1 on success, 0 when the file is missing, -1 when it is
+ * damaged (*problem set), -2 on an I/O error (error set). When *crc_done,
+ * *crc is the CRC32C of the data, computed while reading (a piece file:
+ * `checksum`, which every piece was checked against). */
+int seaftier_tier_file_read(const char *path, int codec, guint64 size, guint32 checksum,
+                            guint64 stored_size, void **data, guint32 *crc, gboolean *crc_done,
                             const char **problem, GError **error);
 gboolean seaftier_tier_fsync_path(const char *path, gboolean directory, GError **error);
 /* Makes every directory entry on the path from objects/ down to `dir` durable
@@ -362,6 +373,17 @@ void seaftier_tier_bad_copy(SeaftierTier *tier, SeaftierObjType type, const char
 /* Loads and verifies the data of `row`; `blob` is the inline payload when
  * the caller already has it. Returns 1 ok, 0 missing, -1 damaged (*problem),
  * -2 I/O error. */
+/* stream.c: a stream over the piece file of `row` (seaftier_tier_file_read's
+ * return codes). */
+int seaftier_tier_stream_open_file(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                                   const char *obj_id, const TierRow *row,
+                                   SeaftierTierStream **stream, const char **problem,
+                                   GError **error);
+/* tier_read, except that a piece file is opened as *stream (when `stream` is
+ * not NULL) instead of being read whole: TRUE with either *stream or *data. */
+gboolean seaftier_tier_read_or_stream(SeaftierTier *tier, SeaftierObjType type,
+                                      const char *repo_id, const char *obj_id, void **data,
+                                      gsize *len, SeaftierTierStream **stream, GError **error);
 int seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                        const char *obj_id, const TierRow *row, const void *blob, gsize blob_len,
                        void **data, const char **problem, GError **error);

@@ -367,8 +367,8 @@ seaftier_tier_load(SeaftierTier *tier, SeaftierObjType type, const char *repo_id
         }
     } else {
         char *path = seaftier_tier_file_path(tier, type, repo_id, obj_id, row->generation);
-        int r = seaftier_tier_file_read(path, row->codec, row->size, row->stored_size, &out,
-                                        &crc, &crc_done, problem, error);
+        int r = seaftier_tier_file_read(path, row->codec, row->size, row->checksum,
+                                        row->stored_size, &out, &crc, &crc_done, problem, error);
         g_free(path);
         if (r != 1)
             return r;
@@ -543,7 +543,7 @@ ram_entry_valid(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
 /* 1 found, 0 retry (the row changed under us), -1 error set. */
 static int
 read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
-          guint64 epoch, void **data, gsize *len, GError **error)
+          guint64 epoch, void **data, gsize *len, SeaftierTierStream **stream, GError **error)
 {
     TierIdKey repo_key, obj_key;
     gboolean snap;
@@ -610,7 +610,12 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
     } else {
         sqlite3_reset(stmt);
         read_conn_put(tier, conn, snap, TRUE);
-        r = seaftier_tier_load(tier, type, repo_id, obj_id, &row, NULL, 0, &out, &problem, error);
+        if (stream && row.codec == SEAFTIER_CODEC_PIECES)
+            r = seaftier_tier_stream_open_file(tier, type, repo_id, obj_id, &row, stream,
+                                               &problem, error);
+        else
+            r = seaftier_tier_load(tier, type, repo_id, obj_id, &row, NULL, 0, &out, &problem,
+                                   error);
         if (r == 0) {
             /* An eviction or delete may have removed the file after we read
              * the row: only a row that still names it means damage. */
@@ -638,7 +643,7 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
     seaftier_tier_count(tier, TIER_DISK_HITS, 1);
     seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
     note_access(tier, row.rowid, row.atime);
-    if (tier->ram && row.size <= tier->inline_max)
+    if (out && tier->ram && row.size <= tier->inline_max)
         seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, row.size, row.rowid, epoch,
                          MAX(row.atime, seaftier_tier_now()));
     *data = out;
@@ -650,6 +655,16 @@ gboolean
 seaftier_tier_read(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                    const char *obj_id, void **data, gsize *len, GError **error)
 {
+    return seaftier_tier_read_or_stream(tier, type, repo_id, obj_id, data, len, NULL, error);
+}
+
+gboolean
+seaftier_tier_read_or_stream(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                             const char *obj_id, void **data, gsize *len,
+                             SeaftierTierStream **stream, GError **error)
+{
+    if (stream)
+        *stream = NULL;
     if (!seaftier_tier_check_ids(type, repo_id, obj_id, error))
         return FALSE;
     guint64 epoch = seaftier_tier_epoch(tier);
@@ -677,7 +692,7 @@ seaftier_tier_read(SeaftierTier *tier, SeaftierObjType type, const char *repo_id
         seaftier_ram_remove(tier->ram, type, repo_id, obj_id);
     }
     for (int attempt = 0; attempt < 3; attempt++) {
-        int r = read_disk(tier, type, repo_id, obj_id, epoch, data, len, error);
+        int r = read_disk(tier, type, repo_id, obj_id, epoch, data, len, stream, error);
         if (r != 0)
             return r == 1;
     }

@@ -74,7 +74,7 @@ typedef struct {
     SeaftierState state;
     guint64 size;            /* original bytes */
     guint64 stored_size;     /* bytes on disk after compression (0 for DELETED, REMOTE) */
-    int codec;               /* 0 raw, 1 lz4 */
+    int codec;               /* 0 raw, 1 lz4 (inline); files: 2 pieces (each raw or lz4) */
     guint32 checksum;        /* CRC32C of the original bytes */
     gint64 created;          /* unix seconds */
     gint64 atime;            /* last access, unix seconds (updated lazily) */
@@ -99,6 +99,44 @@ const char *seaftier_tier_dir(const SeaftierTier *tier);
  * FALSE with NOT_FOUND, DELETED, CORRUPT or IO. *data is g_free'd by the caller. */
 gboolean seaftier_tier_read(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                             const char *obj_id, void **data, gsize *len, GError **error);
+
+/* Streaming reads: an object handed over in parts into the caller's
+ * buffers, each part checked before it is handed over (a file is checked
+ * piece by piece, 64 KiB of original bytes each; other copies are read and
+ * checked whole at open). For the block backend's open/read/close. */
+typedef struct _SeaftierTierStream SeaftierTierStream;
+
+/* Opens a stream over an object of the tier: NULL with the errors of
+ * seaftier_tier_read (NOT_FOUND, DELETED, CORRUPT, IO) when it cannot be
+ * read. The stream keeps its file open: an eviction or a delete meanwhile
+ * does not disturb it. Not thread-safe (one reader at a time). */
+SeaftierTierStream *seaftier_tier_stream_open(SeaftierTier *tier, SeaftierObjType type,
+                                              const char *repo_id, const char *obj_id,
+                                              GError **error);
+
+/* Reads up to `len` bytes at the stream's position into `buf`: the count
+ * (0 at the end), or -1 with an error. Every byte counted was checked
+ * against its CRC32C. A damaged piece fails the read with CORRUPT (or
+ * NOT_FOUND for a lost non-durable write) after a log line naming the
+ * object and the piece, and is handled as tier_read handles a damaged copy
+ * (a clean copy is dropped); bytes before it in the same call are returned
+ * first, and every later read fails. IO on a read error of the disk. */
+gssize seaftier_tier_stream_read(SeaftierTierStream *s, void *buf, gsize len, GError **error);
+
+/* The object's size, and the offset of the next byte to read. */
+guint64 seaftier_tier_stream_size(const SeaftierTierStream *s);
+guint64 seaftier_tier_stream_pos(const SeaftierTierStream *s);
+
+/* After a failed read: TRUE when S3 holds (or may hold) the object (its row
+ * was CLEAN, or it was uploaded before), so the caller may fetch it and go
+ * on from seaftier_tier_stream_pos() once seaftier_tier_stream_matches()
+ * says the fetched bytes are the ones being served. */
+gboolean seaftier_tier_stream_refetchable(const SeaftierTierStream *s);
+/* TRUE when `data` has the size and CRC32C of the copy being streamed. */
+gboolean seaftier_tier_stream_matches(const SeaftierTierStream *s, const void *data, gsize len);
+
+/* Closes the stream (NULL is fine). */
+void seaftier_tier_stream_close(SeaftierTierStream *s);
 
 /* Index lookup without data. FALSE (no error) when there is no row. */
 gboolean seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,

@@ -8,6 +8,8 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/ram.c lib/tier/ram.h \
 	lib/tier/db.c \
 	lib/tier/objfile.c \
+	lib/tier/pieces.c lib/tier/pieces.h \
+	lib/tier/stream.c \
 	lib/tier/commit.c \
 	lib/tier/checkpoint.c \
 	lib/tier/tier.c \
@@ -65,4 +67,13 @@ tests_unit_test_tier_ids_SOURCES = tests/unit/test_tier_ids.c tests/unit/tier-te
 	tests/unit/tier-testutil.h
 tests_unit_test_tier_ids_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_ids_LDADD = $(TEST_LIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tier_pieces
+TESTS += tests/unit/test_tier_pieces
+tests_unit_test_tier_pieces_SOURCES = tests/unit/test_tier_pieces.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
+tests_unit_test_tier_pieces_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_pieces_LDADD = $(TEST_LIBS)
 endif

@@ -47,6 +47,15 @@
 #                         upload are summarised there (strace -c -w -f, wall
 #                         time per call; it slows the upload, so the figures of
 #                         such a run are not the bench's)
+#   BENCH_SEAF_TRACE      a directory: seaf-server's (and, in the tier modes,
+#                         seaftierd's) system calls during each upload are
+#                         logged there with timestamps and durations (strace
+#                         -f -tt -T), one file per upload, for timelines of
+#                         single requests (slower still than BENCH_SEAF_STRACE)
+#   BENCH_SEAF_DAEMON_AFTER_UPLOAD  1: in the tier modes, seaftierd starts only
+#                         after the upload (its uploads to S3 and mark-clean
+#                         transactions do not run beside seaf-server's; an
+#                         experiment, not the bench's configuration)
 #   SEAFTIER_RGW_DIR      the S3 server instance (tests/s3server/ensure-rgw.sh;
 #                         started if needed, never stopped here)
 set -euo pipefail
@@ -80,9 +89,11 @@ mkdir -p "$work/logs"
 pids=()          # proxies
 server_pids=()   # seaf-server / seaftierd of the current data dir
 buckets=()
+strace_pids=()   # strace of the servers (BENCH_SEAF_STRACE, BENCH_SEAF_TRACE)
 
 cleanup() {
   local rc=$? p
+  for p in "${strace_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   for p in "${server_pids[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${server_pids[@]}" "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   drop_buckets
@@ -239,16 +250,29 @@ seaf_env() {  # what seaf-server and seaserv read
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-start_servers() {  # MODE DIR
+start_daemon() {  # DIR
+  local d=$1 i
+  [ -z "${daemon_pid:-}" ] || return 0
+  "${SEAFTIERD:-$SEAFTIER_BIN/seaftierd}" -c "$d/conf-daemon" -d "$d/seafile-data" -f \
+    --log-file "$d/logs/seaftierd.log" 2>>"$d/logs/seaftierd.stderr" &
+  daemon_pid=$!
+  server_pids+=("$daemon_pid")
+  # seaf-server starts once seaftierd listens (it has created or opened the
+  # tier by then): two processes creating a new tier index at the same time
+  # can fail one of them with "database is locked" on PRAGMA journal_mode=WAL
+  for i in $(seq 200); do
+    [ -n "$(find "$d" -name seaftierd.nudge -print -quit 2>/dev/null)" ] && return 0
+    kill -0 "$daemon_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  say "bench-seafile: seaftierd did not create its nudge socket in 10 s; starting seaf-server anyway"
+}
+
+start_servers() {  # MODE DIR [nodaemon]
   local mode=$1 d=$2 bin=$SEAF_STOCK_BIN i
   [ "$mode" = stock ] || bin=$SEAF_TIER_BIN
   seaf_env "$d"
-  if [ "$mode" != stock ] && [ -z "${daemon_pid:-}" ]; then
-    "${SEAFTIERD:-$SEAFTIER_BIN/seaftierd}" -c "$d/conf-daemon" -d "$d/seafile-data" -f \
-      --log-file "$d/logs/seaftierd.log" 2>>"$d/logs/seaftierd.stderr" &
-    daemon_pid=$!
-    server_pids+=("$daemon_pid")
-  fi
+  [ "$mode" = stock ] || [ "${3:-}" = nodaemon ] || start_daemon "$d"
   "$bin/seaf-server" -F "$d/conf" -c "$d/ccnet" -d "$d/seafile-data" -l "$d/logs/seafile.log" -f \
     >>"$d/logs/seaf-server.stderr" 2>&1 &
   seaf_pid=$!
@@ -298,31 +322,74 @@ for f, unit in (("files_per_s", "files/s"), ("MBps", "MB/s"), ("p50_ms", "ms"), 
 }
 
 # strace_start NAME / strace_stop: with BENCH_SEAF_STRACE, a syscall summary
-# of seaf-server (all its threads) over what runs between the two
-strace_pid=
+# of seaf-server (all its threads) over what runs between the two; with
+# BENCH_SEAF_TRACE, every call with its time
 strace_start() {
-  [ -n "${BENCH_SEAF_STRACE:-}" ] || return 0
-  mkdir -p "$BENCH_SEAF_STRACE"
-  strace -c -w -f -p "$seaf_pid" -o "$BENCH_SEAF_STRACE/seaf-server-upload-$1.txt" 2>/dev/null &
-  strace_pid=$!
-  sleep 1   # attached to every thread before the clock starts
+  if [ -n "${BENCH_SEAF_STRACE:-}" ]; then
+    mkdir -p "$BENCH_SEAF_STRACE"
+    strace -c -w -f -p "$seaf_pid" -o "$BENCH_SEAF_STRACE/seaf-server-upload-$1.txt" 2>/dev/null &
+    strace_pids+=($!)
+  fi
+  if [ -n "${BENCH_SEAF_TRACE:-}" ]; then
+    mkdir -p "$BENCH_SEAF_TRACE"
+    strace -f -tt -T -p "$seaf_pid" -o "$BENCH_SEAF_TRACE/seaf-server-upload-$1.trace" 2>/dev/null &
+    strace_pids+=($!)
+    if [ -n "${daemon_pid:-}" ]; then
+      strace -f -tt -T -p "$daemon_pid" -o "$BENCH_SEAF_TRACE/seaftierd-upload-$1.trace" \
+        2>/dev/null &
+      strace_pids+=($!)
+    fi
+  fi
+  [ "${#strace_pids[@]}" = 0 ] || sleep 1   # attached to every thread before the clock starts
 }
 strace_stop() {
-  [ -n "$strace_pid" ] || return 0
-  kill -INT "$strace_pid" 2>/dev/null || true
-  wait "$strace_pid" 2>/dev/null || true
-  strace_pid=
+  local p
+  [ "${#strace_pids[@]}" -gt 0 ] || return 0
+  for p in "${strace_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${strace_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  strace_pids=()
+}
+
+# CPU accounting of one upload: user+system time of seaf-server, seaftierd,
+# the RGW (shared with whatever else uses it meanwhile) and the two proxies,
+# and of the whole machine (all processes, /proc/stat), so that a slower mode
+# can be told apart from a busier machine.
+cpu_ticks() {  # PID...: utime+stime of these processes, in clock ticks
+  local p t=0 f
+  for p in "$@"; do
+    [ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+    # fields after the command name (which may hold spaces): 14 and 15 of stat
+    f=$(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')
+    t=$(( t + f ))
+  done
+  echo "$t"
+}
+machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+cpu_snapshot() {  # prints: seaf-server seaftierd rgw proxies machine
+  echo "$(cpu_ticks "$seaf_pid") $(cpu_ticks "${daemon_pid:-}") $(cpu_ticks $(pgrep -x radosgw || true))" \
+    "$(cpu_ticks "${pids[@]}") $(machine_ticks)"
+}
+# cpu_emit KEY FILES "BEFORE" "AFTER": CPU ms per uploaded file, per process
+cpu_emit() {
+  local hz; hz=$(getconf CLK_TCK)
+  awk -v k="$1" -v n="$2" -v hz="$hz" -v a="$3" -v b="$4" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    split("seaf_server seaftierd rgw proxies machine", name, " ")
+    for (i = 1; i <= 5; i++)
+      printf "RESULT %s.upload_cpu_ms_per_file.%s %.3g ms\n", k, name[i], (y[i] - x[i]) * 1000 / hz / n
+  }'
 }
 
 # ---------------------------------------------------------------- the runs
 # run_one MODE SET ROUND
 run_one() {
-  local mode=$1 set=$2 r=$3 k out before after req0 req1 objs
+  local mode=$1 set=$2 r=$3 k out before after req0 req1 objs cpu0 cpu1 nfiles
   D=$work/run-$mode-$set-r$r
   k="seaf.$mode.$set"
   say "  $mode, $set files, round $r"
   setup "$mode" "$D"
-  start_servers "$mode" "$D"
+  if [ "${BENCH_SEAF_DAEMON_AFTER_UPLOAD:-0}" = 1 ]; then start_servers "$mode" "$D" nodaemon
+  else start_servers "$mode" "$D"; fi
   client libs "$THREADS" "bench-$mode-$set" >"$D/libs" || die "cannot create libraries"
   before=0
   if [ "$mode" != stock ]; then
@@ -332,10 +399,16 @@ run_one() {
   req0=$(proxy_requests "$server_stats")
   sync
   strace_start "$mode-$set-r$r"
+  echo "RESULT $k.upload_loadavg.r$r $(cut -d' ' -f1 /proc/loadavg) load"
+  cpu0=$(cpu_snapshot)
   out=$(client upload "$SEAF_PORT" "$D/libs" "$src/$set")
+  cpu1=$(cpu_snapshot)
   strace_stop
   req1=$(proxy_requests "$server_stats")
   emit "$k.upload.r$r" "$out"
+  nfiles=$(find "$src/$set" -type f | wc -l)
+  cpu_emit "$k" "$nfiles" "$cpu0" "$cpu1" | sed "s/\(upload_cpu_ms_per_file\.[a-z_]*\)/\1.r$r/"
+  [ "$mode" = stock ] || start_daemon "$D"
   # restart: seaf-server's own caches and the RAM tier start empty
   stop_seaf
   if [ "$mode" != stock ]; then

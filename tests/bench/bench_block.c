@@ -21,7 +21,8 @@
  * (throughput at the median read time) and .p99_ms (lz4: text only), and
  * what the tier keeps on disk for the blocks of each case (index lookup,
  * tier.h): block.tier.<size>.<kind>.stored_bytes, .raw_bytes and
- * .lz4_blocks (how many of them it stored lz4-compressed), and
+ * .lz4_blocks (how many of them it stored lz4-compressed, wholly or in
+ * part), and
  * block.lz4.<size>.text.bytes (the reference's compressed size).
  * Environment: BENCH_BLOCK_READS (timed reads per case for 1 MiB, default
  * 300; 8 MiB gets an eighth, at least 20), BENCH_BLOCK_S3_READS (default 20).
@@ -185,7 +186,8 @@ report_disk(SeaftierTier *tier, Ctx *c, int si, int ki, BenchId *ids)
             bench_die("tier lookup of block %s: %s", ids[b].s, err ? err->message : "no row");
         stored += e.stored_size;
         raw += e.size;
-        lz4_blocks += e.codec == 1;
+        /* (a whole lz4 block, or a piece file with lz4 pieces: tier.h) */
+        lz4_blocks += e.codec == 1 || (e.codec == 2 && e.stored_size < e.size);
         GBytes *z = c->lz4 ? g_hash_table_lookup(c->lz4, ids[b].s) : NULL;
         ref += z ? g_bytes_get_size(z) : 0;
     }

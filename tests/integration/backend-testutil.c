@@ -238,6 +238,11 @@ store_read(BeEnv *env, StoreKind kind, const char *repo, const char *id, void **
     if (ret == 0 && md->size != out->len)
         test_fail("stat_block_by_handle says %u bytes, read_block gave %u", md->size, out->len);
     g_free(md);
+    if (ret != 0) {
+        /* (a read that fails midway has served some bytes: none are handed out) */
+        g_byte_array_free(out, TRUE);
+        return ret;
+    }
     *len = out->len;
     *data = g_byte_array_free(out, FALSE);
     return ret;

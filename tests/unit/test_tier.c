@@ -169,7 +169,14 @@ test_round_trip_sizes(void **state)
             assert_int_equal(e.size, n);
             assert_string_equal(e.obj_id, id);
             assert_string_equal(e.repo_id, REPO);
-            if (kind == 1 && n >= 4096) {
+            if (n > 65536) {
+                /* a file: pieces, each raw or lz4, and an 8-byte table entry each */
+                assert_int_equal(e.codec, SEAFTIER_CODEC_PIECES);
+                if (kind == 1)
+                    assert_true(e.stored_size < n / 2);
+                else
+                    assert_int_equal(e.stored_size, n + 8 * ((n + 65535) / 65536));
+            } else if (kind == 1 && n >= 4096) {
                 assert_int_equal(e.codec, SEAFTIER_CODEC_LZ4);
                 assert_true(e.stored_size < n / 2);
             } else {
@@ -420,6 +427,60 @@ batch_len_free(GPtrArray *a)
     guint n = a->len;
     g_ptr_array_free(a, TRUE);
     return n;
+}
+
+/* The query plan of `sql` on the tier's index, one step per line. */
+static char *
+query_plan(Fx *fx, const char *sql)
+{
+    char *path = g_build_filename(fx->dir, "index.db", NULL);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *explain = g_strconcat("EXPLAIN QUERY PLAN ", sql, NULL);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, explain, -1, &stmt, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", explain, sqlite3_errmsg(db));
+    GString *plan = g_string_new(NULL);
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+        g_string_append_printf(plan, "%s\n", (const char *)sqlite3_column_text(stmt, 3));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    g_free(explain);
+    g_free(path);
+    return g_string_free(plan, FALSE);
+}
+
+/* The uploader asks for a batch after every upload: a batch must come from
+ * the partial index of its state (rows in that state only), already in
+ * order, for every type filter - never from a walk over all rows of a type
+ * (objects_key) sorted afterwards. */
+static void
+test_batches_use_partial_indexes(void **state)
+{
+    Fx *fx = *state;
+    char id[41];
+    for (int i = 0; i < 20; i++) {     /* rows of every state, so the indexes are not empty */
+        tu_make_id(300 + i, id);
+        tu_store_ok(fx->tier, (SeaftierObjType)(i % SEAFTIER_N_TYPES), REPO, id, &i, sizeof(i),
+                    i % 2 ? SEAFTIER_STATE_DIRTY : SEAFTIER_STATE_CLEAN, FALSE);
+    }
+    tu_make_id(300, id);
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, NULL));
+    static const struct {
+        SeaftierState state;
+        const char *index;
+    } kinds[] = { { SEAFTIER_STATE_DIRTY, "objects_dirty" },
+                  { SEAFTIER_STATE_DELETED, "objects_deleted" } };
+    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        for (int type = -1; type < SEAFTIER_N_TYPES; type++) {
+            char *plan = query_plan(fx, seaftier_tier_batch_sql(kinds[k].state, type, FALSE));
+            if (!strstr(plan, kinds[k].index) || strstr(plan, "objects_key") ||
+                strstr(plan, "TEMP B-TREE"))
+                fail_msg("%s batch of type %d: plan\n%s", seaftier_state_name(kinds[k].state),
+                         type, plan);
+            g_free(plan);
+        }
+    }
 }
 
 static void
@@ -727,7 +788,8 @@ test_eviction_limits(void **state)
         }
     }
     assert_true(full);
-    assert_int_equal(stored, (200 * 1024 - 8 * 8192) / 8192);
+    /* (a file stores its piece table too: 8 bytes per 64 KiB piece) */
+    assert_int_equal(stored, (200 * 1024 - 8 * 8200) / 8200);
     assert_true(seaftier_tier_evict(fx->tier, &objects, &bytes, &err));
     assert_true(seaftier_tier_stats(fx->tier, &st, &err));
     assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_DIRTY], 8 + stored);
@@ -1775,6 +1837,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nudge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batches_use_partial_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
