@@ -199,13 +199,8 @@ for i in range(nl):
 EOF
 
 # ---------------------------------------------------------------- one server
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
-    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-  done
-}
+# shellcheck source=tests/bench/free-port.sh
+. "$S/tests/bench/free-port.sh"
 
 # setup MODE DIR: databases as seafile-server's ci/serverctl.py creates them,
 # conf/seafile.conf for seaf-server and, for the tier modes, conf-daemon/

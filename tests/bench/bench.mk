@@ -9,7 +9,7 @@
 # tools/seaftier-admin.
 EXTRA_DIST += tests/bench/run-bench.sh tests/bench/RESULTS.md tests/bench/bench-util.h \
 	tests/bench/bench-seafile.sh tests/bench/seafile-client.py tests/bench/bench-migrate.sh \
-	tests/bench/bench-upload.sh
+	tests/bench/bench-upload.sh tests/bench/free-port.sh
 
 # gnuplot script for the plots beside bench-results.json
 EXTRA_DIST += tests/bench/plot-bench.sh

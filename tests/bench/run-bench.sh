@@ -114,13 +114,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
-    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-  done
-}
+# shellcheck source=tests/bench/free-port.sh
+. "$S/tests/bench/free-port.sh"
 
 # run_phase NAME CMD...: runs a bench program, keeps its RESULT lines, and
 # shows its log when it fails.
