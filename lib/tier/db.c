@@ -380,13 +380,28 @@ seaftier_tier_rollback(TierConn *conn)
         sqlite3_exec(conn->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+void
+seaftier_tier_row_from_stmt(sqlite3_stmt *stmt, TierRow *row)
+{
+    row->rowid = sqlite3_column_int64(stmt, 0);
+    row->state = (SeaftierState)sqlite3_column_int(stmt, 1);
+    row->size = (guint64)sqlite3_column_int64(stmt, 2);
+    row->stored_size = (guint64)sqlite3_column_int64(stmt, 3);
+    row->codec = sqlite3_column_int(stmt, 4);
+    row->checksum = (guint32)sqlite3_column_int64(stmt, 5);
+    row->location = sqlite3_column_int(stmt, 6);
+    row->generation = sqlite3_column_int64(stmt, 7);
+    row->atime = sqlite3_column_int64(stmt, 8);
+    row->uploaded = sqlite3_column_int(stmt, 9) != 0;
+    row->synced = sqlite3_column_int(stmt, 10) != 0;
+}
+
 gboolean
 seaftier_tier_find_row(TierConn *conn, SeaftierObjType type, const char *repo_id,
                        const char *obj_id, TierRow *row, GError **error)
 {
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
-        "SELECT id, state, size, stored_size, codec, checksum, location, generation, atime,"
-        " uploaded, synced FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3",
+        "SELECT " TIER_ROW_COLS " FROM objects WHERE type = ?1 AND repo_id = ?2 AND obj_id = ?3",
         error);
     if (!stmt)
         return FALSE;
@@ -397,17 +412,7 @@ seaftier_tier_find_row(TierConn *conn, SeaftierObjType type, const char *repo_id
     int rc = sqlite3_step(stmt);
     gboolean found = FALSE;
     if (rc == SQLITE_ROW) {
-        row->rowid = sqlite3_column_int64(stmt, 0);
-        row->state = (SeaftierState)sqlite3_column_int(stmt, 1);
-        row->size = (guint64)sqlite3_column_int64(stmt, 2);
-        row->stored_size = (guint64)sqlite3_column_int64(stmt, 3);
-        row->codec = sqlite3_column_int(stmt, 4);
-        row->checksum = (guint32)sqlite3_column_int64(stmt, 5);
-        row->location = sqlite3_column_int(stmt, 6);
-        row->generation = sqlite3_column_int64(stmt, 7);
-        row->atime = sqlite3_column_int64(stmt, 8);
-        row->uploaded = sqlite3_column_int(stmt, 9) != 0;
-        row->synced = sqlite3_column_int(stmt, 10) != 0;
+        seaftier_tier_row_from_stmt(stmt, row);
         found = TRUE;
     } else if (rc != SQLITE_DONE) {
         seaftier_tier_sql_error(error, conn, rc, "lookup");

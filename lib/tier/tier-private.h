@@ -204,6 +204,14 @@ gboolean seaftier_tier_begin(TierConn *conn, gboolean full_sync, GError **error)
 gboolean seaftier_tier_commit(TierConn *conn, GError **error);
 void seaftier_tier_rollback(TierConn *conn);
 void seaftier_tier_sql_error(GError **error, TierConn *conn, int rc, const char *what);
+/* The columns a TierRow is read from, in the order
+ * seaftier_tier_row_from_stmt expects them (from column 0). */
+#define TIER_ROW_COLS "id, state, size, stored_size, codec, checksum, location, generation, " \
+    "atime, uploaded, synced"
+#define TIER_ROW_COLS_O "o.id, o.state, o.size, o.stored_size, o.codec, o.checksum, o.location, " \
+    "o.generation, o.atime, o.uploaded, o.synced"
+/* Fills `row` from a statement selecting TIER_ROW_COLS first. */
+void seaftier_tier_row_from_stmt(sqlite3_stmt *stmt, TierRow *row);
 /* Row lookup by key on `conn`: TRUE with *row filled, FALSE with no error
  * when absent. */
 gboolean seaftier_tier_find_row(TierConn *conn, SeaftierObjType type, const char *repo_id,

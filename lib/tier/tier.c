@@ -47,8 +47,7 @@
 #define SNAPSHOT_WAL_PAGES 1000
 
 static const char *const read_sql =
-    "SELECT o.id, o.state, o.size, o.stored_size, o.codec, o.checksum, o.location,"
-    " o.generation, o.atime, o.uploaded, o.synced, b.data"
+    "SELECT " TIER_ROW_COLS_O ", b.data"
     " FROM objects o LEFT JOIN blobs b ON b.id = o.id"
     " WHERE o.type = ?1 AND o.repo_id = ?2 AND o.obj_id = ?3";
 
@@ -506,22 +505,6 @@ seaftier_tier_bad_copy(SeaftierTier *tier, SeaftierObjType type, const char *rep
 
 /* ---- read ---- */
 
-static void
-row_from_read(sqlite3_stmt *stmt, TierRow *row)
-{
-    row->rowid = sqlite3_column_int64(stmt, 0);
-    row->state = (SeaftierState)sqlite3_column_int(stmt, 1);
-    row->size = (guint64)sqlite3_column_int64(stmt, 2);
-    row->stored_size = (guint64)sqlite3_column_int64(stmt, 3);
-    row->codec = sqlite3_column_int(stmt, 4);
-    row->checksum = (guint32)sqlite3_column_int64(stmt, 5);
-    row->location = sqlite3_column_int(stmt, 6);
-    row->generation = sqlite3_column_int64(stmt, 7);
-    row->atime = sqlite3_column_int64(stmt, 8);
-    row->uploaded = sqlite3_column_int(stmt, 9) != 0;
-    row->synced = sqlite3_column_int(stmt, 10) != 0;
-}
-
 /* A RAM entry older than the shared epoch is re-checked against the index. */
 static gboolean
 ram_entry_valid(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
@@ -574,7 +557,7 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
         return -1;
     }
     TierRow row;
-    row_from_read(stmt, &row);
+    seaftier_tier_row_from_stmt(stmt, &row);
     if (row.state == SEAFTIER_STATE_DELETED) {
         sqlite3_reset(stmt);
         read_conn_put(tier, conn, snap, TRUE);
