@@ -12,7 +12,16 @@
  * so past 4000 pages the leader checkpoints before releasing its batch (no
  * other batch of this process commits meanwhile), which bounds the WAL.
  *
- * This file only decides and runs checkpoints on a connection it is given;
+ * Every checkpoint runs while a second connection (the guard) holds the
+ * index's write lock, so no commit of any process can restart the WAL while
+ * it runs. SQLite 3.7.0 to 3.51.2 (Debian 12 ships 3.40) can lose pages of a
+ * committed transaction when a commit restarts the WAL just as a checkpoint
+ * starts that follows a complete one (the "WAL-reset bug", fixed in 3.51.3,
+ * 3.50.7 and 3.44.6); checkpoints by several connections and processes, as
+ * here, are its condition. Writers wait for the checkpoint's copy and fsync
+ * (once per 1000 WAL pages); with a fixed SQLite no guard is taken.
+ *
+ * This file only decides and runs checkpoints on connections it is given;
  * it never takes one from the pool (db.c calls here, not the reverse).
  */
 #include "seaftier-build.h"
@@ -37,12 +46,30 @@ seaftier_tier_checkpoint_attach(SeaftierTier *tier, sqlite3 *db)
     sqlite3_wal_hook(db, wal_hook, tier);
 }
 
-void
-seaftier_tier_checkpoint_run(SeaftierTier *tier, TierConn *conn)
+gboolean
+seaftier_tier_checkpoint_needs_guard(void)
 {
+    int v = sqlite3_libversion_number();
+    gboolean fixed = v >= 3051003 || (v >= 3050007 && v < 3051000) ||
+                     (v >= 3044006 && v < 3045000);
+    return !fixed;
+}
+
+void
+seaftier_tier_checkpoint_run(SeaftierTier *tier, TierConn *conn, TierConn *guard)
+{
+    /* The guard's BEGIN IMMEDIATE takes the index's write lock (waiting for
+     * the writer of the moment through its busy handler) and changes
+     * nothing; the checkpoint is skipped when the lock cannot be had. */
+    if (guard && sqlite3_exec(guard->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        seaftier_debug("checkpoint of %s skipped: %s", tier->db_path, sqlite3_errmsg(guard->db));
+        return;
+    }
     int rc = sqlite3_wal_checkpoint_v2(conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         seaftier_debug("checkpoint of %s: %s", tier->db_path, sqlite3_errmsg(conn->db));
+    if (guard && sqlite3_exec(guard->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(guard->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 gboolean

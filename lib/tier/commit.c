@@ -483,7 +483,7 @@ run_batch(SeaftierTier *tier, GPtrArray *batch)
     /* A WAL far past its threshold is checkpointed before the batch is
      * released, while no other batch of this process can commit. */
     if (seaftier_tier_checkpoint_due(tier, TRUE))
-        seaftier_tier_checkpoint_run(tier, conn);
+        seaftier_tier_checkpoint_now(tier, conn);
     seaftier_tier_conn_put(tier, conn);
 }
 
@@ -499,7 +499,7 @@ checkpoint_after_batch(SeaftierTier *tier)
         g_error_free(err);
         return;
     }
-    seaftier_tier_checkpoint_run(tier, conn);
+    seaftier_tier_checkpoint_now(tier, conn);
     seaftier_tier_conn_put(tier, conn);
 }
 

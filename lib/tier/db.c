@@ -370,8 +370,26 @@ seaftier_tier_commit(TierConn *conn, GError **error)
         return FALSE;
     }
     if (!conn->defer_checkpoint && seaftier_tier_checkpoint_due(conn->tier, FALSE))
-        seaftier_tier_checkpoint_run(conn->tier, conn);
+        seaftier_tier_checkpoint_now(conn->tier, conn);
     return TRUE;
+}
+
+void
+seaftier_tier_checkpoint_now(SeaftierTier *tier, TierConn *conn)
+{
+    TierConn *guard = NULL;
+    if (seaftier_tier_checkpoint_needs_guard()) {
+        GError *err = NULL;
+        guard = seaftier_tier_conn_get(tier, &err);
+        if (!guard) {
+            seaftier_debug("checkpoint of %s skipped: %s", tier->db_path, err->message);
+            g_error_free(err);
+            return;
+        }
+    }
+    seaftier_tier_checkpoint_run(tier, conn, guard);
+    if (guard)
+        seaftier_tier_conn_put(tier, guard);
 }
 
 void

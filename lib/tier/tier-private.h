@@ -203,6 +203,9 @@ gboolean seaftier_tier_exec(TierConn *conn, const char *sql, GError **error);
 gboolean seaftier_tier_begin(TierConn *conn, gboolean full_sync, GError **error);
 gboolean seaftier_tier_commit(TierConn *conn, GError **error);
 void seaftier_tier_rollback(TierConn *conn);
+/* A checkpoint on `conn` (no open transaction), guarded when the SQLite in
+ * use needs it (checkpoint.c) by another connection of the pool. */
+void seaftier_tier_checkpoint_now(SeaftierTier *tier, TierConn *conn);
 void seaftier_tier_sql_error(GError **error, TierConn *conn, int rc, const char *what);
 /* The columns a TierRow is read from, in the order
  * seaftier_tier_row_from_stmt expects them (from column 0). */
@@ -422,8 +425,14 @@ void seaftier_tier_checkpoint_attach(SeaftierTier *tier, sqlite3 *db);
  * has grown by another 1000 pages (that step is then claimed by this
  * caller), or it is past 4000 pages; only the latter if `urgent_only`. */
 gboolean seaftier_tier_checkpoint_due(SeaftierTier *tier, gboolean urgent_only);
-/* A PASSIVE checkpoint on `conn` (no open transaction). */
-void seaftier_tier_checkpoint_run(SeaftierTier *tier, TierConn *conn);
+/* TRUE when the SQLite in use has the WAL-reset bug (checkpoint.c), so that
+ * checkpoints need a guard connection holding the write lock. */
+gboolean seaftier_tier_checkpoint_needs_guard(void);
+/* A PASSIVE checkpoint on `conn` (no open transaction), while `guard` (another
+ * connection without an open transaction, or NULL when no guard is needed)
+ * holds the index's write lock. db.c's seaftier_tier_checkpoint_now supplies
+ * the guard. */
+void seaftier_tier_checkpoint_run(SeaftierTier *tier, TierConn *conn, TierConn *guard);
 
 /* evict.c */
 /* Wakes the background evictor when the tier is above its high watermark
