@@ -2,8 +2,12 @@
 # the S3 client's integration matrix. Component tests live in their own .mk.
 EXTRA_DIST += tests/s3server/rgw-up.sh tests/s3server/rgw-down.sh tests/s3server/ensure-rgw.sh \
 	tests/s3server/swift-up.sh tests/s3server/swift-down.sh tests/s3server/ensure-swift.sh \
-	tests/s3server/stop-pids.sh \
+	tests/s3server/stop-pids.sh tests/s3server/test-ensure-rgw.sh \
 	tests/s3server/README.md tests/common/s3test.h
+
+# ensure-rgw.sh never rebuilds, stops or wipes an instance that a live
+# process uses (on an instance of the test's own, never the shared one).
+TESTS += tests/s3server/test-ensure-rgw.sh
 
 check_PROGRAMS += tests/integration/test_s3_matrix
 TESTS += tests/integration/test_s3_matrix
