@@ -205,7 +205,8 @@ conn_open(SeaftierTier *tier, GError **error)
     conn->sync_full = -1;
     conn->tier = tier;
     int rc = sqlite3_open_v2(tier->db_path, &conn->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             seaftier_tier_map_vfs());
     if (rc != SQLITE_OK) {
         g_set_error(error, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_IO,
                     "cannot open tier index %s: %s", tier->db_path,

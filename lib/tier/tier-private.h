@@ -253,6 +253,12 @@ gboolean seaftier_tier_column_id(sqlite3_stmt *stmt, int col, char *out, gsize o
  * SQL text naming ids (tests, the schema upgrade). */
 int seaftier_tier_register_id_sql(sqlite3 *db);
 
+/* mapvfs.c: the name of the SQLite VFS the tier opens its index with (the
+ * unix VFS, with one map of the index per process kept across read
+ * transactions), registered on first use; NULL when it cannot be (the
+ * default VFS is used then). */
+const char *seaftier_tier_map_vfs(void);
+
 /* upload.c: the SQL of seaftier_tier_dirty_batch (state DIRTY) and
  * seaftier_tier_deleted_batch (DELETED) for a type (>= 0) or all (-1), with a
  * repo_id filter or not (DIRTY only); parameters ?1 created_before, ?2 now,

@@ -169,7 +169,8 @@ gboolean seaftier_tier_lookup(SeaftierTier *tier, SeaftierObjType type, const ch
  * is retried once before failing with FULL. A successful store above
  * the high watermark wakes a background eviction thread of this process.
  * Objects up to cfg->tier.inline_max bytes live inside the index, larger ones
- * in their own file; compression is kept only when it saves >= 1/4 (codec.h). */
+ * in their own file; blocks are compressed when it saves >= 1/4 (codec.h),
+ * commits and fs objects are stored as Seafile writes them (store.c says why). */
 gboolean seaftier_tier_store(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                              const char *obj_id, const void *data, gsize len,
                              SeaftierState state, gboolean durable, GError **error);

@@ -7,6 +7,7 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/codec.c lib/tier/codec.h \
 	lib/tier/ram.c lib/tier/ram.h \
 	lib/tier/db.c \
+	lib/tier/mapvfs.c \
 	lib/tier/objfile.c \
 	lib/tier/pieces.c lib/tier/pieces.h \
 	lib/tier/stream.c \
@@ -60,6 +61,13 @@ tests_unit_test_tier_snapshot_SOURCES = tests/unit/test_tier_snapshot.c tests/un
 	tests/unit/tier-testutil.h
 tests_unit_test_tier_snapshot_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_snapshot_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_tier_mapvfs
+TESTS += tests/unit/test_tier_mapvfs
+tests_unit_test_tier_mapvfs_SOURCES = tests/unit/test_tier_mapvfs.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
+tests_unit_test_tier_mapvfs_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_mapvfs_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/test_tier_ids
 TESTS += tests/unit/test_tier_ids

@@ -9,8 +9,9 @@
  *   bench_small tier SEAFILE_CONF             ObjBackend read: RAM-tier hits, then
  *                                             disk-tier hits (ram_cache_size = 0)
  *
- * Every store gets the same objects (text-like, the kind lz4 compresses: the
- * tier has to decode them on a disk hit) and the same random read order.
+ * Every store gets the same objects (text-like; the tier stores commits as
+ * Seafile writes them, without lz4, so a hit reads them raw) and the same
+ * random read order.
  * Every object is read back once and compared before the timed phase, which
  * also warms caches: these are hits.
  * Prints RESULT small.<label>.<1k|4k>.p50_us / .p99_us.
