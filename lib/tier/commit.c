@@ -205,6 +205,45 @@ put_blob(TierConn *conn, TierCommitEntry *e, GError **error)
     return step_done(conn, stmt, "storing inline data", error);
 }
 
+/* One statement per conflict behaviour: the statement cache keys on the
+ * SQL's address. ?7 synced. */
+#define DELETED_ROW_INSERT \
+    "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum," \
+    " location, created, atime, generation, uploaded, synced)" \
+    " VALUES (?1, ?2, ?3, 2, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, ?7)"
+
+gboolean
+seaftier_tier_insert_deleted_row(TierConn *conn, SeaftierObjType type, const char *repo_id,
+                                 const char *obj_id, guint64 size, gboolean synced, gint64 now,
+                                 gboolean if_absent, gint64 *rowid, GError **error)
+{
+    TierIdKey repo_key, obj_key;
+    sqlite3_stmt *stmt = seaftier_tier_stmt(conn, if_absent
+        ? DELETED_ROW_INSERT " ON CONFLICT (type, repo_id, obj_id) DO NOTHING"
+        : DELETED_ROW_INSERT, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int(stmt, 1, type);
+    seaftier_tier_bind_id(stmt, 2, repo_id, &repo_key);
+    seaftier_tier_bind_id(stmt, 3, obj_id, &obj_key);
+    sqlite3_bind_int64(stmt, 4, (gint64)size);
+    sqlite3_bind_int64(stmt, 5, now);
+    sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
+    sqlite3_bind_int(stmt, 7, synced ? 1 : 0);
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        char *what = g_strdup_printf("recording a pending S3 delete of %s/%s/%s",
+                                     seaftier_tier_type_dir(type), repo_id, obj_id);
+        seaftier_tier_sql_error(error, conn, rc, what);
+        g_free(what);
+        return FALSE;
+    }
+    if (rowid)
+        *rowid = sqlite3_changes(conn->db) > 0 ? sqlite3_last_insert_rowid(conn->db) : 0;
+    return TRUE;
+}
+
 /* A delete: the row becomes DELETED (inserted when the tier never saw the
  * id: S3 may hold it, so a remote delete is recorded), its local copy goes
  * (inline bytes here, a file by the caller after the commit). Even a dirty
@@ -217,23 +256,12 @@ static gboolean
 apply_delete(TierConn *conn, TierCommitEntry *e, const TierRow *row, gboolean found, Usage *u,
              gint64 now, GError **error)
 {
-    TierIdKey repo_key, obj_key;
     sqlite3_stmt *stmt;
     if (!found) {
-        stmt = seaftier_tier_stmt(conn,
-            "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum,"
-            " location, created, atime, generation, uploaded, synced)"
-            " VALUES (?1, ?2, ?3, 2, 0, 0, 0, 0, 0, ?4, ?4, ?5, 1, 1)", error);
-        if (!stmt)
+        /* Size 0: the tier never knew it. Synced: a delete commits FULL. */
+        if (!seaftier_tier_insert_deleted_row(conn, e->type, e->repo_id, e->obj_id, 0, TRUE, now,
+                                              FALSE, &e->rowid, error))
             return FALSE;
-        sqlite3_bind_int(stmt, 1, e->type);
-        seaftier_tier_bind_id(stmt, 2, e->repo_id, &repo_key);
-        seaftier_tier_bind_id(stmt, 3, e->obj_id, &obj_key);
-        sqlite3_bind_int64(stmt, 4, now);
-        sqlite3_bind_int64(stmt, 5, seaftier_tier_new_generation());
-        if (!step_done(conn, stmt, "recording a delete", error))
-            return FALSE;
-        e->rowid = sqlite3_last_insert_rowid(conn->db);
         e->applied = TRUE;
         return TRUE;
     }

@@ -157,39 +157,36 @@ remember_one(TierConn *conn, SeaftierObjType type, const SeaftierTierRemoteObjec
              guint *added, GError **error)
 {
     TierIdKey repo_key, obj_key;
-    SeaftierState state = SEAFTIER_STATE_REMOTE;
     if (check_tombstones) {
         int valid = seaftier_tier_ticket_valid(conn, ticket, type, o->repo_id, o->obj_id, error);
         if (valid < 0)
             return FALSE;
         if (valid == 0 && seaftier_tier_ticket_expired(ticket))
             return TRUE;            /* proves nothing: record nothing */
-        if (valid == 0)
-            state = SEAFTIER_STATE_DELETED;
+        if (valid == 0)             /* size 0, as a delete of a key never seen */
+            return seaftier_tier_insert_deleted_row(conn, type, o->repo_id, o->obj_id, 0, TRUE,
+                                                    now, TRUE, NULL, error);
     }
     sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
         "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec, checksum,"
         " location, created, atime, generation, uploaded, synced)"
-        " VALUES (?1, ?2, ?3, ?7, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 1)"
+        " VALUES (?1, ?2, ?3, 3, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 1)"
         " ON CONFLICT (type, repo_id, obj_id) DO NOTHING", error);
     if (!stmt)
         return FALSE;
     sqlite3_bind_int(stmt, 1, type);
     seaftier_tier_bind_id(stmt, 2, o->repo_id, &repo_key);
     seaftier_tier_bind_id(stmt, 3, o->obj_id, &obj_key);
-    sqlite3_bind_int64(stmt, 4, state == SEAFTIER_STATE_REMOTE ? (gint64)o->size : 0);
+    sqlite3_bind_int64(stmt, 4, (gint64)o->size);
     sqlite3_bind_int64(stmt, 5, now);
     sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
-    sqlite3_bind_int(stmt, 7, state);
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE) {
-        seaftier_tier_sql_error(error, conn, rc, state == SEAFTIER_STATE_REMOTE
-                                ? "recording an object S3 holds"
-                                : "recording a delete to carry out again");
+        seaftier_tier_sql_error(error, conn, rc, "recording an object S3 holds");
         return FALSE;
     }
-    if (sqlite3_changes(conn->db) > 0 && state == SEAFTIER_STATE_REMOTE)
+    if (sqlite3_changes(conn->db) > 0)
         (*added)++;
     return TRUE;
 }

@@ -354,6 +354,22 @@ void seaftier_tier_commit_abandon(SeaftierTier *tier);
 guint seaftier_tier_commit_pending(SeaftierTier *tier);
 void seaftier_tier_commit_init(SeaftierTier *tier);
 void seaftier_tier_commit_clear(SeaftierTier *tier);
+/* Inserts, in the caller's open transaction, the DELETED row of a key: a
+ * pending S3 delete, which seaftierd's delete pass sends (at once: attempts,
+ * retry_at and last_error keep their defaults) and forgets once S3 confirmed
+ * it. The row has no local copy (stored_size, codec, checksum, location 0)
+ * and `uploaded` set, because S3 may hold the object (a DELETE of a missing
+ * key is one cheap request); created and atime are `now`, the generation a
+ * new one. `size` is the size the row reports (counted in the usage of
+ * DELETED rows); `synced` says whether the caller's transaction commits FULL.
+ * Without `if_absent` the caller knows the key has no row (another one is an
+ * error of the unique key); with it, a row the key already has stays as it
+ * is and nothing is inserted. *rowid (when not NULL): the new row's id, 0
+ * when nothing was inserted. The error names the object. */
+gboolean seaftier_tier_insert_deleted_row(TierConn *conn, SeaftierObjType type,
+                                          const char *repo_id, const char *obj_id, guint64 size,
+                                          gboolean synced, gint64 now, gboolean if_absent,
+                                          gint64 *rowid, GError **error);
 
 /* tombstone.c */
 /* Records, in the caller's transaction, that the DELETED row of this key

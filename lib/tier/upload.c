@@ -167,7 +167,6 @@ step_done(TierConn *conn, sqlite3_stmt *stmt, GError **error)
 static gboolean
 mark_one(TierConn *conn, const SeaftierTierEntry *entry, GError **error)
 {
-    TierIdKey repo_key, obj_key;
     TierRow row;
     sqlite3_stmt *stmt = NULL;
     GError *err = NULL;
@@ -179,20 +178,13 @@ mark_one(TierConn *conn, const SeaftierTierEntry *entry, GError **error)
     }
     if (!found) {
         /* Deleted before it was ever uploaded (its row went away): S3 now
-         * holds a copy nobody wants, so record the remote delete. */
-        stmt = seaftier_tier_stmt(conn,
-            "INSERT INTO objects (type, repo_id, obj_id, state, size, stored_size, codec,"
-            " checksum, location, created, atime, generation, uploaded, synced)"
-            " VALUES (?1, ?2, ?3, 2, ?4, 0, 0, 0, 0, ?5, ?5, ?6, 1, 0)", error);
-        if (!stmt)
-            return FALSE;
-        sqlite3_bind_int(stmt, 1, entry->type);
-        seaftier_tier_bind_id(stmt, 2, entry->repo_id, &repo_key);
-        seaftier_tier_bind_id(stmt, 3, entry->obj_id, &obj_key);
-        sqlite3_bind_int64(stmt, 4, (gint64)entry->size);
-        sqlite3_bind_int64(stmt, 5, seaftier_tier_now());
-        sqlite3_bind_int64(stmt, 6, seaftier_tier_new_generation());
-    } else if (row.state == SEAFTIER_STATE_DIRTY && row.generation == entry->generation) {
+         * holds a copy nobody wants, so record the remote delete. Not synced:
+         * marks commit without an fsync. */
+        return seaftier_tier_insert_deleted_row(conn, entry->type, entry->repo_id, entry->obj_id,
+                                                entry->size, FALSE, seaftier_tier_now(), FALSE,
+                                                NULL, error);
+    }
+    if (row.state == SEAFTIER_STATE_DIRTY && row.generation == entry->generation) {
         stmt = seaftier_tier_stmt(conn,
             "UPDATE objects SET state = 0, uploaded = 1, attempts = 0, retry_at = 0,"
             " last_error = '' WHERE id = ?1", error);

@@ -32,11 +32,12 @@
 #define REPO2 "11111111-2222-3333-4444-555555555555"
 #define MIB (1024 * 1024)
 
-typedef struct {
-    char *dir;
-    SeaftierConfig cfg;
-    SeaftierTier *tier;
-} Fx;
+/* Unlimited (max_size 0, no free-space floor) unless a test sets it. */
+static const TuFixtureSpec fixture = {
+    .name = "test_tier",
+    .ram_cache_size = 8 * MIB,
+    .inline_max = 64 * 1024,
+};
 
 /* ---- helpers ---- */
 
@@ -44,48 +45,6 @@ static gint64
 now_s(void)
 {
     return g_get_real_time() / G_USEC_PER_SEC;
-}
-
-static SeaftierTier *
-open_tier(Fx *fx)
-{
-    return tu_open_tier(&fx->cfg, fx->dir);
-}
-
-static int
-setup(void **state)
-{
-    Fx *fx = g_new0(Fx, 1);
-    fx->dir = g_dir_make_tmp("test_tier-XXXXXX", NULL);
-    assert_non_null(fx->dir);
-    fx->cfg.tier.max_size = 0;              /* unlimited unless a test sets it */
-    fx->cfg.tier.high_watermark = 90;
-    fx->cfg.tier.low_watermark = 80;
-    fx->cfg.tier.min_free_space = 0;
-    fx->cfg.tier.ram_cache_size = 8 * MIB;
-    fx->cfg.tier.compression = TRUE;
-    fx->cfg.tier.inline_max = 64 * 1024;
-    fx->tier = open_tier(fx);
-    *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    Fx *fx = *state;
-    seaftier_tier_close(fx->tier);
-    tu_rm_rf(fx->dir);
-    g_free(fx->dir);
-    g_free(fx);
-    return 0;
-}
-
-static void
-reopen(Fx *fx)
-{
-    seaftier_tier_close(fx->tier);
-    fx->tier = open_tier(fx);
 }
 
 static gboolean
@@ -117,7 +76,7 @@ count_files(const char *path)
 
 /* The object file of `id`, or NULL. */
 static char *
-find_file(Fx *fx, SeaftierObjType type, const char *repo, const char *id)
+find_file(TuFixture *fx, SeaftierObjType type, const char *repo, const char *id)
 {
     static const char *const types[] = { "commits", "fs", "blocks" };
     char fan[3] = { id[0], id[1], 0 };
@@ -135,13 +94,13 @@ find_file(Fx *fx, SeaftierObjType type, const char *repo, const char *id)
 }
 
 static void
-sql(Fx *fx, const char *stmt)
+sql(TuFixture *fx, const char *stmt)
 {
     tu_sql_exec(fx->dir, stmt);
 }
 
 static gint64
-sql_int(Fx *fx, const char *query)
+sql_int(TuFixture *fx, const char *query)
 {
     return tu_sql_int(fx->dir, query);
 }
@@ -151,7 +110,7 @@ sql_int(Fx *fx, const char *query)
 static void
 test_round_trip_sizes(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     static const gsize sizes[] = { 0, 1, 4096, MIB, 8 * MIB, 8 * MIB + 1 };
     char id[41];
     for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
@@ -191,7 +150,7 @@ test_round_trip_sizes(void **state)
         }
     }
     /* From disk, without the RAM tier of the process that stored them. */
-    reopen(fx);
+    tu_fixture_reopen(fx);
     SeaftierTierStats before;       /* the counts are totals over every opener */
     assert_true(seaftier_tier_stats(fx->tier, &before, NULL));
     for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
@@ -224,7 +183,7 @@ test_round_trip_sizes(void **state)
 static void
 test_codec_by_type(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     static const gsize sizes[] = { 4096, 65536, 300 * 1024 };   /* inline, inline, file */
     static const SeaftierObjType types[] = { SEAFTIER_TYPE_COMMITS, SEAFTIER_TYPE_FS,
                                              SEAFTIER_TYPE_BLOCKS };
@@ -259,7 +218,7 @@ test_codec_by_type(void **state)
 static void
 test_restore_same_bytes_is_noop(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     tu_make_id(1, id);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5, SEAFTIER_STATE_DIRTY, TRUE);
@@ -272,12 +231,12 @@ test_restore_same_bytes_is_noop(void **state)
     assert_true(lookup(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &b));
     assert_int_equal(a.generation, b.generation);
     assert_int_equal(b.state, SEAFTIER_STATE_DIRTY);
-    reopen(fx);
+    tu_fixture_reopen(fx);
     tu_read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "first", 5);
     /* A write of other bytes is a new version (Seafile's commit ids do not
      * hash the bytes; its fs backend keeps the last write). */
     tu_store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5, SEAFTIER_STATE_DIRTY, TRUE);
-    reopen(fx);
+    tu_fixture_reopen(fx);
     tu_read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, "other", 5);
     /* Types are separate namespaces. */
     tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
@@ -296,21 +255,21 @@ test_restore_same_bytes_is_noop(void **state)
 static void
 test_atime_lazy(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     char q[200];
     tu_make_id(77, id);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3, SEAFTIER_STATE_CLEAN, FALSE);
     g_snprintf(q, sizeof(q), "UPDATE objects SET atime = 1000 WHERE obj_id = tier_id('%s')", id);
     sql(fx, q);
-    reopen(fx);
+    tu_fixture_reopen(fx);
     g_snprintf(q, sizeof(q), "SELECT atime FROM objects WHERE obj_id = tier_id('%s')", id);
     /* Hits (disk, then RAM) do not write the index... */
     for (int i = 0; i < 100; i++)
         tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "hot", 3);
     assert_int_equal(sql_int(fx, q), 1000);
     /* ...the access is recorded later, in one batch (here: at close). */
-    reopen(fx);
+    tu_fixture_reopen(fx);
     assert_true(sql_int(fx, q) >= now_s() - 5);
     /* 1024 pending accesses are flushed by the background thread. */
     for (int i = 0; i < 1100; i++) {
@@ -318,7 +277,7 @@ test_atime_lazy(void **state)
         tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i), SEAFTIER_STATE_CLEAN, FALSE);
     }
     sql(fx, "UPDATE objects SET atime = 1000");
-    reopen(fx);
+    tu_fixture_reopen(fx);
     for (int i = 0; i < 1100; i++) {
         tu_make_id(10000 + i, id);
         tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i));
@@ -333,7 +292,7 @@ test_atime_lazy(void **state)
 static void
 test_delete_semantics(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char never[41], clean[41], unknown[41], bigclean[41];
     tu_make_id(10, never);
@@ -416,7 +375,7 @@ test_delete_semantics(void **state)
 static void
 test_delete_after_evict_rewrite(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char id[41];
     tu_make_id(20, id);
@@ -467,7 +426,7 @@ batch_len_free(GPtrArray *a)
 
 /* The query plan of `sql` on the tier's index, one step per line. */
 static char *
-query_plan(Fx *fx, const char *sql)
+query_plan(TuFixture *fx, const char *sql)
 {
     char *path = g_build_filename(fx->dir, "index.db", NULL);
     sqlite3 *db = NULL;
@@ -493,7 +452,7 @@ query_plan(Fx *fx, const char *sql)
 static void
 test_batches_use_partial_indexes(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     for (int i = 0; i < 20; i++) {     /* rows of every state, so the indexes are not empty */
         tu_make_id(300 + i, id);
@@ -522,7 +481,7 @@ test_batches_use_partial_indexes(void **state)
 static void
 test_dirty_batch(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     GError *err = NULL;
     gint64 future = now_s() + 3600;
@@ -596,7 +555,7 @@ test_dirty_batch(void **state)
 static void
 test_mark_clean_races(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char id[41], id2[41];
     tu_make_id(300, id);
@@ -637,10 +596,55 @@ test_mark_clean_races(void **state)
     tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, id2, SEAFTIER_TIER_ERROR_DELETED);
 }
 
+/* A pending S3 delete recorded for a key without a row, each way with its
+ * own columns: a delete of an id the tier never saw (size 0; synced, as a
+ * delete commits FULL), and a finished upload of an object whose row went
+ * away meanwhile (deleted, the delete carried out and forgotten): the
+ * uploaded entry's size, not synced (marks commit without an fsync). Both
+ * without a local copy, uploaded (S3 may hold the object), due at once,
+ * created and accessed now, of a new generation. */
+static void
+test_pending_delete_rows(void **state)
+{
+    TuFixture *fx = *state;
+    GError *err = NULL;
+    char never[41], gone[41];
+    tu_make_id(310, never);
+    tu_make_id(311, gone);
+    gint64 before = now_s();
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, never, &err));
+    tu_assert_row_columns(fx->dir, SEAFTIER_TYPE_FS, REPO, never,
+                          "state 2 size 0 stored_size 0 codec 0 checksum 0 location 0"
+                          " uploaded 1 synced 1 attempts 0 retry_at 0 last_error ''");
+
+    tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, gone, "in flight", 9, SEAFTIER_STATE_DIRTY, TRUE);
+    SeaftierTierEntry inflight, cur;
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, gone, &inflight));
+    assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_FS, REPO, gone, &err));
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, gone, &cur));
+    assert_true(seaftier_tier_forget_deleted(fx->tier, &cur, &err));
+    assert_false(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, gone, &cur));
+    assert_true(seaftier_tier_mark_clean(fx->tier, &inflight, &err));
+    tu_assert_row_columns(fx->dir, SEAFTIER_TYPE_FS, REPO, gone,
+                          "state 2 size 9 stored_size 0 codec 0 checksum 0 location 0"
+                          " uploaded 1 synced 0 attempts 0 retry_at 0 last_error ''");
+    assert_true(lookup(fx->tier, SEAFTIER_TYPE_FS, REPO, gone, &cur));
+    assert_true(cur.generation != inflight.generation);
+
+    /* The tier's clock is coarse: it may still say the second before. */
+    char *q = g_strdup_printf("SELECT count(*) FROM objects WHERE state = 2 AND created = atime"
+                              " AND created BETWEEN %" G_GINT64_FORMAT " AND %" G_GINT64_FORMAT,
+                              before - 1, now_s());
+    assert_int_equal(sql_int(fx, q), 2);
+    g_free(q);
+    assert_int_equal(batch_len_free(seaftier_tier_deleted_batch(fx->tier, SEAFTIER_TYPE_FS, 10,
+                                                                &err)), 2);
+}
+
 static void
 test_deleted_batch(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char id[41];
     for (int i = 0; i < 5; i++) {
@@ -700,7 +704,7 @@ stop_after_two(const SeaftierTierEntry *e, void *user_data)
 static void
 test_foreach(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char id[41];
     for (int i = 0; i < 1200; i++) {
@@ -737,11 +741,11 @@ test_foreach(void **state)
 static void
 test_eviction_limits(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
-    seaftier_tier_close(fx->tier);
+    tu_fixture_close(fx);
     fx->cfg.tier.inline_max = 4096;           /* half inline, half files */
-    fx->tier = open_tier(fx);
+    tu_fixture_open(fx);
     char id[41];
     unsigned char *data = tu_random_bytes(8192, 5);
     /* 8 dirty objects of 8 KiB (64 KiB): never evicted. */
@@ -759,9 +763,9 @@ test_eviction_limits(void **state)
                  SEAFTIER_STATE_CLEAN, FALSE);
     }
     /* Now limit the tier: high 180 KiB, low 160 KiB. */
-    seaftier_tier_close(fx->tier);
+    tu_fixture_close(fx);
     fx->cfg.tier.max_size = 200 * 1024;
-    fx->tier = open_tier(fx);
+    tu_fixture_open(fx);
     /* A defined LRU order: object 700+i was last accessed at i. */
     sql(fx, "UPDATE objects SET atime = 1000 + (SELECT COUNT(*) FROM objects o2"
             " WHERE o2.id < objects.id) WHERE state = 0");
@@ -836,7 +840,7 @@ test_eviction_limits(void **state)
 static void
 test_evict_clean_and_one(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char id[41];
     for (int i = 0; i < 300; i++) {
@@ -912,7 +916,7 @@ flip_file_byte(const char *path, goffset at)
 static void
 test_corruption(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char ci[41], di[41], cf[41], df[41], ok_id[41], lost[41];
     tu_make_id(1, ci);
@@ -941,7 +945,7 @@ test_corruption(void **state)
     f = find_file(fx, SEAFTIER_TYPE_BLOCKS, REPO, lost);
     g_unlink(f);
     g_free(f);
-    reopen(fx);     /* no RAM copies */
+    tu_fixture_reopen(fx);     /* no RAM copies */
 
     /* Corrupt reads never return data. */
     tu_read_fails(fx->tier, SEAFTIER_TYPE_FS, REPO, di, SEAFTIER_TIER_ERROR_CORRUPT);
@@ -992,7 +996,7 @@ test_corruption(void **state)
 static void
 test_restart_and_child_crash(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     unsigned char *big = tu_random_bytes(100000, 9);
     for (int i = 0; i < 20; i++) {
@@ -1000,7 +1004,7 @@ test_restart_and_child_crash(void **state)
         tu_store_ok(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i), SEAFTIER_STATE_DIRTY,
                  TRUE);
     }
-    reopen(fx);
+    tu_fixture_reopen(fx);
     for (int i = 0; i < 20; i++) {
         tu_make_id(1000 + i, id);
         tu_read_expect(fx->tier, SEAFTIER_TYPE_COMMITS, REPO, id, &i, sizeof(i));
@@ -1044,7 +1048,7 @@ test_restart_and_child_crash(void **state)
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGKILL);
     /* Its leftover temporary files (none expected) and its objects. */
-    reopen(fx);
+    tu_fixture_reopen(fx);
     for (int i = 0; i < 20; i++) {
         tu_make_id(2000 + i, id);
         tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id, big, 100000);
@@ -1085,7 +1089,7 @@ own_boot_tag(void)
 static void
 test_tmp_cleanup(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     /* A temporary file of a process that no longer exists, and one of ours. */
     char *dead = g_build_filename(fx->dir, "tmp", "999999999-0000000000000000.tmp", NULL);
     char *live = g_strdup_printf("%s/tmp/%d-0000000000000001.tmp", fx->dir, (int)getpid());
@@ -1108,7 +1112,7 @@ test_tmp_cleanup(void **state)
     assert_true(g_file_set_contents(mine, "x", 1, NULL));
     assert_true(g_file_set_contents(earlier, "x", 1, NULL));
     assert_true(g_file_set_contents(last_boot, "x", 1, NULL));
-    reopen(fx);
+    tu_fixture_reopen(fx);
     assert_false(g_file_test(dead, G_FILE_TEST_EXISTS));
     assert_true(g_file_test(live, G_FILE_TEST_EXISTS));
     assert_true(g_file_test(mine, G_FILE_TEST_EXISTS));
@@ -1127,9 +1131,9 @@ test_tmp_cleanup(void **state)
 static void
 test_two_handles(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
-    SeaftierTier *other = open_tier(fx);
+    SeaftierTier *other = tu_open_tier(&fx->cfg, fx->dir);
     char id[41], big_id[41];
     tu_make_id(3000, id);
     tu_make_id(3001, big_id);
@@ -1233,13 +1237,13 @@ shared_lock_held(const char *db)
 static void
 test_second_open_keeps_locks(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     tu_make_id(3100, id);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "locked", 6, SEAFTIER_STATE_CLEAN, FALSE);
     char *db = g_build_filename(fx->dir, "index.db", NULL);
     assert_true(shared_lock_held(db));
-    SeaftierTier *other = open_tier(fx);
+    SeaftierTier *other = tu_open_tier(&fx->cfg, fx->dir);
     assert_true(shared_lock_held(db));
     seaftier_tier_close(other);
     assert_true(shared_lock_held(db));
@@ -1252,12 +1256,12 @@ test_second_open_keeps_locks(void **state)
 static void
 test_counters_shared(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char id[41], absent[41];
     tu_make_id(3200, id);
     tu_make_id(3201, absent);
-    SeaftierTier *reader = open_tier(fx);
+    SeaftierTier *reader = tu_open_tier(&fx->cfg, fx->dir);
     tu_store_ok(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7, SEAFTIER_STATE_CLEAN, FALSE);
     tu_read_expect(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);      /* RAM */
     tu_read_expect(reader, SEAFTIER_TYPE_FS, REPO, id, "counted", 7);
@@ -1290,13 +1294,13 @@ test_counters_shared(void **state)
     assert_int_equal(st.bytes_read, 21);
     assert_int_equal(sql_int(fx, "SELECT value FROM counters WHERE name = 'misses'"), 2);
     /* Reopened later: the totals stay. */
-    reopen(fx);
+    tu_fixture_reopen(fx);
     assert_true(seaftier_tier_stats(fx->tier, &st, &err));
     assert_int_equal(st.ram_hits + st.disk_hits + st.misses, 5);
 }
 
 typedef struct {
-    Fx *fx;
+    TuFixture *fx;
     int thread;
     int count;
     int failures;
@@ -1328,7 +1332,7 @@ store_thread(gpointer p)
 static void
 test_concurrent_stores(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     ThreadCtx ctx[8];
     GThread *threads[8];
     for (int t = 0; t < 8; t++) {
@@ -1339,7 +1343,7 @@ test_concurrent_stores(void **state)
         g_thread_join(threads[t]);
         assert_int_equal(ctx[t].failures, 0);
     }
-    reopen(fx);
+    tu_fixture_reopen(fx);
     for (int t = 0; t < 8; t++)
         for (int i = 0; i < 100; i++) {
             char id[41];
@@ -1380,11 +1384,11 @@ same_ids_thread(gpointer p)
 static void
 test_concurrent_same_ids(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     /* Two handles (as two processes would) and 4 threads each, all storing
      * the same 50 objects: one row and at most one file per object. */
-    SeaftierTier *other = open_tier(fx);
-    Fx fx2 = *fx;
+    SeaftierTier *other = tu_open_tier(&fx->cfg, fx->dir);
+    TuFixture fx2 = *fx;
     fx2.tier = other;
     ThreadCtx ctx[8];
     GThread *threads[8];
@@ -1418,7 +1422,7 @@ test_concurrent_same_ids(void **state)
 static void
 test_free_space_floor(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char id[41];
     for (int i = 0; i < 20; i++) {
@@ -1428,9 +1432,9 @@ test_free_space_floor(void **state)
     }
     /* A floor no file system can meet: clean objects are evicted first,
      * then the write is refused with FULL; dirty data stays. */
-    seaftier_tier_close(fx->tier);
+    tu_fixture_close(fx);
     fx->cfg.tier.min_free_space = G_MAXINT64;
-    fx->tier = open_tier(fx);
+    tu_fixture_open(fx);
     tu_make_id(50100, id);
     assert_false(seaftier_tier_store(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3,
                                      SEAFTIER_STATE_DIRTY, TRUE, &err));
@@ -1448,9 +1452,9 @@ test_free_space_floor(void **state)
         tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, &i, sizeof(i));
     }
     /* Once the floor is back within reach, writes work again. */
-    seaftier_tier_close(fx->tier);
+    tu_fixture_close(fx);
     fx->cfg.tier.min_free_space = 0;
-    fx->tier = open_tier(fx);
+    tu_fixture_open(fx);
     tu_make_id(50100, id);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, "new", 3, SEAFTIER_STATE_DIRTY, TRUE);
 }
@@ -1459,7 +1463,7 @@ test_free_space_floor(void **state)
  * (SQLITE_FULL, "database or disk is full"), on every connection the tier
  * has: a single-threaded test borrows the same ones back. */
 static void
-cap_index(Fx *fx)
+cap_index(TuFixture *fx)
 {
     SeaftierTier *t = fx->tier;
     GError *err = NULL;
@@ -1483,7 +1487,7 @@ cap_index(Fx *fx)
 static void
 test_disk_full_evicts_clean(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char id[41];
     unsigned char *data = tu_random_bytes(3000, 9);
@@ -1556,7 +1560,7 @@ object_bytes(int i, gsize *len)
 }
 
 static void
-random_ops(Fx *fx, guint32 seed, double seconds)
+random_ops(TuFixture *fx, guint32 seed, double seconds)
 {
     GError *err = NULL;
     SeaftierTier *t = seaftier_tier_open(&fx->cfg, fx->dir, &err);
@@ -1624,10 +1628,10 @@ random_ops(Fx *fx, guint32 seed, double seconds)
 static void
 test_processes_consistent(void **state)
 {
-    Fx *fx = *state;
-    seaftier_tier_close(fx->tier);
+    TuFixture *fx = *state;
+    tu_fixture_close(fx);
     fx->cfg.tier.max_size = 2 * MIB;      /* eviction and FULL both happen */
-    fx->tier = open_tier(fx);
+    tu_fixture_open(fx);
     Child kids[3];
     for (int p = 0; p < 3; p++) {
         kids[p] = child_fork();
@@ -1688,7 +1692,7 @@ test_processes_consistent(void **state)
 static void
 test_invalid_ids(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     static const char *const bad_repos[] = { NULL, "", "../../etc", REPO "/..",
                                              "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6g",
                                              "0ad8b22f/5a1b-4d3c-9a2e-3f1c2b4d5e6f" };
@@ -1749,7 +1753,7 @@ test_invalid_ids(void **state)
 static void
 test_permissions(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     tu_make_id(1, id);
     unsigned char *big = tu_random_bytes(100000, 1);
@@ -1780,7 +1784,7 @@ test_permissions(void **state)
 static void
 test_nudge(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     /* No daemon: harmless. */
     seaftier_tier_nudge(fx->tier);
     char *path = seaftier_tier_nudge_path(fx->tier);
@@ -1812,7 +1816,7 @@ test_nudge(void **state)
 static void
 test_wal_checkpointed(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     /* ~32 MiB of pages through the WAL: they must reach the database while
      * the WAL stays bounded. */
     unsigned char *data = tu_random_bytes(4096, 3);
@@ -1847,34 +1851,35 @@ main(void)
 {
     seaftier_log_set_level(SEAFTIER_LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip_sizes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restore_same_bytes_is_noop, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_codec_by_type, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_atime_lazy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_semantics, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_after_evict_rewrite, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dirty_batch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mark_clean_races, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deleted_batch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eviction_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_evict_clean_and_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_corruption, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_and_child_crash, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_second_open_keeps_locks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_counters_shared, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_stores, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_same_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_free_space_floor, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_disk_full_evicts_clean, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_processes_consistent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nudge, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batches_use_partial_indexes, setup, teardown),
+        TU_FIXTURE_TEST(test_round_trip_sizes, &fixture),
+        TU_FIXTURE_TEST(test_restore_same_bytes_is_noop, &fixture),
+        TU_FIXTURE_TEST(test_codec_by_type, &fixture),
+        TU_FIXTURE_TEST(test_atime_lazy, &fixture),
+        TU_FIXTURE_TEST(test_delete_semantics, &fixture),
+        TU_FIXTURE_TEST(test_delete_after_evict_rewrite, &fixture),
+        TU_FIXTURE_TEST(test_dirty_batch, &fixture),
+        TU_FIXTURE_TEST(test_mark_clean_races, &fixture),
+        TU_FIXTURE_TEST(test_pending_delete_rows, &fixture),
+        TU_FIXTURE_TEST(test_deleted_batch, &fixture),
+        TU_FIXTURE_TEST(test_foreach, &fixture),
+        TU_FIXTURE_TEST(test_eviction_limits, &fixture),
+        TU_FIXTURE_TEST(test_evict_clean_and_one, &fixture),
+        TU_FIXTURE_TEST(test_corruption, &fixture),
+        TU_FIXTURE_TEST(test_restart_and_child_crash, &fixture),
+        TU_FIXTURE_TEST(test_tmp_cleanup, &fixture),
+        TU_FIXTURE_TEST(test_two_handles, &fixture),
+        TU_FIXTURE_TEST(test_second_open_keeps_locks, &fixture),
+        TU_FIXTURE_TEST(test_counters_shared, &fixture),
+        TU_FIXTURE_TEST(test_concurrent_stores, &fixture),
+        TU_FIXTURE_TEST(test_concurrent_same_ids, &fixture),
+        TU_FIXTURE_TEST(test_free_space_floor, &fixture),
+        TU_FIXTURE_TEST(test_disk_full_evicts_clean, &fixture),
+        TU_FIXTURE_TEST(test_processes_consistent, &fixture),
+        TU_FIXTURE_TEST(test_invalid_ids, &fixture),
+        TU_FIXTURE_TEST(test_permissions, &fixture),
+        TU_FIXTURE_TEST(test_nudge, &fixture),
+        TU_FIXTURE_TEST(test_wal_checkpointed, &fixture),
+        TU_FIXTURE_TEST(test_batches_use_partial_indexes, &fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

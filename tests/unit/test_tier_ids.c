@@ -24,38 +24,11 @@
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
 #define REPO_UPPER "0AD8B22F-5A1B-4D3C-9A2E-3F1C2B4D5E6F"
 
-typedef struct {
-    char *dir;
-    SeaftierConfig cfg;
-    SeaftierTier *tier;
-} Fx;
-
-static int
-setup(void **state)
-{
-    Fx *fx = g_new0(Fx, 1);
-    fx->dir = g_dir_make_tmp("test_tier_ids-XXXXXX", NULL);
-    assert_non_null(fx->dir);
-    fx->cfg.tier.high_watermark = 90;
-    fx->cfg.tier.low_watermark = 80;
-    fx->cfg.tier.ram_cache_size = 0;        /* every read goes through the index */
-    fx->cfg.tier.compression = TRUE;
-    fx->cfg.tier.inline_max = 4096;
-    fx->tier = tu_open_tier(&fx->cfg, fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    Fx *fx = *state;
-    seaftier_tier_close(fx->tier);
-    tu_rm_rf(fx->dir);
-    g_free(fx->dir);
-    g_free(fx);
-    return 0;
-}
+static const TuFixtureSpec fixture = {
+    .name = "test_tier_ids",
+    .ram_cache_size = 0,        /* every read goes through the index */
+    .inline_max = 4096,
+};
 
 /* An id and the number of bytes the index stores it in (0: as text). */
 typedef struct {
@@ -194,7 +167,7 @@ collect_ids(const SeaftierTierEntry *e, void *user_data)
 static void
 test_uppercase_repo(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     tu_make_id(1, id);
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO_UPPER, id, "upper", 5, SEAFTIER_STATE_DIRTY,
@@ -238,7 +211,7 @@ test_uppercase_repo(void **state)
 static void
 test_odd_ids_listed_unchanged(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     static const char *const odd[] = {
         "0123456789ABCDEF0123456789abcdef01234567",
         "0123456789abcdef0123456789abcdef0123456",
@@ -292,7 +265,7 @@ test_odd_ids_listed_unchanged(void **state)
 static void
 test_upgrade_from_v3(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char clean[41], dirty[41], big[41], deleted[41], remote[41], forgotten[41], upper[41];
     tu_make_id(10, clean);
@@ -341,8 +314,7 @@ test_upgrade_from_v3(void **state)
     assert_int_equal(added, LISTED);
     gint64 usage_before = tu_sql_int(fx->dir, "SELECT sum(objects * 1000003 + bytes * 1009"
                                               " + stored_bytes) FROM usage");
-    seaftier_tier_close(fx->tier);
-    fx->tier = NULL;
+    tu_fixture_close(fx);
 
     /* What schema-3 code wrote: the same tables with every id as text. */
     tu_sql_exec(fx->dir, "UPDATE objects SET repo_id = tier_id_text(repo_id),"
@@ -356,7 +328,7 @@ test_upgrade_from_v3(void **state)
     assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM tombstones WHERE typeof(obj_id) = 'text'"),
                      1);
 
-    fx->tier = tu_open_tier(&fx->cfg, fx->dir);
+    tu_fixture_open(fx);
     assert_int_equal(tu_sql_int(fx->dir, "PRAGMA user_version"), 4);
     assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects WHERE typeof(obj_id) = 'blob'"), 6 + LISTED);
     assert_int_equal(tu_sql_int(fx->dir, "SELECT count(*) FROM objects WHERE typeof(repo_id) = 'blob'"), 5 + LISTED);
@@ -408,22 +380,20 @@ test_upgrade_from_v3(void **state)
     /* Writes and a second open after the upgrade. */
     tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, clean, "clean bytes", 11, SEAFTIER_STATE_DIRTY,
                 TRUE);
-    seaftier_tier_close(fx->tier);
-    fx->tier = tu_open_tier(&fx->cfg, fx->dir);
+    tu_fixture_reopen(fx);
     tu_read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, big, big_data, 64 * 1024);
     g_free(big_data);
 
     /* Code that knows fewer schemas refuses this one, as this code refuses
      * the next: the version check, with the reason. */
-    seaftier_tier_close(fx->tier);
-    fx->tier = NULL;
+    tu_fixture_close(fx);
     tu_sql_exec(fx->dir, "PRAGMA user_version=5");
     assert_null(seaftier_tier_open(&fx->cfg, fx->dir, &err));
     assert_non_null(err);
     assert_non_null(strstr(err->message, "schema version 5"));
     g_clear_error(&err);
     tu_sql_exec(fx->dir, "PRAGMA user_version=4");
-    fx->tier = tu_open_tier(&fx->cfg, fx->dir);
+    tu_fixture_open(fx);
 }
 
 int
@@ -432,9 +402,9 @@ main(void)
     seaftier_log_set_level(SEAFTIER_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
-        cmocka_unit_test_setup_teardown(test_uppercase_repo, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_odd_ids_listed_unchanged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upgrade_from_v3, setup, teardown),
+        TU_FIXTURE_TEST(test_uppercase_repo, &fixture),
+        TU_FIXTURE_TEST(test_odd_ids_listed_unchanged, &fixture),
+        TU_FIXTURE_TEST(test_upgrade_from_v3, &fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

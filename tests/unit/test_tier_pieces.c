@@ -24,48 +24,15 @@
 #define PIECE 65536
 #define HEADER 24
 
-typedef struct {
-    char *dir;
-    SeaftierConfig cfg;
-    SeaftierTier *tier;
-} Fx;
-
-static int
-setup(void **state)
-{
-    Fx *fx = g_new0(Fx, 1);
-    fx->dir = g_dir_make_tmp("test_tier_pieces-XXXXXX", NULL);
-    assert_non_null(fx->dir);
-    fx->cfg.tier.high_watermark = 90;
-    fx->cfg.tier.low_watermark = 80;
-    fx->cfg.tier.compression = TRUE;
-    fx->cfg.tier.inline_max = 0;        /* every object of 1 byte or more is a file */
-    fx->tier = tu_open_tier(&fx->cfg, fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    Fx *fx = *state;
-    seaftier_tier_close(fx->tier);
-    tu_rm_rf(fx->dir);
-    g_free(fx->dir);
-    g_free(fx);
-    return 0;
-}
-
-static void
-reopen(Fx *fx)
-{
-    seaftier_tier_close(fx->tier);
-    fx->tier = tu_open_tier(&fx->cfg, fx->dir);
-}
+static const TuFixtureSpec fixture = {
+    .name = "test_tier_pieces",
+    .ram_cache_size = 0,
+    .inline_max = 0,            /* every object of 1 byte or more is a file */
+};
 
 /* The one file of `id` (blocks of REPO). */
 static char *
-file_of(Fx *fx, const char *id)
+file_of(TuFixture *fx, const char *id)
 {
     char fan[3] = { id[0], id[1], 0 };
     char *dir = g_build_filename(fx->dir, "objects", "blocks", REPO, fan, NULL);
@@ -159,7 +126,7 @@ make_bytes(gsize n, int kind, guint32 seed)
 static void
 test_round_trip_boundaries(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     static const gsize sizes[] = {
         1, 63, 64, PIECE - 1, PIECE, PIECE + 1, 2 * PIECE, 3 * PIECE + 17, 1000003, 8 << 20,
     };
@@ -237,7 +204,7 @@ stream_until_failure(SeaftierTierStream *s, const guint8 *data, gsize chunk, int
 static void
 test_damaged_piece_dirty(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     tu_make_id(1, id);
     gsize n = 5 * PIECE + 100;
@@ -246,7 +213,7 @@ test_damaged_piece_dirty(void **state)
     char *path = file_of(fx, id);
     /* a byte of piece 2 (raw: its stored bytes are its original bytes) */
     flip_byte(path, HEADER + 8 * (goffset)pieces_of(n) + 2 * PIECE + 10);
-    reopen(fx);
+    tu_fixture_reopen(fx);
 
     static const gsize chunks[] = { 1, 4095, PIECE, PIECE + 1, 200000, 8 << 20 };
     for (gsize c = 0; c < G_N_ELEMENTS(chunks); c++) {
@@ -277,7 +244,7 @@ test_damaged_piece_dirty(void **state)
 static void
 test_damaged_piece_clean(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     tu_make_id(2, id);
     gsize n = 4 * PIECE;
@@ -287,7 +254,7 @@ test_damaged_piece_clean(void **state)
     GStatBuf st;
     assert_int_equal(g_stat(path, &st), 0);
     flip_byte(path, st.st_size - 5);        /* inside the last piece */
-    reopen(fx);
+    tu_fixture_reopen(fx);
 
     GError *err = NULL;
     SeaftierTierStream *s = seaftier_tier_stream_open(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, id,
@@ -316,7 +283,7 @@ test_damaged_piece_clean(void **state)
 static void
 test_damaged_table(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char dirty[41], clean[41];
     tu_make_id(3, dirty);
     tu_make_id(4, clean);
@@ -327,7 +294,7 @@ test_damaged_table(void **state)
     char *dpath = file_of(fx, dirty), *cpath = file_of(fx, clean);
     flip_byte(dpath, HEADER + 8 + 4 + 1);   /* piece 1's CRC */
     flip_byte(cpath, HEADER + 8 + 1);       /* piece 1's stored length */
-    reopen(fx);
+    tu_fixture_reopen(fx);
     GError *err = NULL;
     /* Nothing is served from a table that does not add up. */
     assert_null(seaftier_tier_stream_open(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, dirty, &err));
@@ -347,13 +314,12 @@ test_damaged_table(void **state)
  * header "STF1", then the object raw or as one lz4 block), as older
  * versions wrote them. The tier is closed meanwhile. */
 static void
-make_stf1(Fx *fx, const char *id, const guint8 *data, gsize n)
+make_stf1(TuFixture *fx, const char *id, const guint8 *data, gsize n)
 {
     void *lz = NULL;
     gsize lz_len = n;
     int codec = seaftier_codec_encode(data, n, TRUE, &lz, &lz_len);
-    seaftier_tier_close(fx->tier);
-    fx->tier = NULL;
+    tu_fixture_close(fx);
     char *path = file_of(fx, id);
     guint8 hdr[HEADER] = { 'S', 'T', 'F', '1', 1, (guint8)codec };
     guint32 crc = seaftier_crc32c(0, data, n);
@@ -372,13 +338,13 @@ make_stf1(Fx *fx, const char *id, const guint8 *data, gsize n)
     g_free(sql);
     g_free(lz);
     g_free(path);
-    fx->tier = tu_open_tier(&fx->cfg, fx->dir);
+    tu_fixture_open(fx);
 }
 
 static void
 test_first_format_still_read(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char raw[41], lz[41];
     tu_make_id(5, raw);
     tu_make_id(6, lz);
@@ -417,7 +383,7 @@ test_first_format_still_read(void **state)
 static void
 test_evicted_while_open(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char id[41];
     tu_make_id(7, id);
     gsize n = 6 * PIECE + 1;
@@ -472,12 +438,12 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32c_combine),
-        cmocka_unit_test_setup_teardown(test_round_trip_boundaries, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_piece_dirty, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_piece_clean, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_format_still_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_evicted_while_open, setup, teardown),
+        TU_FIXTURE_TEST(test_round_trip_boundaries, &fixture),
+        TU_FIXTURE_TEST(test_damaged_piece_dirty, &fixture),
+        TU_FIXTURE_TEST(test_damaged_piece_clean, &fixture),
+        TU_FIXTURE_TEST(test_damaged_table, &fixture),
+        TU_FIXTURE_TEST(test_first_format_still_read, &fixture),
+        TU_FIXTURE_TEST(test_evicted_while_open, &fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

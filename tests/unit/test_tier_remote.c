@@ -25,60 +25,11 @@
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
 #define BUCKET "seaftier-fs"
 
-typedef struct {
-    char *dir;
-    SeaftierConfig cfg;
-    SeaftierTier *tier;
-} Fx;
-
-static SeaftierTier *
-open_tier(Fx *fx)
-{
-    return tu_open_tier(&fx->cfg, fx->dir);
-}
-
-/* A fixture without an open tier: the upgrade test makes its index first. */
-static int
-setup_closed(void **state)
-{
-    Fx *fx = g_new0(Fx, 1);
-    fx->dir = g_dir_make_tmp("test_tier_remote-XXXXXX", NULL);
-    assert_non_null(fx->dir);
-    fx->cfg.tier.high_watermark = 90;
-    fx->cfg.tier.low_watermark = 80;
-    fx->cfg.tier.ram_cache_size = 1024 * 1024;
-    fx->cfg.tier.compression = TRUE;
-    fx->cfg.tier.inline_max = 4096;
-    *state = fx;
-    return 0;
-}
-
-static int
-setup(void **state)
-{
-    setup_closed(state);
-    Fx *fx = *state;
-    fx->tier = open_tier(fx);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    Fx *fx = *state;
-    seaftier_tier_close(fx->tier);
-    tu_rm_rf(fx->dir);
-    g_free(fx->dir);
-    g_free(fx);
-    return 0;
-}
-
-static void
-reopen(Fx *fx)
-{
-    seaftier_tier_close(fx->tier);
-    fx->tier = open_tier(fx);
-}
+#define FIXTURE_FIELDS \
+    .name = "test_tier_remote", .ram_cache_size = 1024 * 1024, .inline_max = 4096
+static const TuFixtureSpec fixture = { FIXTURE_FIELDS };
+/* Without an open tier: the upgrade test makes its index first. */
+static const TuFixtureSpec fixture_closed = { FIXTURE_FIELDS, .closed = TRUE };
 
 static void
 store_ok(SeaftierTier *t, SeaftierObjType type, const char *id, const void *data, gsize len,
@@ -111,14 +62,14 @@ state_of(SeaftierTier *t, SeaftierObjType type, const char *id, SeaftierTierEntr
 }
 
 static gint64
-sql_int(Fx *fx, const char *sql)
+sql_int(TuFixture *fx, const char *sql)
 {
     return tu_sql_int(fx->dir, sql);
 }
 
 /* The usage rows match the objects exactly, for every state. */
 static void
-assert_usage_exact(Fx *fx)
+assert_usage_exact(TuFixture *fx)
 {
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM (SELECT type, state, COUNT(*) n,"
                                  " SUM(size) b, SUM(stored_size) sb FROM objects"
@@ -136,7 +87,7 @@ assert_usage_exact(Fx *fx)
 static void
 test_evict_keeps_remote_row(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char small_id[41], big_id[41];
     tu_make_id(1, small_id);
@@ -195,7 +146,7 @@ test_evict_keeps_remote_row(void **state)
 static void
 test_fill_write_delete_over_remote(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char a[41], b[41], c[41];
     tu_make_id(10, a);
@@ -241,7 +192,7 @@ test_fill_write_delete_over_remote(void **state)
 static void
 test_remember_remote(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char ids[5][41];
     for (int i = 0; i < 5; i++)
@@ -310,12 +261,56 @@ test_remember_remote(void **state)
     assert_usage_exact(fx);
 }
 
+/* A listing (or a HEAD) under a ticket older than the forgotten delete of
+ * its key records that delete again only where the key has no row: a key
+ * written again since keeps its row. The pending delete has no local copy,
+ * size 0 (not the listing's size), `uploaded` set, is synced and due at once. */
+static void
+test_remember_after_forgotten_delete(void **state)
+{
+    TuFixture *fx = *state;
+    GError *err = NULL;
+    char again[41], gone[41];
+    tu_make_id(50, again);
+    tu_make_id(51, gone);
+    SeaftierTierFillTicket ticket;
+    assert_true(seaftier_tier_fill_ticket(fx->tier, &ticket, &err));
+    const char *ids[] = { again, gone };
+    for (int i = 0; i < 2; i++) {
+        SeaftierTierEntry e;
+        store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, ids[i], "old bytes", 9, SEAFTIER_STATE_DIRTY);
+        assert_true(seaftier_tier_delete(fx->tier, SEAFTIER_TYPE_BLOCKS, REPO, ids[i], &err));
+        assert_int_equal(state_of(fx->tier, SEAFTIER_TYPE_BLOCKS, ids[i], &e),
+                         SEAFTIER_STATE_DELETED);
+        assert_true(seaftier_tier_forget_deleted(fx->tier, &e, &err));
+    }
+    store_ok(fx->tier, SEAFTIER_TYPE_BLOCKS, again, "new bytes", 9, SEAFTIER_STATE_DIRTY);
+
+    SeaftierTierRemoteObject listing[2] = { { REPO, again, 1000 }, { REPO, gone, 1000 } };
+    guint added = 99;
+    assert_true(seaftier_tier_remember_remote_batch(fx->tier, SEAFTIER_TYPE_BLOCKS, listing, 2,
+                                                    &ticket, &added, &err));
+    assert_null(err);
+    assert_int_equal(added, 0);
+    assert_int_equal(state_of(fx->tier, SEAFTIER_TYPE_BLOCKS, again, NULL), SEAFTIER_STATE_DIRTY);
+    read_expect(fx->tier, SEAFTIER_TYPE_BLOCKS, again, "new bytes", 9);
+    tu_assert_row_columns(fx->dir, SEAFTIER_TYPE_BLOCKS, REPO, gone,
+                          "state 2 size 0 stored_size 0 codec 0 checksum 0 location 0"
+                          " uploaded 1 synced 1 attempts 0 retry_at 0 last_error ''");
+    GPtrArray *due = seaftier_tier_deleted_batch(fx->tier, SEAFTIER_TYPE_BLOCKS, 10, &err);
+    assert_non_null(due);
+    assert_int_equal(due->len, 1);
+    assert_string_equal(((SeaftierTierEntry *)due->pdata[0])->obj_id, gone);
+    g_ptr_array_free(due, TRUE);
+    assert_usage_exact(fx);
+}
+
 /* The completeness flag: per type, names its bucket, survives a reopen, is
  * seen by another handle, and can be taken back. */
 static void
 test_complete_flag(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     gboolean complete = TRUE;
     assert_true(seaftier_tier_is_complete(fx->tier, SEAFTIER_TYPE_FS, BUCKET, &complete, &err));
@@ -331,18 +326,18 @@ test_complete_flag(void **state)
                                           &complete, &err));
     assert_false(complete);
     /* A second handle (another process would be the same) sees it. */
-    SeaftierTier *second = open_tier(fx);
+    SeaftierTier *second = tu_open_tier(&fx->cfg, fx->dir);
     assert_true(seaftier_tier_is_complete(second, SEAFTIER_TYPE_FS, BUCKET, &complete, &err));
     assert_true(complete);
     seaftier_tier_close(second);
-    reopen(fx);
+    tu_fixture_reopen(fx);
     assert_true(seaftier_tier_is_complete(fx->tier, SEAFTIER_TYPE_FS, BUCKET, &complete, &err));
     assert_true(complete);
     /* Taken back: this handle forgets it at once, a new one reads it. */
     assert_true(seaftier_tier_set_complete(fx->tier, SEAFTIER_TYPE_FS, BUCKET, FALSE, &err));
     assert_true(seaftier_tier_is_complete(fx->tier, SEAFTIER_TYPE_FS, BUCKET, &complete, &err));
     assert_false(complete);
-    reopen(fx);
+    tu_fixture_reopen(fx);
     assert_true(seaftier_tier_is_complete(fx->tier, SEAFTIER_TYPE_FS, BUCKET, &complete, &err));
     assert_false(complete);
     assert_false(seaftier_tier_is_complete(fx->tier, (SeaftierObjType)7, BUCKET, &complete,
@@ -355,7 +350,7 @@ test_complete_flag(void **state)
     assert_null(v);
     assert_true(seaftier_tier_meta_set(fx->tier, "import/fs", "after-this-key", &err));
     assert_true(seaftier_tier_meta_set(fx->tier, "import/fs", "after-that-key", &err));
-    reopen(fx);
+    tu_fixture_reopen(fx);
     assert_true(seaftier_tier_meta_get(fx->tier, "import/fs", &v, &err));
     assert_string_equal(v, "after-that-key");
     g_free(v);
@@ -457,7 +452,7 @@ v1_insert(sqlite3 *db, int type, const char *id, int state, const char *data)
 static void
 test_upgrade_from_v1(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     GError *err = NULL;
     char clean[41], dirty[41], deleted[41];
     tu_make_id(40, clean);
@@ -476,7 +471,7 @@ test_upgrade_from_v1(void **state)
     exec_ok(db, "COMMIT");
     sqlite3_close(db);
 
-    fx->tier = open_tier(fx);
+    tu_fixture_open(fx);
     assert_int_equal(sql_int(fx, "PRAGMA user_version"), 4);
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM usage"), 12);
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM meta"), 0);
@@ -497,11 +492,10 @@ test_upgrade_from_v1(void **state)
     assert_true(seaftier_tier_is_complete(fx->tier, SEAFTIER_TYPE_FS, BUCKET, &complete, &err));
     assert_false(complete);
     /* Opening it again is no upgrade at all. */
-    reopen(fx);
+    tu_fixture_reopen(fx);
     assert_int_equal(sql_int(fx, "PRAGMA user_version"), 4);
     assert_int_equal(state_of(fx->tier, SEAFTIER_TYPE_COMMITS, dirty, NULL), SEAFTIER_STATE_DIRTY);
-    seaftier_tier_close(fx->tier);
-    fx->tier = NULL;
+    tu_fixture_close(fx);
 
     /* A schema this code does not know: refused, with the reason. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -518,11 +512,12 @@ main(void)
 {
     seaftier_log_set_level(SEAFTIER_LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_evict_keeps_remote_row, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fill_write_delete_over_remote, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_remember_remote, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_complete_flag, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup_closed, teardown),
+        TU_FIXTURE_TEST(test_evict_keeps_remote_row, &fixture),
+        TU_FIXTURE_TEST(test_fill_write_delete_over_remote, &fixture),
+        TU_FIXTURE_TEST(test_remember_remote, &fixture),
+        TU_FIXTURE_TEST(test_remember_after_forgotten_delete, &fixture),
+        TU_FIXTURE_TEST(test_complete_flag, &fixture),
+        TU_FIXTURE_TEST(test_upgrade_from_v1, &fixture_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

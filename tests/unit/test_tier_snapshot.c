@@ -29,43 +29,14 @@
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
 #define MIB (1024 * 1024)
 
-typedef struct {
-    char *dir;
-    SeaftierConfig writer_cfg, reader_cfg;
-    SeaftierTier *writer;       /* stores and deletes */
-    SeaftierTier *reader;       /* RAM tier off: every read is a disk hit */
-} Fx;
-
-static int
-setup(void **state)
-{
-    Fx *fx = g_new0(Fx, 1);
-    fx->dir = g_dir_make_tmp("test_tier_snapshot-XXXXXX", NULL);
-    assert_non_null(fx->dir);
-    SeaftierTierConfig *w = &fx->writer_cfg.tier;
-    w->high_watermark = 90;
-    w->low_watermark = 80;
-    w->ram_cache_size = 0;
-    w->compression = TRUE;
-    w->inline_max = 64 * 1024;
-    fx->reader_cfg = fx->writer_cfg;
-    fx->writer = tu_open_tier(&fx->writer_cfg, fx->dir);
-    fx->reader = tu_open_tier(&fx->reader_cfg, fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    Fx *fx = *state;
-    seaftier_tier_close(fx->reader);
-    seaftier_tier_close(fx->writer);
-    tu_rm_rf(fx->dir);
-    g_free(fx->dir);
-    g_free(fx);
-    return 0;
-}
+/* fx->tier writes (stores and deletes); fx->second reads, with the RAM tier
+ * off as the writer's: every read is a disk hit. */
+static const TuFixtureSpec fixture = {
+    .name = "test_tier_snapshot",
+    .ram_cache_size = 0,
+    .inline_max = 64 * 1024,
+    .second_handle = TRUE,
+};
 
 static void
 store_ok(SeaftierTier *t, const char *id, const void *data, gsize len, gboolean durable)
@@ -100,43 +71,44 @@ snapshot_open(SeaftierTier *t)
 static void
 test_hits_see_every_commit(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
+    SeaftierTier *writer = fx->tier, *reader = fx->second;
     char a[41], b[41], big[41];
     tu_make_id(1, a);
     tu_make_id(2, b);
     tu_make_id(3, big);
-    store_ok(fx->writer, a, "first bytes", 11, TRUE);
-    read_expect(fx->reader, a, "first bytes", 11);
-    read_expect(fx->reader, a, "first bytes", 11);      /* served by the kept snapshot */
+    store_ok(writer, a, "first bytes", 11, TRUE);
+    read_expect(reader, a, "first bytes", 11);
+    read_expect(reader, a, "first bytes", 11);      /* served by the kept snapshot */
 
     /* A new object, stored without durability (a NORMAL commit). */
-    read_fails(fx->reader, b, SEAFTIER_TIER_ERROR_NOT_FOUND);
-    store_ok(fx->writer, b, "other bytes", 11, FALSE);
-    read_expect(fx->reader, b, "other bytes", 11);
+    read_fails(reader, b, SEAFTIER_TIER_ERROR_NOT_FOUND);
+    store_ok(writer, b, "other bytes", 11, FALSE);
+    read_expect(reader, b, "other bytes", 11);
 
     /* Another version of `a` (last write wins). */
-    store_ok(fx->writer, a, "second version", 14, TRUE);
-    read_expect(fx->reader, a, "second version", 14);
+    store_ok(writer, a, "second version", 14, TRUE);
+    read_expect(reader, a, "second version", 14);
 
     /* A delete: never hidden by the snapshot. */
     GError *err = NULL;
-    assert_true(seaftier_tier_delete(fx->writer, SEAFTIER_TYPE_FS, REPO, a, &err));
-    read_fails(fx->reader, a, SEAFTIER_TIER_ERROR_DELETED);
+    assert_true(seaftier_tier_delete(writer, SEAFTIER_TYPE_FS, REPO, a, &err));
+    read_fails(reader, a, SEAFTIER_TIER_ERROR_DELETED);
 
     /* A file-backed object, then its delete. */
     gsize n = 100 * 1024;
     unsigned char *data = g_malloc(n);
     for (gsize i = 0; i < n; i++)
         data[i] = (unsigned char)(i * 7919 >> 3);
-    store_ok(fx->writer, big, data, n, TRUE);
-    read_expect(fx->reader, big, data, n);
-    assert_true(seaftier_tier_delete(fx->writer, SEAFTIER_TYPE_FS, REPO, big, &err));
-    read_fails(fx->reader, big, SEAFTIER_TIER_ERROR_DELETED);
+    store_ok(writer, big, data, n, TRUE);
+    read_expect(reader, big, data, n);
+    assert_true(seaftier_tier_delete(writer, SEAFTIER_TYPE_FS, REPO, big, &err));
+    read_fails(reader, big, SEAFTIER_TIER_ERROR_DELETED);
     g_free(data);
 
     /* The reader's own writes too. */
-    store_ok(fx->reader, a, "third version", 13, FALSE);
-    read_expect(fx->reader, a, "third version", 13);
+    store_ok(reader, a, "third version", 13, FALSE);
+    read_expect(reader, a, "third version", 13);
 }
 
 /* Hits interleaved with a stream of commits (~32 MiB through the WAL): the
@@ -145,7 +117,8 @@ test_hits_see_every_commit(void **state)
 static void
 test_wal_bounded_under_hits(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
+    SeaftierTier *writer = fx->tier, *reader = fx->second;
     unsigned char data[4096];
     for (gsize i = 0; i < sizeof data; i++)
         data[i] = (unsigned char)g_random_int();
@@ -153,14 +126,14 @@ test_wal_bounded_under_hits(void **state)
     memcpy(data, &zero, sizeof(zero));
     char id[41], first[41];
     tu_make_id(100000, first);
-    store_ok(fx->writer, first, data, sizeof data, FALSE);
+    store_ok(writer, first, data, sizeof data, FALSE);
     for (int i = 1; i < 4000; i++) {
         tu_make_id(100000 + i, id);
         memcpy(data, &i, sizeof(i));
-        store_ok(fx->writer, id, data, sizeof data, FALSE);
+        store_ok(writer, id, data, sizeof data, FALSE);
         /* (the stored bytes of `first` had i = 0 there) */
         memcpy(data, &zero, sizeof(zero));
-        read_expect(fx->reader, first, data, sizeof data);
+        read_expect(reader, first, data, sizeof data);
     }
     char *wal = g_build_filename(fx->dir, "index.db-wal", NULL);
     struct stat st;
@@ -176,21 +149,22 @@ test_wal_bounded_under_hits(void **state)
 static void
 test_idle_snapshot_released(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
+    SeaftierTier *writer = fx->tier, *reader = fx->second;
     char a[41], b[41];
     tu_make_id(7, a);
     tu_make_id(8, b);
-    store_ok(fx->writer, a, "bytes", 5, TRUE);
-    read_expect(fx->reader, a, "bytes", 5);
+    store_ok(writer, a, "bytes", 5, TRUE);
+    read_expect(reader, a, "bytes", 5);
     /* A commit after the snapshot began: the snapshot now pins the WAL.
      * (It may already be over when this thread is slow, e.g. under
      * valgrind: the point is that it never stays.) */
-    store_ok(fx->writer, b, "more", 4, TRUE);
+    store_ok(writer, b, "more", 4, TRUE);
 
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (snapshot_open(fx->reader) && g_get_monotonic_time() < deadline)
+    while (snapshot_open(reader) && g_get_monotonic_time() < deadline)
         g_usleep(10000);
-    assert_false(snapshot_open(fx->reader));
+    assert_false(snapshot_open(reader));
 
     char *path = g_build_filename(fx->dir, "index.db", NULL);
     sqlite3 *db = NULL;
@@ -206,7 +180,7 @@ test_idle_snapshot_released(void **state)
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     g_free(path);
-    read_expect(fx->reader, b, "more", 4);
+    read_expect(reader, b, "more", 4);
 }
 
 /* Schema 3 is schema 2's tables plus the commit-sequence promise: an index
@@ -216,21 +190,19 @@ test_idle_snapshot_released(void **state)
 static void
 test_upgrade_from_v2(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     char a[41];
     tu_make_id(9, a);
-    store_ok(fx->writer, a, "kept bytes", 10, TRUE);
+    store_ok(fx->tier, a, "kept bytes", 10, TRUE);
     assert_int_equal(tu_sql_int(fx->dir, "PRAGMA user_version"), 4);
-    seaftier_tier_close(fx->reader);
-    seaftier_tier_close(fx->writer);
+    tu_fixture_close(fx);
     /* Back to what version 2 wrote: ids as text. */
     tu_sql_exec(fx->dir, "UPDATE objects SET repo_id = tier_id_text(repo_id),"
                          " obj_id = tier_id_text(obj_id); PRAGMA user_version=2");
     assert_int_equal(tu_sql_int(fx->dir, "PRAGMA user_version"), 2);
-    fx->writer = tu_open_tier(&fx->writer_cfg, fx->dir);
-    fx->reader = tu_open_tier(&fx->reader_cfg, fx->dir);
+    tu_fixture_open(fx);
     assert_int_equal(tu_sql_int(fx->dir, "PRAGMA user_version"), 4);
-    read_expect(fx->reader, a, "kept bytes", 10);
+    read_expect(fx->second, a, "kept bytes", 10);
 }
 
 int
@@ -238,10 +210,10 @@ main(void)
 {
     seaftier_log_set_level(SEAFTIER_LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_hits_see_every_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wal_bounded_under_hits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idle_snapshot_released, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
+        TU_FIXTURE_TEST(test_hits_see_every_commit, &fixture),
+        TU_FIXTURE_TEST(test_wal_bounded_under_hits, &fixture),
+        TU_FIXTURE_TEST(test_idle_snapshot_released, &fixture),
+        TU_FIXTURE_TEST(test_upgrade_from_v2, &fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

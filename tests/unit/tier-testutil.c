@@ -51,6 +51,64 @@ tu_text_bytes(gsize n, guint32 seed)
     return p;
 }
 
+int
+tu_fixture_setup(void **state)
+{
+    const TuFixtureSpec *spec = *state;
+    TuFixture *fx = g_new0(TuFixture, 1);
+    char *template = g_strdup_printf("%s-XXXXXX", spec->name);
+    fx->dir = g_dir_make_tmp(template, NULL);
+    g_free(template);
+    assert_non_null(fx->dir);
+    fx->cfg.tier.high_watermark = 90;
+    fx->cfg.tier.low_watermark = 80;
+    fx->cfg.tier.ram_cache_size = spec->ram_cache_size;
+    fx->cfg.tier.compression = TRUE;
+    fx->cfg.tier.inline_max = spec->inline_max;
+    fx->has_second = spec->second_handle;
+    if (!spec->closed)
+        tu_fixture_open(fx);
+    *state = fx;
+    return 0;
+}
+
+int
+tu_fixture_teardown(void **state)
+{
+    TuFixture *fx = *state;
+    tu_fixture_close(fx);
+    tu_rm_rf(fx->dir);
+    g_free(fx->dir);
+    g_free(fx);
+    return 0;
+}
+
+void
+tu_fixture_open(TuFixture *fx)
+{
+    fx->tier = tu_open_tier(&fx->cfg, fx->dir);
+    if (fx->has_second) {
+        fx->second_cfg = fx->cfg;
+        fx->second = tu_open_tier(&fx->second_cfg, fx->dir);
+    }
+}
+
+void
+tu_fixture_close(TuFixture *fx)
+{
+    seaftier_tier_close(fx->second);
+    fx->second = NULL;
+    seaftier_tier_close(fx->tier);
+    fx->tier = NULL;
+}
+
+void
+tu_fixture_reopen(TuFixture *fx)
+{
+    tu_fixture_close(fx);
+    tu_fixture_open(fx);
+}
+
 SeaftierTier *
 tu_open_tier(const SeaftierConfig *cfg, const char *dir)
 {
@@ -121,20 +179,59 @@ tu_sql_exec(const char *dir, const char *sql)
     sqlite3_close(db);
 }
 
+/* Steps `query` once on a tu_open_index() connection, or fails the test:
+ * TRUE with a row; sqlite3_finalize(*stmt) and sqlite3_close(*db) after. */
+static gboolean
+sql_first_row(const char *dir, const char *query, sqlite3 **db, sqlite3_stmt **stmt)
+{
+    *db = tu_open_index(dir);
+    *stmt = NULL;
+    if (sqlite3_prepare_v2(*db, query, -1, stmt, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", query, sqlite3_errmsg(*db));
+    int rc = sqlite3_step(*stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        fail_msg("%s: %s", query, sqlite3_errmsg(*db));
+    return rc == SQLITE_ROW;
+}
+
 gint64
 tu_sql_int(const char *dir, const char *query)
 {
-    sqlite3 *db = tu_open_index(dir);
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db, query, -1, &stmt, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", query, sqlite3_errmsg(db));
-    int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        fail_msg("%s: %s", query, sqlite3_errmsg(db));
-    gint64 v = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    gint64 v = sql_first_row(dir, query, &db, &stmt) ? sqlite3_column_int64(stmt, 0) : -1;
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return v;
+}
+
+char *
+tu_sql_text(const char *dir, const char *query)
+{
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    char *v = sql_first_row(dir, query, &db, &stmt)
+                  ? g_strdup((const char *)sqlite3_column_text(stmt, 0)) : NULL;
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return v;
+}
+
+void
+tu_assert_row_columns(const char *dir, SeaftierObjType type, const char *repo, const char *id,
+                      const char *expected)
+{
+    char *query = g_strdup_printf(
+        "SELECT printf('state %%d size %%d stored_size %%d codec %%d checksum %%d location %%d"
+        " uploaded %%d synced %%d attempts %%d retry_at %%d last_error ''%%s''', state, size,"
+        " stored_size, codec, checksum, location, uploaded, synced, attempts, retry_at,"
+        " last_error) FROM objects WHERE type = %d AND repo_id = tier_id('%s')"
+        " AND obj_id = tier_id('%s')", (int)type, repo, id);
+    char *columns = tu_sql_text(dir, query);
+    g_free(query);
+    if (g_strcmp0(columns, expected) != 0)
+        fail_msg("row of %s: %s, expected %s", id, columns ? columns : "none", expected);
+    g_free(columns);
 }
 
 void
