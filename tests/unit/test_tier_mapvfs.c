@@ -28,46 +28,17 @@
 #define REPO "0ad8b22f-5a1b-4d3c-9a2e-3f1c2b4d5e6f"
 #define OBJ_SIZE 1500
 
-typedef struct {
-    char *dir;
-    char *index;
-    SeaftierConfig cfg;
-    SeaftierTier *writer;
-    SeaftierTier *reader;
-} Fx;
+static const TuFixtureSpec fixture = {
+    .name = "test_tier_mapvfs",
+    .ram_cache_size = 0,            /* every read is a disk hit */
+    .inline_max = 64 * 1024,        /* every object lives in the index */
+    .second_handle = TRUE,          /* `second` reads, `tier` writes */
+};
 
-static int
-setup(void **state)
+static char *
+index_path(TuFixture *fx)
 {
-    Fx *fx = g_new0(Fx, 1);
-    fx->dir = g_dir_make_tmp("test_tier_mapvfs-XXXXXX", NULL);
-    assert_non_null(fx->dir);
-    fx->index = g_build_filename(fx->dir, "index.db", NULL);
-    SeaftierTierConfig *t = &fx->cfg.tier;
-    t->high_watermark = 90;
-    t->low_watermark = 80;
-    t->ram_cache_size = 0;          /* every read is a disk hit */
-    t->compression = FALSE;
-    t->inline_max = 64 * 1024;      /* every object lives in the index */
-    fx->writer = tu_open_tier(&fx->cfg, fx->dir);
-    fx->reader = tu_open_tier(&fx->cfg, fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    Fx *fx = *state;
-    if (fx->reader)
-        seaftier_tier_close(fx->reader);
-    if (fx->writer)
-        seaftier_tier_close(fx->writer);
-    tu_rm_rf(fx->dir);
-    g_free(fx->index);
-    g_free(fx->dir);
-    g_free(fx);
-    return 0;
+    return g_build_filename(fx->dir, "index.db", NULL);
 }
 
 static unsigned char *
@@ -77,13 +48,13 @@ object(int i)
 }
 
 static void
-store_range(Fx *fx, int from, int to)
+store_range(TuFixture *fx, int from, int to)
 {
     for (int i = from; i < to; i++) {
         char id[41];
         tu_make_id(i, id);
         unsigned char *data = object(i);
-        tu_store_ok(fx->writer, SEAFTIER_TYPE_FS, REPO, id, data, OBJ_SIZE, SEAFTIER_STATE_DIRTY,
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, OBJ_SIZE, SEAFTIER_STATE_DIRTY,
                     FALSE);
         g_free(data);
     }
@@ -130,23 +101,23 @@ maps_of(const char *path, unsigned long *start)
 static void
 test_one_map_kept_across_commits(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
+    char *index = index_path(fx);
     store_range(fx, 0, 200);
-    read_range(fx->reader, 0, 200);
-    read_range(fx->writer, 0, 200);
+    read_range(fx->second, 0, 200);
+    read_range(fx->tier, 0, 200);
     unsigned long first = 0, now = 0;
-    assert_int_equal(maps_of(fx->index, &first), 1);
+    assert_int_equal(maps_of(index, &first), 1);
     for (int round = 0; round < 20; round++) {
         store_range(fx, 200 + round * 10, 210 + round * 10);    /* commits */
-        read_range(fx->reader, round * 10, round * 10 + 10);
-        assert_int_equal(maps_of(fx->index, &now), 1);
+        read_range(fx->second, round * 10, round * 10 + 10);
+        assert_int_equal(maps_of(index, &now), 1);
         assert_true(now == first);
     }
-    read_range(fx->reader, 0, 400);
-    seaftier_tier_close(fx->reader);
-    seaftier_tier_close(fx->writer);
-    fx->reader = fx->writer = NULL;
-    assert_int_equal(maps_of(fx->index, &now), 0);      /* let go with the last connection */
+    read_range(fx->second, 0, 400);
+    tu_fixture_close(fx);
+    assert_int_equal(maps_of(index, &now), 0);      /* let go with the last connection */
+    g_free(index);
 }
 
 static gint64
@@ -164,10 +135,11 @@ file_size(const char *path)
 static void
 test_reads_across_shrink_and_growth(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
+    char *index = index_path(fx);
     store_range(fx, 0, 3000);
-    read_range(fx->reader, 0, 3000);
-    gint64 large = file_size(fx->index);
+    read_range(fx->second, 0, 3000);
+    gint64 large = file_size(index);
 
     /* The deletes' rows stay as DELETED until forgotten: drop them
      * directly, as a forget does, to make room for the VACUUM to free. */
@@ -178,27 +150,28 @@ test_reads_across_shrink_and_growth(void **state)
         g_ptr_array_add(ids, g_strdup(id));
     }
     GError *err = NULL;
-    assert_true(seaftier_tier_delete_many(fx->writer, SEAFTIER_TYPE_FS, REPO,
+    assert_true(seaftier_tier_delete_many(fx->tier, SEAFTIER_TYPE_FS, REPO,
                                           (const char *const *)ids->pdata, ids->len, &err));
     g_ptr_array_free(ids, TRUE);
     tu_sql_exec(fx->dir, "DELETE FROM objects WHERE state = 2;"
                          "DELETE FROM blobs WHERE id NOT IN (SELECT id FROM objects);");
     g_usleep(300 * 1000);       /* the reader's snapshot is let go (100 ms) */
     tu_sql_exec(fx->dir, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
-    gint64 small = file_size(fx->index);
+    gint64 small = file_size(index);
     assert_true(small < large / 4);
 
-    read_range(fx->reader, 0, 100);
+    read_range(fx->second, 0, 100);
     for (int i = 100; i < 3000; i += 97) {
         char id[41];
         tu_make_id(i, id);
-        tu_read_fails(fx->reader, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
+        tu_read_fails(fx->second, SEAFTIER_TYPE_FS, REPO, id, SEAFTIER_TIER_ERROR_NOT_FOUND);
     }
     store_range(fx, 5000, 8000);
     tu_sql_exec(fx->dir, "PRAGMA wal_checkpoint(TRUNCATE);");
-    assert_true(file_size(fx->index) > small * 4);
-    read_range(fx->reader, 5000, 8000);
-    read_range(fx->reader, 0, 100);
+    assert_true(file_size(index) > small * 4);
+    read_range(fx->second, 5000, 8000);
+    read_range(fx->second, 0, 100);
+    g_free(index);
 }
 
 /* A child forked while the parent's map is up opens the tier and reads
@@ -206,9 +179,9 @@ test_reads_across_shrink_and_growth(void **state)
 static void
 test_forked_child_reads(void **state)
 {
-    Fx *fx = *state;
+    TuFixture *fx = *state;
     store_range(fx, 0, 500);
-    read_range(fx->reader, 0, 500);
+    read_range(fx->second, 0, 500);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -234,16 +207,16 @@ test_forked_child_reads(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     store_range(fx, 500, 600);
-    read_range(fx->reader, 0, 600);
+    read_range(fx->second, 0, 600);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_one_map_kept_across_commits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reads_across_shrink_and_growth, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forked_child_reads, setup, teardown),
+        TU_FIXTURE_TEST(test_one_map_kept_across_commits, &fixture),
+        TU_FIXTURE_TEST(test_reads_across_shrink_and_growth, &fixture),
+        TU_FIXTURE_TEST(test_forked_child_reads, &fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
