@@ -33,6 +33,7 @@
 #                        "10000 N"); e.g. "10000 100000" for a quick run
 #   BENCH_SCALE_HOT      objects of each index stored with data and read (100000,
 #                        at most the size); the other rows are REMOTE rows
+#   BENCH_SCALE_ROUNDS   rounds of reads per index, sizes taking turns (3; medians)
 #   BENCH_PHASES         which of small, block, write, scale to run (all four)
 #   BENCH_PLOTS          1: draw the plots with gnuplot (default 1; skipped with
 #                        a message when gnuplot is missing)
@@ -68,6 +69,7 @@ fi
 SCALE_FIRST=${SCALE_SIZES%% *}
 SCALE_N=${SCALE_SIZES##* }      # the largest index, compared with the first
 SCALE_HOT=${BENCH_SCALE_HOT:-100000}
+SCALE_ROUNDS=${BENCH_SCALE_ROUNDS:-3}
 PHASES=" ${BENCH_PHASES:-small block write scale} "
 # phase NAME: whether BENCH_PHASES asks for it
 phase() { case $PHASES in *" $1 "*) return 0 ;; esac; return 1; }
@@ -295,16 +297,37 @@ fi
 # a bucket listing (bench_scale.c says how). Reads are disk-tier hits (RAM
 # tier off), uniformly random over the HOT objects.
 if phase scale; then
-say "index scale: $SCALE_SIZES objects ($SCALE_HOT or all of them stored with data)"
+say "index scale: $SCALE_SIZES objects ($SCALE_HOT or all of them stored with data), $SCALE_ROUNDS rounds of reads"
+declare -A scale_conf
+scale_hot() { echo $(( $1 < SCALE_HOT ? $1 : SCALE_HOT )); }
 for n in $SCALE_SIZES; do
-  hot=$(( n < SCALE_HOT ? n : SCALE_HOT ))
   new_conf conf_scale "$work/scale-$n" "sb-s$n"
-  run_phase "scale-build-$n" "$BIN/bench_scale" build "$conf_scale" "$n" "$hot"
+  scale_conf[$n]=$conf_scale
+  run_phase "scale-build-$n" "$BIN/bench_scale" build "$conf_scale" "$n" "$(scale_hot "$n")"
   sed -n 's/^bench_scale: //p' "$work/logs/scale-build-$n.log" >&2
-  sync
-  run_phase "scale-read-$n" "${PIN[@]}" "$BIN/bench_scale" read "$conf_scale" "$n" "$hot" "n$n"
-  run_phase "scale-daemon-$n" "$BIN/bench_scale" daemon "$conf_scale" "$B/daemon/seaftierd" "n$n"
-  printf 'scale.n%s.objects %s objects\nscale.n%s.hot %s objects\n' "$n" "$n" "$n" "$hot" >>"$results"
+done
+# Reads in rounds, the sizes taking turns, each a fresh process; the
+# figures are the medians of the rounds. The first round also writes the
+# access times of hot objects stored more than a minute before (the
+# background thread's lazy atime flush); the later ones find them fresh.
+for r in $(seq "$SCALE_ROUNDS"); do
+  SUFFIX=.r$r
+  for n in $SCALE_SIZES; do
+    sync
+    run_phase "scale-read-$n-r$r" "${PIN[@]}" "$BIN/bench_scale" read "${scale_conf[$n]}" "$n" \
+      "$(scale_hot "$n")" "n$n"
+  done
+  SUFFIX=
+done
+for n in $SCALE_SIZES; do
+  for m in p50_us p99_us rss_bytes rss_anon_bytes rss_file_bytes index_bytes_per_obj tier_open_ms \
+           tier_open_median_ms backend_open_ms; do
+    echo "scale.n$n.$m $(for r in $(seq "$SCALE_ROUNDS"); do val "scale.n$n.$m.r$r"; done | median) median" \
+      >>"$results"
+  done
+  run_phase "scale-daemon-$n" "$BIN/bench_scale" daemon "${scale_conf[$n]}" "$B/daemon/seaftierd" "n$n"
+  printf 'scale.n%s.objects %s objects\nscale.n%s.hot %s objects\n' "$n" "$n" "$n" "$(scale_hot "$n")" \
+    >>"$results"
 done
 fi
 
@@ -499,7 +522,8 @@ fig() {  # LABEL KEY-PREFIX
   echo
   echo "Index scale (fs objects; disk-tier hits of the stored ones, RAM tier off; microseconds,"
   echo "bytes, milliseconds). Built with seaftier_tier_remember_remote_batch (REMOTE rows in listing"
-  echo "order) plus up to $SCALE_HOT objects stored with data (seaftier_tier_store, CLEAN), which are read."
+  echo "order) plus up to $SCALE_HOT objects stored with data (seaftier_tier_store, CLEAN), which are read;"
+  echo "medians of $SCALE_ROUNDS rounds of reads, the sizes taking turns."
   printf '  %-10s %8s %8s %8s %8s %8s %8s %9s %9s %9s\n' "objects" "p50" "p99" "RSS MiB" \
     "anon MiB" "file MiB" "B/obj" "open ms" "backend" "seaftierd"
   for n in $SCALE_SIZES; do
