@@ -60,7 +60,6 @@ typedef struct SharedMap {
 typedef struct {
     sqlite3_file base;
     sqlite3_file *real;
-    gboolean main_db;
     int fd;                 /* the unix VFS's descriptor (main database), or -1 */
     dev_t dev;
     ino_t ino;
@@ -359,8 +358,7 @@ map_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int 
         file->pMethods = NULL;
         return rc;
     }
-    f->main_db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
-    if (f->main_db && f->real->pMethods->iVersion >= 3) {
+    if ((flags & SQLITE_OPEN_MAIN_DB) && f->real->pMethods->iVersion >= 3) {
         f->fd = descriptor_of(f->real, name, &f->dev, &f->ino);
         sqlite3_int64 initial = -1;     /* -1 asks without changing it */
         if (f->fd >= 0 &&

@@ -1625,46 +1625,6 @@ random_ops(TuFixture *fx, guint32 seed, double seconds)
     seaftier_tier_close(t);
 }
 
-/* The index is sound and every usage row (a group without rows too)
- * matches the rows of its (type, state) exactly; on a mismatch the usage
- * table and the groups are printed before the test fails, so a lost
- * update shows which group it hit. */
-static void
-assert_usage_matches_rows(TuFixture *fx)
-{
-    sqlite3 *db = tu_open_index(fx->dir);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
-    sqlite3_finalize(st);
-    static const char *const groups =
-        "SELECT u.type, u.state, u.objects, u.bytes, u.stored_bytes,"
-        " COALESCE(a.n, 0), COALESCE(a.b, 0), COALESCE(a.sb, 0)"
-        " FROM usage u LEFT JOIN (SELECT type, state, COUNT(*) n, SUM(size) b,"
-        " SUM(stored_size) sb FROM objects GROUP BY type, state) a USING (type, state)";
-    assert_int_equal(sqlite3_prepare_v2(db, groups, -1, &st, NULL), SQLITE_OK);
-    int bad = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        gboolean differs = FALSE;
-        for (int c = 0; c < 3; c++)
-            differs |= sqlite3_column_int64(st, 2 + c) != sqlite3_column_int64(st, 5 + c);
-        bad += differs;
-        if (differs)
-            print_message("usage type %d state %d: %lld objects %lld bytes %lld stored;"
-                          " rows: %lld, %lld, %lld\n",
-                          sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
-                          (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
-                          (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
-                          (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    assert_int_equal(bad, 0);
-    assert_int_equal(sql_int(fx, "SELECT COALESCE(SUM(objects), 0) FROM usage"),
-                     sql_int(fx, "SELECT COUNT(*) FROM objects"));
-}
-
 static void
 test_processes_consistent(void **state)
 {
@@ -1683,7 +1643,7 @@ test_processes_consistent(void **state)
     random_ops(fx, 7, 2.0);                 /* and this process, through its own handle */
     for (int p = 0; p < 3; p++)
         assert_int_equal(child_wait(kids[p]), 0);
-    assert_usage_matches_rows(fx);
+    tu_assert_usage_matches_rows(fx->dir);
     /* Inline rows have their blob, nothing else has one. */
     assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM objects o LEFT JOIN blobs b ON b.id = o.id"
                                  " WHERE o.state IN (0, 1) AND o.location = 0 AND b.id IS NULL"), 0);

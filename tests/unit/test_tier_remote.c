@@ -67,19 +67,6 @@ sql_int(TuFixture *fx, const char *sql)
     return tu_sql_int(fx->dir, sql);
 }
 
-/* The usage rows match the objects exactly, for every state. */
-static void
-assert_usage_exact(TuFixture *fx)
-{
-    assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM (SELECT type, state, COUNT(*) n,"
-                                 " SUM(size) b, SUM(stored_size) sb FROM objects"
-                                 " GROUP BY type, state) a JOIN usage u USING (type, state)"
-                                 " WHERE u.objects != a.n OR u.bytes != a.b"
-                                 " OR u.stored_bytes != a.sb"), 0);
-    assert_int_equal(sql_int(fx, "SELECT COALESCE(SUM(objects), 0) FROM usage"),
-                     sql_int(fx, "SELECT COUNT(*) FROM objects"));
-}
-
 /* ---- tests ---- */
 
 /* Eviction keeps a REMOTE row: no data (file and inline bytes gone, not
@@ -120,7 +107,7 @@ test_evict_keeps_remote_row(void **state)
     assert_int_equal(st.bytes[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_REMOTE], sizeof(big));
     assert_int_equal(st.stored_bytes[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_REMOTE], 0);
     assert_int_equal(st.objects[SEAFTIER_TYPE_BLOCKS][SEAFTIER_STATE_CLEAN], 0);
-    assert_usage_exact(fx);
+    tu_assert_usage_matches_rows(fx->dir);
 
     /* Evicting again finds nothing to do; evict_one says there is no copy. */
     assert_true(seaftier_tier_evict_clean(fx->tier, NULL, &n, &err));
@@ -183,7 +170,7 @@ test_fill_write_delete_over_remote(void **state)
     assert_int_equal(batch->len, 1);
     assert_string_equal(((SeaftierTierEntry *)batch->pdata[0])->obj_id, c);
     g_ptr_array_free(batch, TRUE);
-    assert_usage_exact(fx);
+    tu_assert_usage_matches_rows(fx->dir);
 }
 
 /* Rows remembered from a HEAD or a listing: inserted only where there is no
@@ -258,7 +245,7 @@ test_remember_remote(void **state)
     assert_true(g_error_matches(err, SEAFTIER_TIER_ERROR, SEAFTIER_TIER_ERROR_INVALID_ID));
     g_clear_error(&err);
     assert_int_equal(state_of(fx->tier, SEAFTIER_TYPE_BLOCKS, other, NULL), -1);
-    assert_usage_exact(fx);
+    tu_assert_usage_matches_rows(fx->dir);
 }
 
 /* A listing (or a HEAD) under a ticket older than the forgotten delete of
@@ -302,7 +289,7 @@ test_remember_after_forgotten_delete(void **state)
     assert_int_equal(due->len, 1);
     assert_string_equal(((SeaftierTierEntry *)due->pdata[0])->obj_id, gone);
     g_ptr_array_free(due, TRUE);
-    assert_usage_exact(fx);
+    tu_assert_usage_matches_rows(fx->dir);
 }
 
 /* The completeness flag: per type, names its bucket, survives a reopen, is
@@ -486,7 +473,7 @@ test_upgrade_from_v1(void **state)
     assert_true(seaftier_tier_evict_clean(fx->tier, NULL, &n, &err));
     assert_int_equal(n, 1);
     assert_int_equal(state_of(fx->tier, SEAFTIER_TYPE_FS, clean, NULL), SEAFTIER_STATE_REMOTE);
-    assert_usage_exact(fx);
+    tu_assert_usage_matches_rows(fx->dir);
     /* An upgraded index is never taken for complete: old evictions dropped rows. */
     gboolean complete = TRUE;
     assert_true(seaftier_tier_is_complete(fx->tier, SEAFTIER_TYPE_FS, BUCKET, &complete, &err));

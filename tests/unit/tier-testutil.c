@@ -251,3 +251,39 @@ tu_rm_rf(const char *path)
         g_unlink(path);
     }
 }
+
+void
+tu_assert_usage_matches_rows(const char *dir)
+{
+    sqlite3 *db = tu_open_index(dir);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    static const char *const groups =
+        "SELECT u.type, u.state, u.objects, u.bytes, u.stored_bytes,"
+        " COALESCE(a.n, 0), COALESCE(a.b, 0), COALESCE(a.sb, 0)"
+        " FROM usage u LEFT JOIN (SELECT type, state, COUNT(*) n, SUM(size) b,"
+        " SUM(stored_size) sb FROM objects GROUP BY type, state) a USING (type, state)";
+    assert_int_equal(sqlite3_prepare_v2(db, groups, -1, &st, NULL), SQLITE_OK);
+    int bad = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        gboolean differs = FALSE;
+        for (int c = 0; c < 3; c++)
+            differs |= sqlite3_column_int64(st, 2 + c) != sqlite3_column_int64(st, 5 + c);
+        bad += differs;
+        if (differs)
+            print_message("usage type %d state %d: %lld objects %lld bytes %lld stored;"
+                          " rows: %lld, %lld, %lld\n",
+                          sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+                          (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
+                          (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+                          (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(bad, 0);
+    assert_int_equal(tu_sql_int(dir, "SELECT COALESCE(SUM(objects), 0) FROM usage"),
+                     tu_sql_int(dir, "SELECT COUNT(*) FROM objects"));
+}

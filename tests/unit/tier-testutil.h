@@ -98,6 +98,11 @@ gint64 tu_sql_int(const char *dir, const char *query);
  * text (g_free it), NULL without a row or for SQL NULL. */
 char *tu_sql_text(const char *dir, const char *query);
 
+/* `dir`'s index passes integrity_check and every usage row (a (type, state)
+ * group without rows too) matches its rows exactly; otherwise prints the
+ * groups that differ and fails the test. */
+void tu_assert_usage_matches_rows(const char *dir);
+
 /* The index row of an object, every column but the times and the
  * generation, must read `expected`: "state S size N stored_size N codec C
  * checksum C location L uploaded U synced S attempts A retry_at T
