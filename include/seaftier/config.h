@@ -75,6 +75,7 @@ typedef struct {
     int low_watermark;          /* low_watermark: % eviction goes down to, default 80 */
     guint64 min_free_space;     /* min_free_space: bytes kept free on the tier's filesystem, default 1 GiB */
     guint64 ram_cache_size;     /* ram_cache_size: in-process RAM tier, default 128 MiB, 0 = off */
+    guint64 location_cache_size; /* location_cache_size: where recently read objects are, default 12 MiB, 0 = off */
     gboolean compression;       /* compression: lz4 on/off, default true */
     gboolean write_through;     /* mode = write_through | write_back (default write_back) */
     SeaftierAuthoritativeIndex authoritative_index; /* authoritative_index = auto | on | off */

@@ -15,10 +15,12 @@
 #define MAX_UPLOAD_DELAY_MS (24 * 3600 * 1000)
 /* Bigger objects belong in files: SQLite rows this large slow every page read. */
 #define MAX_INLINE ((guint64)16 << 20)
+/* 72 bytes an entry: 64 GiB would remember ~950 million objects. */
+#define MAX_LOCATION_CACHE ((guint64)64 << 30)
 
 static const char *const known_keys[] = {
     "dir", "max_size", "high_watermark", "low_watermark", "min_free_space",
-    "ram_cache_size", "compression", "mode", "upload_concurrency", "upload_delay",
+    "ram_cache_size", "location_cache_size", "compression", "mode", "upload_concurrency", "upload_delay",
     "inline_max", "socket", "log_level", "dumpable", "authoritative_index", NULL
 };
 
@@ -31,6 +33,7 @@ set_defaults(SeaftierTierConfig *t)
     t->low_watermark = 80;
     t->min_free_space = (guint64)1 << 30;
     t->ram_cache_size = (guint64)128 << 20;
+    t->location_cache_size = (guint64)12 << 20;
     t->compression = TRUE;
     t->write_through = FALSE;
     t->authoritative_index = SEAFTIER_AUTHORITATIVE_AUTO;
@@ -128,6 +131,8 @@ read_key(SeaftierTierConfig *t, const char *key, const char *v,
         return cfg_parse_size_range(label, v, 0, G_MAXUINT64, &t->min_free_space, error);
     if (strcmp(key, "ram_cache_size") == 0)
         return cfg_parse_size_range(label, v, 0, G_MAXUINT64, &t->ram_cache_size, error);
+    if (strcmp(key, "location_cache_size") == 0)
+        return cfg_parse_size_range(label, v, 0, MAX_LOCATION_CACHE, &t->location_cache_size, error);
     if (strcmp(key, "inline_max") == 0)
         return cfg_parse_size_range(label, v, 0, MAX_INLINE, &t->inline_max, error);
     if (strcmp(key, "high_watermark") == 0)

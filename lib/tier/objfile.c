@@ -540,4 +540,5 @@ seaftier_tier_forget_data(SeaftierTier *tier, SeaftierObjType type, const char *
         g_free(path);
     }
     seaftier_ram_remove(tier->ram, type, repo_id, obj_id);
+    seaftier_loc_remove(tier->loc, type, repo_id, obj_id);
 }

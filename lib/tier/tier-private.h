@@ -19,6 +19,7 @@
 
 #include "tier/tier.h"
 #include "tier/ram.h"
+#include "tier/loc.h"
 
 #include <seaftier/log.h>
 #include <sqlite3.h>
@@ -94,6 +95,7 @@ struct SeaftierTier {
     GPtrArray *pool;        /* idle TierConn* */
 
     TierRam *ram;
+    TierLoc *loc;                /* location cache (loc.h); NULL when off */
     TierCommitQueue commit;
 
     GMutex atime_lock;

@@ -1,7 +1,9 @@
 /* lib/tier/tier.c — opening the tier, reads, stores, deletes, lookups.
  *
- * Read path: RAM tier (ram.c) → index row (+ inline blob, one statement) or
- * object file → decode → CRC32C check → RAM tier. A damaged or missing copy
+ * Read path: RAM tier (ram.c) → location cache (loc.c: the inline blob by
+ * its row id, or the object file, without the index's key lookup) → index
+ * row (+ inline blob, one statement) or object file → decode → CRC32C check
+ * → RAM tier and location cache. A damaged or missing copy
  * is never returned: clean copies are dropped so the caller re-fetches them,
  * dirty ones are reported loudly and kept for an operator.
  *
@@ -263,6 +265,7 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
     tier->atime_last_flush = g_get_monotonic_time();
     seaftier_tier_commit_init(tier);
     tier->ram = seaftier_ram_new(tc->ram_cache_size, tier->inline_max);
+    tier->loc = seaftier_loc_new(tc->location_cache_size);
     g_mutex_init(&tier->dirs_lock);
     g_mutex_init(&tier->meta_lock);
     g_mutex_init(&tier->direct_write_lock);
@@ -298,6 +301,7 @@ seaftier_tier_close(SeaftierTier *tier)
     }
     seaftier_tier_pool_free(tier);
     seaftier_ram_free(tier->ram);
+    seaftier_loc_free(tier->loc);
     seaftier_tier_commit_clear(tier);
     if (tier->epoch)
         munmap(tier->epoch, tier->epoch_map_len);
@@ -436,6 +440,11 @@ drop_bad_row(SeaftierTier *tier, const TierRow *row, GError **error)
             }
         }
     }
+    /* The caller bumps the epoch after the commit; this bump, before it,
+     * makes every location cache entry naming the row id dead before the
+     * id can be given to another object (loc.h). */
+    if (ok && dropped)
+        seaftier_tier_bump_epoch(tier);
     ok = ok && seaftier_tier_commit(conn, error);
     if (!ok)
         seaftier_tier_rollback(conn);
@@ -521,6 +530,67 @@ ram_entry_valid(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
     seaftier_tier_conn_put(tier, conn);
     g_clear_error(&err);
     return found && row.state != SEAFTIER_STATE_DELETED;
+}
+
+/* A disk hit through the location cache (loc.h): the inline blob by its row
+ * id, or the object file of the cached generation, checked as any read is.
+ * 1 read; 0 not (no entry, or anything else than a clean read: the index
+ * path then looks, and alone decides that a copy is damaged). */
+static int
+read_located(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const char *obj_id,
+             guint64 epoch, gboolean streaming, void **data, gsize *len)
+{
+    TierLocation at;
+    if (!seaftier_loc_get(tier->loc, type, repo_id, obj_id, epoch, &at) ||
+        (streaming && at.codec == SEAFTIER_CODEC_PIECES))
+        return 0;
+    TierRow row = { .rowid = at.rowid, .size = at.size, .stored_size = at.stored_size,
+                    .codec = at.codec, .checksum = at.checksum, .location = at.location,
+                    .generation = at.generation, .atime = at.atime_mark };
+    const char *problem = NULL;
+    GError *err = NULL;
+    void *out = NULL;
+    int r = 0;
+    if (row.location == LOC_INLINE) {
+        gboolean snap;
+        TierConn *conn = read_conn_get(tier, &snap, &err);
+        sqlite3_stmt *stmt = conn ? seaftier_tier_stmt(conn, "SELECT data FROM blobs WHERE id = ?1",
+                                                       &err) : NULL;
+        if (stmt) {
+            sqlite3_bind_int64(stmt, 1, row.rowid);
+            if (sqlite3_step(stmt) == SQLITE_ROW)
+                r = seaftier_tier_load(tier, type, repo_id, obj_id, &row,
+                                       sqlite3_column_blob(stmt, 0),
+                                       (gsize)sqlite3_column_bytes(stmt, 0), &out, &problem, &err);
+            sqlite3_reset(stmt);
+        }
+        if (conn)
+            read_conn_put(tier, conn, snap, stmt != NULL);
+    } else {
+        r = seaftier_tier_load(tier, type, repo_id, obj_id, &row, NULL, 0, &out, &problem, &err);
+    }
+    g_clear_error(&err);
+    /* The epoch read again after the data: a delete (or a row id freed, which
+     * bumps it before its commit) since the entry's fill is not read through. */
+    if (r != 1 || seaftier_tier_epoch(tier) != epoch) {
+        if (r == 1)
+            g_free(out);
+        seaftier_loc_remove(tier->loc, type, repo_id, obj_id);
+        return 0;
+    }
+    seaftier_tier_count(tier, TIER_DISK_HITS, 1);
+    seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
+    gint64 now = seaftier_tier_now();
+    if (now - at.atime_mark >= ATIME_GRANULARITY_S) {
+        note_access(tier, row.rowid, at.atime_mark);
+        seaftier_loc_touch(tier->loc, type, repo_id, obj_id, now);
+    }
+    if (tier->ram && row.size <= tier->inline_max)
+        seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, row.size, row.rowid, epoch,
+                         MAX(at.atime_mark, now));
+    *data = out;
+    *len = row.size;
+    return 1;
 }
 
 /* 1 found, 0 retry (the row changed under us), -1 error set. */
@@ -626,6 +696,11 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
     seaftier_tier_count(tier, TIER_DISK_HITS, 1);
     seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
     note_access(tier, row.rowid, row.atime);
+    TierLocation where = { .rowid = row.rowid, .generation = row.generation, .size = row.size,
+                           .stored_size = row.stored_size, .checksum = row.checksum,
+                           .codec = row.codec, .location = row.location,
+                           .atime_mark = MAX(row.atime, seaftier_tier_now()) };
+    seaftier_loc_put(tier->loc, type, repo_id, obj_id, epoch, &where);
     if (out && tier->ram && row.size <= tier->inline_max)
         seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, row.size, row.rowid, epoch,
                          MAX(row.atime, seaftier_tier_now()));
@@ -674,6 +749,8 @@ seaftier_tier_read_or_stream(SeaftierTier *tier, SeaftierObjType type, const cha
         g_free(ram_data);
         seaftier_ram_remove(tier->ram, type, repo_id, obj_id);
     }
+    if (read_located(tier, type, repo_id, obj_id, epoch, stream != NULL, data, len))
+        return TRUE;
     for (int attempt = 0; attempt < 3; attempt++) {
         int r = read_disk(tier, type, repo_id, obj_id, epoch, data, len, stream, error);
         if (r != 0)

@@ -6,6 +6,7 @@ lib_libseaftier_la_SOURCES += \
 	lib/tier/crc32c.c lib/tier/crc32c.h \
 	lib/tier/codec.c lib/tier/codec.h \
 	lib/tier/ram.c lib/tier/ram.h \
+	lib/tier/loc.c lib/tier/loc.h \
 	lib/tier/db.c \
 	lib/tier/mapvfs.c \
 	lib/tier/objfile.c \
@@ -61,6 +62,13 @@ tests_unit_test_tier_snapshot_SOURCES = tests/unit/test_tier_snapshot.c tests/un
 	tests/unit/tier-testutil.h
 tests_unit_test_tier_snapshot_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tier_snapshot_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_tier_loc
+TESTS += tests/unit/test_tier_loc
+tests_unit_test_tier_loc_SOURCES = tests/unit/test_tier_loc.c tests/unit/tier-testutil.c \
+	tests/unit/tier-testutil.h
+tests_unit_test_tier_loc_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tier_loc_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/test_tier_mapvfs
 TESTS += tests/unit/test_tier_mapvfs

@@ -22,11 +22,15 @@
  *       first open of the process, then the median of 4 more), and
  *       obj_backend_tier_new() (what seaf-server does: configuration, site
  *       and tier); then, with ram_cache_size = 0 so that every read is a
- *       disk-tier hit through the index, does BENCH_SCALE_READS (default
- *       100 000) uniformly random ObjBackend.read of the HOT objects after a
- *       quarter as many untimed ones that also check the bytes. Prints
- *       RESULT scale.<LABEL>.p50_us / .p99_us, .rss_bytes (VmRSS after the
- *       reads) and its .rss_anon_bytes / .rss_file_bytes parts,
+ *       disk-tier hit, reads each HOT object once (random order, untimed,
+ *       the bytes checked: hot objects are objects that were read) and
+ *       times BENCH_SCALE_READS (default 100 000) uniformly random
+ *       ObjBackend.read of them with the default location cache (tier.h),
+ *       then as many with location_cache_size = 0 (the index's key lookup
+ *       on every hit). Prints RESULT scale.<LABEL>.p50_us / .p99_us (and
+ *       scale.<LABEL>.index.p50_us / .p99_us for the second), .rss_bytes
+ *       (VmRSS after the first reads) and its .rss_anon_bytes /
+ *       .rss_file_bytes parts,
  *       .index_bytes_per_obj (SQLite files minus the object bytes stored in
  *       them, per object), .tier_open_ms (first), .tier_open_median_ms,
  *       .backend_open_ms.
@@ -211,6 +215,29 @@ time_opens(const char *conf, const char *label)
     seaftier_config_free(cfg);
 }
 
+/* `reads` timed ObjBackend.read of uniformly random hot objects; prints
+ * <key>.p50_us and the other latency figures. */
+static void
+timed_reads(ObjBackend *ob, const BenchId *ids, guint64 hot, gsize reads, GRand *r,
+            const char *key)
+{
+    BenchSamples *s = bench_samples_new(reads);
+    for (gsize k = 0; k < reads; k++) {
+        guint64 i = (guint64)g_rand_int_range(r, 0, (gint32)hot);
+        void *data = NULL;
+        int len = 0;
+        guint64 a = bench_now_ns();
+        int rc = ob->read(ob, BENCH_REPO, 1, ids[i].s, &data, &len);
+        guint64 b = bench_now_ns();
+        if (rc != 0 || len != OBJ_SIZE)
+            bench_die("read of object %" G_GUINT64_FORMAT " (%s) failed", i, ids[i].s);
+        bench_samples_add(s, b - a);
+        g_free(data);
+    }
+    bench_result_latency(key, s);
+    bench_samples_free(s);
+}
+
 static void
 read_phase(const char *conf, guint64 n, guint64 hot, const char *label)
 {
@@ -227,33 +254,33 @@ read_phase(const char *conf, guint64 n, guint64 hot, const char *label)
     result(label, "backend_open_ms", (double)(t1 - t0) / 1e6, "ms");
 
     BenchId *ids = bench_ids(HOT_NS, hot);
+    /* Hot objects are objects that were read: each once first, in random
+     * order, untimed, its contents checked. */
     GRand *r = g_rand_new_with_seed(7);
-    BenchSamples *s = bench_samples_new(reads);
+    guint64 *order = g_new(guint64, hot);
+    for (guint64 i = 0; i < hot; i++)
+        order[i] = i;
+    for (guint64 i = hot - 1; i > 0; i--) {
+        guint64 j = (guint64)g_rand_int_range(r, 0, (gint32)(i + 1)), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
     guint8 want[OBJ_SIZE];
-    gsize warm = reads / 4;
-    for (gsize k = 0; k < warm + reads; k++) {
-        guint64 i = (guint64)g_rand_int_range(r, 0, (gint32)hot);
-        const char *id = ids[i].s;
+    for (guint64 k = 0; k < hot; k++) {
         void *data = NULL;
         int len = 0;
-        guint64 a = bench_now_ns();
-        int rc = ob->read(ob, BENCH_REPO, 1, id, &data, &len);
-        guint64 b = bench_now_ns();
-        if (rc != 0 || len != OBJ_SIZE)
-            bench_die("read of object %" G_GUINT64_FORMAT " (%s) failed", i, id);
-        if (k < warm) {
-            /* The untimed reads also check the contents. */
-            bench_fill_text((guint32)i, want, sizeof want);
-            if (memcmp(data, want, OBJ_SIZE) != 0)
-                bench_die("object %s reads back wrong", id);
-        } else {
-            bench_samples_add(s, b - a);
-        }
+        if (ob->read(ob, BENCH_REPO, 1, ids[order[k]].s, &data, &len) != 0 || len != OBJ_SIZE)
+            bench_die("read of object %" G_GUINT64_FORMAT " (%s) failed", order[k],
+                      ids[order[k]].s);
+        bench_fill_text((guint32)order[k], want, sizeof want);
+        if (memcmp(data, want, OBJ_SIZE) != 0)
+            bench_die("object %s reads back wrong", ids[order[k]].s);
         g_free(data);
     }
+    g_free(order);
     char key[128];
     g_snprintf(key, sizeof key, "scale.%s", label);
-    bench_result_latency(key, s);
+    timed_reads(ob, ids, hot, reads, r, key);
 
     /* Anonymous memory is what the process holds; file-backed pages are
      * SQLite's memory map of the index (reclaimable page cache). */
@@ -262,6 +289,15 @@ read_phase(const char *conf, guint64 n, guint64 hot, const char *label)
     result(label, "rss_bytes", (double)rss.rss, "bytes");
     result(label, "rss_anon_bytes", (double)rss.anon, "bytes");
     result(label, "rss_file_bytes", (double)rss.file, "bytes");
+    obj_backend_tier_free(ob);
+    g_key_file_free(kf);
+
+    /* The same reads through the index alone (no location cache), in the
+     * same process: what a hit on an object no cache remembers costs. */
+    kf = bench_load_conf(conf, "ram_cache_size", "0", "location_cache_size", "0", NULL);
+    ob = bench_obj_backend(kf, "fs");
+    g_snprintf(key, sizeof key, "scale.%s.index", label);
+    timed_reads(ob, ids, hot, reads, r, key);
     obj_backend_tier_free(ob);
     g_key_file_free(kf);
 
@@ -288,7 +324,6 @@ read_phase(const char *conf, guint64 n, guint64 hot, const char *label)
     seaftier_tier_close(tier);
     seaftier_config_free(cfg);
 
-    bench_samples_free(s);
     g_rand_free(r);
     g_free(ids);
 }

@@ -15,12 +15,17 @@
 /* The fixture of a tier test: a temporary directory of its own and a tier
  * opened in it. What differs between the test programs is in a spec; the
  * rest of the configuration is zero (no size limit, no free-space floor)
- * but the watermarks, 90 and 80, and compression, on. A test may change
+ * but the watermarks, 90 and 80, compression, on, and the location cache,
+ * on (TU_LOCATION_CACHE_SIZE): every repeated disk hit of a test goes
+ * through it, so every test checks it too. A test may change
  * `cfg` while the tier is closed and open it again. */
+#define TU_LOCATION_CACHE_SIZE (1024 * 1024)
+
 typedef struct {
     const char *name;           /* the directory is <tmp>/<name>-XXXXXX */
     guint64 ram_cache_size;     /* 0: RAM tier off, every hit reads the index */
     guint64 inline_max;         /* objects up to this size live in the index */
+    gboolean no_location_cache; /* location cache off (else TU_LOCATION_CACHE_SIZE) */
     gboolean closed;            /* setup opens nothing: the test makes its index first */
     gboolean second_handle;     /* a second handle on the directory (another process) */
 } TuFixtureSpec;
