@@ -7,9 +7,9 @@
  * name the generation completes. What the kernel's dentry cache is to
  * Seafile's fs layout.
  *
- * Bounded in bytes: a fixed array of 8-way sets of 72-byte entries, least
- * recently used first out within a set; 16 stripes, each under its own
- * mutex. Only objects whose ids are canonical (binary in the index) and
+ * Bounded in bytes: a fixed array of 8-way sets of 72-byte entries, each
+ * object in the emptier of two sets of one stripe, least recently used
+ * first out within a set; 16 stripes, each under its own mutex. Only objects whose ids are canonical (binary in the index) and
  * whose sizes fit 32 bits are kept.
  *
  * Validity (what the reader in tier.c relies on):

@@ -24,6 +24,7 @@
 #define OTHER_REPO "7c1d2e3f-4a5b-4c6d-8e7f-a0b1c2d3e4f5"
 #define ENTRY_BYTES 72
 #define WAYS 8
+#define STRIPES 16
 
 /* fx->tier reads (RAM tier off: every hit is a disk hit); fx->second is
  * the other process. Objects above 4 KiB are files. */
@@ -168,10 +169,29 @@ test_cache_bound(void **state)
         assert_int_equal(got.rowid, i + 1);
     }
     seaftier_loc_free(loc);
-    /* The configured bytes bound the slots. */
+    /* The configured bytes bound the slots (whole sets, as many per stripe). */
     loc = seaftier_loc_new(1024 * 1024);
     seaftier_loc_usage(loc, &entries, &slots);
-    assert_true(slots * ENTRY_BYTES <= 1024 * 1024 && slots * ENTRY_BYTES > 1024 * 1024 - WAYS * ENTRY_BYTES);
+    assert_true(slots * ENTRY_BYTES <= 1024 * 1024);
+    assert_true(slots * ENTRY_BYTES > 1024 * 1024 - STRIPES * WAYS * ENTRY_BYTES);
+    seaftier_loc_free(loc);
+
+    /* Objects filling 60% of the slots are all kept (each has two sets). */
+    loc = seaftier_loc_new(1024 * 1024);
+    seaftier_loc_usage(loc, &entries, &slots);
+    guint64 n = slots * 6 / 10;
+    for (guint64 i = 0; i < n; i++) {
+        tu_make_id((int)i, id);
+        TierLocation li = location((gint64)i + 1);
+        seaftier_loc_put(loc, SEAFTIER_TYPE_FS, REPO, id, 0, &li);
+    }
+    guint64 kept = 0;
+    for (guint64 i = 0; i < n; i++) {
+        tu_make_id((int)i, id);
+        kept += seaftier_loc_get(loc, SEAFTIER_TYPE_FS, REPO, id, 0, &got) && got.rowid == (gint64)i + 1;
+    }
+    assert_int_equal(cached_entries(loc), kept);
+    assert_true(kept >= n - n / 1000);
     seaftier_loc_free(loc);
 }
 
