@@ -11,7 +11,8 @@
  * every delete bumps after its transaction commits. A RAM entry remembers the
  * epoch read before its bytes were validated; a hit on an entry older than
  * the current epoch re-checks the index once (a delete elsewhere happened
- * since), so another process's delete is never hidden by our RAM copy.
+ * since), so another process's delete is never hidden by our RAM copy. The
+ * location cache drops what it learnt under an older epoch (loc.h).
  *
  * Read snapshot: a disk hit on a fresh SQLite read transaction costs a WAL
  * read-mark lock and unlock (two fcntl) and an fstat. The same map holds a

@@ -95,7 +95,9 @@ void seaftier_tier_close(SeaftierTier *tier);
 /* The tier directory. */
 const char *seaftier_tier_dir(const SeaftierTier *tier);
 
-/* Reads an object (RAM tier, then disk), verifying its checksum.
+/* Reads an object (RAM tier, then disk: through the location cache when it
+ * remembers where the object is, else through the index), verifying its
+ * checksum.
  * FALSE with NOT_FOUND, DELETED, CORRUPT or IO. *data is g_free'd by the caller. */
 gboolean seaftier_tier_read(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
                             const char *obj_id, void **data, gsize *len, GError **error);

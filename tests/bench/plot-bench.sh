@@ -3,7 +3,8 @@
 #
 #   plot-bench.sh BENCH_RESULTS_JSON OUTDIR
 #
-#   OUTDIR/bench-scale.png  disk-tier hit latency p50 / p99 (microseconds)
+#   OUTDIR/bench-scale.png  disk-tier hit latency p50 / p99 (microseconds),
+#                           with the location cache and through the index alone
 #                           against the number of objects indexed (log x, log y)
 #   OUTDIR/bench-write.png  durable 4 KiB writes per second against writer
 #                           threads: seaftier, Seafile's fs layout, and the
@@ -39,9 +40,10 @@ def v(key):
     return 'NaN' if x is None else repr(x['value'])
 sizes = sorted({int(m.group(1)) for k in r for m in [re.match(r'scale\.n(\d+)\.p50_us$', k)] if m})
 with open(os.path.join(tmp, 'scale.dat'), 'w') as f:
-    f.write('# objects p50_us p99_us\n')
+    f.write('# objects p50_us p99_us index_p50_us index_p99_us\n')
     for n in sizes:
-        f.write('%d %s %s\n' % (n, v('scale.n%d.p50_us' % n), v('scale.n%d.p99_us' % n)))
+        f.write('%d %s %s %s %s\n' % (n, v('scale.n%d.p50_us' % n), v('scale.n%d.p99_us' % n),
+                                      v('scale.n%d.index.p50_us' % n), v('scale.n%d.index.p99_us' % n)))
 threads = sorted({int(m.group(1)) for k in r for m in [re.match(r'write\.tier\.t(\d+)\.objps$', k)] if m})
 with open(os.path.join(tmp, 'write.dat'), 'w') as f:
     f.write('# threads tier fs limit (objects/s)\n')
@@ -65,7 +67,9 @@ set format x "10^{%L}"
 set key top left
 set grid
 plot "$tmp/scale.dat" using 1:2 with linespoints lw 2 pt 7 title "p50", \
-     "$tmp/scale.dat" using 1:3 with linespoints lw 2 pt 5 title "p99"
+     "$tmp/scale.dat" using 1:3 with linespoints lw 2 pt 5 title "p99", \
+     "$tmp/scale.dat" using 1:4 with linespoints lw 1 dt 2 pt 6 title "p50, index lookup (no location cache)", \
+     "$tmp/scale.dat" using 1:5 with linespoints lw 1 dt 2 pt 4 title "p99, index lookup (no location cache)"
 EOF
   plotted+=("$out/bench-scale.png")
 fi

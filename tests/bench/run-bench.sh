@@ -295,7 +295,9 @@ fi
 # Each index: N fs objects, of which HOT (100 000) are stored with data and
 # read; the others are REMOTE rows recorded through the tier's bulk path for
 # a bucket listing (bench_scale.c says how). Reads are disk-tier hits (RAM
-# tier off), uniformly random over the HOT objects.
+# tier off), uniformly random over the HOT objects: with the location cache
+# (the default configuration; the targets) and through the index's key
+# lookup alone (location_cache_size = 0; shown beside them).
 if phase scale; then
 say "index scale: $SCALE_SIZES objects ($SCALE_HOT or all of them stored with data), $SCALE_ROUNDS rounds of reads"
 declare -A scale_conf
@@ -307,9 +309,8 @@ for n in $SCALE_SIZES; do
   sed -n 's/^bench_scale: //p' "$work/logs/scale-build-$n.log" >&2
 done
 # Reads in rounds, the sizes taking turns, each a fresh process; the
-# figures are the medians of the rounds. The first round also writes the
-# access times of hot objects stored more than a minute before (the
-# background thread's lazy atime flush); the later ones find them fresh.
+# figures are the medians of the rounds. Each first writes the access times
+# of the hot objects before timing (bench_scale.c says how).
 for r in $(seq "$SCALE_ROUNDS"); do
   SUFFIX=.r$r
   for n in $SCALE_SIZES; do
@@ -320,7 +321,7 @@ for r in $(seq "$SCALE_ROUNDS"); do
   SUFFIX=
 done
 for n in $SCALE_SIZES; do
-  for m in p50_us p99_us rss_bytes rss_anon_bytes rss_file_bytes index_bytes_per_obj tier_open_ms \
+  for m in p50_us p99_us index.p50_us index.p99_us rss_bytes rss_anon_bytes rss_file_bytes index_bytes_per_obj tier_open_ms \
            tier_open_median_ms backend_open_ms; do
     echo "scale.n$n.$m $(for r in $(seq "$SCALE_ROUNDS"); do val "scale.n$n.$m.r$r"; done | median) median" \
       >>"$results"
@@ -523,17 +524,19 @@ fig() {  # LABEL KEY-PREFIX
   echo "Index scale (fs objects; disk-tier hits of the stored ones, RAM tier off; microseconds,"
   echo "bytes, milliseconds). Built with seaftier_tier_remember_remote_batch (REMOTE rows in listing"
   echo "order) plus up to $SCALE_HOT objects stored with data (seaftier_tier_store, CLEAN), which are read;"
-  echo "medians of $SCALE_ROUNDS rounds of reads, the sizes taking turns."
-  printf '  %-10s %8s %8s %8s %8s %8s %8s %9s %9s %9s\n' "objects" "p50" "p99" "RSS MiB" \
-    "anon MiB" "file MiB" "B/obj" "open ms" "backend" "seaftierd"
+  echo "medians of $SCALE_ROUNDS rounds of reads, the sizes taking turns. p50/p99: with the location"
+  echo "cache (the default); idx: the same reads through the index's key lookup (location_cache_size = 0)."
+  printf '  %-10s %8s %8s %8s %8s %8s %8s %8s %8s %9s %9s %9s\n' "objects" "p50" "p99" "p50 idx" \
+    "p99 idx" "RSS MiB" "anon MiB" "file MiB" "B/obj" "open ms" "backend" "seaftierd"
   for n in $SCALE_SIZES; do
     awk -v l="$n" -v a="$(val scale.n$n.p50_us)" -v b="$(val scale.n$n.p99_us)" \
+      -v ia="$(val scale.n$n.index.p50_us)" -v ib="$(val scale.n$n.index.p99_us)" \
       -v r="$(val scale.n$n.rss_bytes)" -v ra="$(val scale.n$n.rss_anon_bytes)" \
       -v rf="$(val scale.n$n.rss_file_bytes)" -v i="$(val scale.n$n.index_bytes_per_obj)" \
       -v o="$(val scale.n$n.tier_open_ms)" -v bo="$(val scale.n$n.backend_open_ms)" \
       -v d="$(val scale.n$n.daemon_start_median_ms)" \
-      'BEGIN { printf "  %-10s %8s %8s %8.1f %8.1f %8.1f %8.0f %9.1f %9.1f %9.1f\n", l, a, b,
-               r / 1048576, ra / 1048576, rf / 1048576, i, o, bo, d }'
+      'BEGIN { printf "  %-10s %8s %8s %8s %8s %8.1f %8.1f %8.1f %8.0f %9.1f %9.1f %9.1f\n", l, a, b,
+               ia, ib, r / 1048576, ra / 1048576, rf / 1048576, i, o, bo, d }'
   done
   fi  # ONLY_UPLOAD
   echo
