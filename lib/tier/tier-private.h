@@ -36,9 +36,16 @@
 #define LOC_INLINE 0      /* in the blobs table, keyed by the object's rowid */
 #define LOC_FILE 1        /* in objects/<type>/<repo>/<id[0:2]>/<id[2:]>.<gen> */
 
-/* An access time is written back only when it is this much older than the
- * recorded one: reads of hot objects must not become index writes. */
-#define ATIME_GRANULARITY_S 60
+/* An access time is written back only when the recorded one is older than
+ * the granularity (atime.c): reads of hot objects must not become index
+ * writes. The granularity is a fraction of the eviction horizon (the age of
+ * the oldest clean object's access), between these bounds; each write is a
+ * random page of the index, and the order eviction follows needs no finer. */
+#define ATIME_GRANULARITY_MIN_S 60
+#define ATIME_GRANULARITY_MAX_S 86400
+#define ATIME_HORIZON_FRACTION 64
+/* The horizon is looked up again (one indexed min()) at most this often. */
+#define ATIME_HORIZON_REFRESH_US (60 * G_USEC_PER_SEC)
 /* Pending access times are flushed after this many or this long. */
 #define ATIME_FLUSH_COUNT 1024
 #define ATIME_FLUSH_US (5 * G_USEC_PER_SEC)
@@ -101,6 +108,8 @@ struct SeaftierTier {
     GMutex atime_lock;
     GHashTable *atime_pending;   /* rowid (gint64*) -> atime (gint64) */
     gint64 atime_last_flush;     /* monotonic us */
+    gint64 atime_granularity_s;  /* (atomic) see ATIME_GRANULARITY_MIN_S */
+    gint64 atime_horizon_checked; /* monotonic us, under atime_lock */
 
     /* Read/write counters of this process (atomic), in TierCounter order;
      * the background thread adds what is not yet flushed to the shared
@@ -394,6 +403,10 @@ gboolean seaftier_tier_ticket_expired(const SeaftierTierFillTicket *ticket);
 gboolean seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_atime);
 /* Writes the pending access times in one transaction. */
 void seaftier_tier_atime_flush(SeaftierTier *tier);
+/* Seconds an access time is left alone once recorded: a fraction of the
+ * eviction horizon, ATIME_GRANULARITY_MIN_S .. ATIME_GRANULARITY_MAX_S
+ * (looked up again by the flush at most every ATIME_HORIZON_REFRESH_US). */
+gint64 seaftier_tier_atime_granularity(SeaftierTier *tier);
 
 /* tier.c */
 /* Handles a row whose data is missing or damaged: a CLEAN row is dropped

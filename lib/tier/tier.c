@@ -284,6 +284,9 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
         return NULL;
     }
     seaftier_tier_tmp_cleanup(tier);
+    /* (nothing is pending yet: this only looks up the eviction horizon,
+     * which sets the access-time granularity before the first read) */
+    seaftier_tier_atime_flush(tier);
     tier->nudge_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     return tier;
 }
@@ -582,7 +585,7 @@ read_located(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, cons
     seaftier_tier_count(tier, TIER_DISK_HITS, 1);
     seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
     gint64 now = seaftier_tier_now();
-    if (now - at.atime_mark >= ATIME_GRANULARITY_S) {
+    if (now - at.atime_mark >= seaftier_tier_atime_granularity(tier)) {
         note_access(tier, row.rowid, at.atime_mark);
         seaftier_loc_touch(tier->loc, type, repo_id, obj_id, now);
     }
@@ -735,7 +738,7 @@ seaftier_tier_read_or_stream(SeaftierTier *tier, SeaftierObjType type, const cha
                          &entry_epoch, &mark)) {
         if (entry_epoch >= epoch || ram_entry_valid(tier, type, repo_id, obj_id)) {
             gint64 now = seaftier_tier_now();
-            if (now - mark >= ATIME_GRANULARITY_S) {
+            if (now - mark >= seaftier_tier_atime_granularity(tier)) {
                 note_access(tier, rowid, mark);
                 seaftier_ram_touch(tier->ram, type, repo_id, obj_id, epoch, now);
             } else if (entry_epoch < epoch) {

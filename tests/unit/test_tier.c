@@ -289,6 +289,54 @@ test_atime_lazy(void **state)
     assert_true(sql_int(fx, "SELECT COUNT(*) FROM objects WHERE atime > 1000") >= 1024);
 }
 
+/* The access-time granularity is 1/64 of the eviction horizon (the oldest
+ * clean object's access), at least a minute: in a tier whose oldest clean
+ * object was read 128 hours ago, a read of an object recorded an hour ago
+ * writes nothing, one recorded three hours ago is written; in a young tier
+ * a minute and a half is enough. */
+static void
+test_atime_granularity(void **state)
+{
+    TuFixture *fx = *state;
+    char recent[41], older[41], oldest[41], q[200];
+    tu_make_id(1, recent);
+    tu_make_id(2, older);
+    tu_make_id(3, oldest);
+    const char *ids[] = { recent, older, oldest };
+    for (int i = 0; i < 3; i++)
+        tu_store_ok(fx->tier, SEAFTIER_TYPE_FS, REPO, ids[i], "abc", 3, SEAFTIER_STATE_CLEAN, FALSE);
+    gint64 now = now_s();
+    const gint64 ages[] = { 3600, 3 * 3600, 128 * 3600 };
+    for (int i = 0; i < 3; i++) {
+        g_snprintf(q, sizeof q, "UPDATE objects SET atime = %" G_GINT64_FORMAT
+                   " WHERE obj_id = tier_id('%s')", now - ages[i], ids[i]);
+        sql(fx, q);
+    }
+    tu_fixture_reopen(fx);
+    gint64 g = seaftier_tier_atime_granularity(fx->tier);
+    assert_true(g >= 2 * 3600 - 1 && g <= 2 * 3600 + 5);     /* (a coarse clock) */
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, recent, "abc", 3);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, older, "abc", 3);
+    tu_fixture_reopen(fx);      /* (the close writes what is pending) */
+    g_snprintf(q, sizeof q, "SELECT atime FROM objects WHERE obj_id = tier_id('%s')", recent);
+    assert_int_equal(sql_int(fx, q), now - 3600);
+    g_snprintf(q, sizeof q, "SELECT atime FROM objects WHERE obj_id = tier_id('%s')", older);
+    assert_true(sql_int(fx, q) >= now - 1);
+
+    now = now_s();
+    g_snprintf(q, sizeof q, "UPDATE objects SET atime = %" G_GINT64_FORMAT, now - 600);
+    sql(fx, q);
+    g_snprintf(q, sizeof q, "UPDATE objects SET atime = %" G_GINT64_FORMAT
+               " WHERE obj_id = tier_id('%s')", now - 90, recent);
+    sql(fx, q);
+    tu_fixture_reopen(fx);
+    assert_int_equal(seaftier_tier_atime_granularity(fx->tier), 60);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, recent, "abc", 3);
+    tu_fixture_reopen(fx);
+    g_snprintf(q, sizeof q, "SELECT atime FROM objects WHERE obj_id = tier_id('%s')", recent);
+    assert_true(sql_int(fx, q) >= now - 1);
+}
+
 static void
 test_delete_semantics(void **state)
 {
@@ -1849,6 +1897,7 @@ main(void)
         TU_FIXTURE_TEST(test_restore_same_bytes_is_noop, &fixture),
         TU_FIXTURE_TEST(test_codec_by_type, &fixture),
         TU_FIXTURE_TEST(test_atime_lazy, &fixture),
+        TU_FIXTURE_TEST(test_atime_granularity, &fixture),
         TU_FIXTURE_TEST(test_delete_semantics, &fixture),
         TU_FIXTURE_TEST(test_delete_after_evict_rewrite, &fixture),
         TU_FIXTURE_TEST(test_dirty_batch, &fixture),
