@@ -7,7 +7,9 @@
  *   bench_small redis-unix PATH [LABEL]       hiredis over a unix socket
  *   bench_small fs ROOT                       Seafile's fs layout, open/read/close
  *   bench_small tier SEAFILE_CONF             ObjBackend read: RAM-tier hits, then
- *                                             disk-tier hits (ram_cache_size = 0)
+ *                                             disk-tier hits (ram_cache_size = 0),
+ *                                             then disk-tier hits through the index
+ *                                             alone (location_cache_size = 0 too)
  *
  * Every store gets the same objects (text-like; the tier stores commits as
  * Seafile writes them, without lz4, so a hit reads them raw) and the same
@@ -288,9 +290,17 @@ main(int argc, char **argv)
         run(&st, TRUE);
         obj_backend_tier_free(st.ob);
         g_key_file_free(kf);
-        /* Same tier reopened without a RAM tier: every hit is a disk-tier hit. */
+        /* Same tier reopened without a RAM tier: every hit is a disk-tier hit
+         * (through the location cache, as configured by default)... */
         kf = bench_load_conf(argv[2], "ram_cache_size", "0", NULL);
         st.label = "tier_disk";
+        st.ob = bench_obj_backend(kf, "commits");
+        run(&st, FALSE);
+        obj_backend_tier_free(st.ob);
+        g_key_file_free(kf);
+        /* ...and without it: every hit looks its key up in the index. */
+        kf = bench_load_conf(argv[2], "ram_cache_size", "0", "location_cache_size", "0", NULL);
+        st.label = "tier_disk_index";
         st.ob = bench_obj_backend(kf, "commits");
         run(&st, FALSE);
         obj_backend_tier_free(st.ob);

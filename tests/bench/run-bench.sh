@@ -485,6 +485,7 @@ fig() {  # LABEL KEY-PREFIX
     fig "fs layout $sz (open/read/close)" small.fs.$sz
     fig "seaftier RAM-tier hit $sz" small.tier_ram.$sz
     fig "seaftier disk-tier hit $sz" small.tier_disk.$sz
+    fig "seaftier disk hit $sz, index only" small.tier_disk_index.$sz
   done
   echo
   echo "Hit reads, blocks (MB/s at the median read; p99 read time in ms; lz4 = LZ4_decompress_safe"
