@@ -256,7 +256,8 @@ test_full_file(void **state)
         "[block_backend]\nname = s3\nbucket = seaf.blocks\nkey_id = AKIA3\nkey = " SECRET "\n"
         "host = minio\npath_style_request = yes\n"
         "[tier]\ndir = /srv/tier\nmax_size = 2G\nhigh_watermark = 95\nlow_watermark = 50\n"
-        "min_free_space = 512M\nram_cache_size = 0\ncompression = false\nmode = write_through\n"
+        "min_free_space = 512M\nram_cache_size = 0\nlocation_cache_size = 1M\ncompression = false\n"
+        "mode = write_through\n"
         "upload_concurrency = 4\nupload_delay = 2s\ninline_max = 4K\nsocket = /run/s.sock\n"
         "log_level = DEBUG\nauthoritative_index = on\n", ca);
     char *path = write_temp("seafile.conf", text);
@@ -309,6 +310,7 @@ test_full_file(void **state)
     assert_int_equal(t->low_watermark, 50);
     assert_true(t->min_free_space == (guint64)512 << 20);
     assert_true(t->ram_cache_size == 0);
+    assert_true(t->location_cache_size == (guint64)1 << 20);
     assert_false(t->compression);
     assert_true(t->write_through);
     assert_int_equal(t->authoritative_index, SEAFTIER_AUTHORITATIVE_ON);
@@ -372,6 +374,7 @@ test_defaults(void **state)
     assert_int_equal(t->low_watermark, 80);
     assert_true(t->min_free_space == (guint64)1 << 30);
     assert_true(t->ram_cache_size == (guint64)128 << 20);
+    assert_true(t->location_cache_size == (guint64)12 << 20);
     assert_true(t->compression);
     assert_false(t->write_through);
     assert_int_equal(t->authoritative_index, SEAFTIER_AUTHORITATIVE_AUTO);
@@ -907,6 +910,16 @@ test_inline_max_too_big(void **state)
 }
 
 static void
+test_location_cache_too_big(void **state)
+{
+    (void)state;
+    expect_error_with("tier", "location_cache_size", "1T", SEAFTIER_CONFIG_ERROR_INVALID,
+                      "[tier] location_cache_size '1T'", "at most", NULL);
+    expect_error_with("tier", "location_cache_size", "twelve", SEAFTIER_CONFIG_ERROR_INVALID,
+                      "[tier] location_cache_size 'twelve'", NULL);
+}
+
+static void
 test_ca_file_missing(void **state)
 {
     (void)state;
@@ -1280,7 +1293,7 @@ main(void)
         T(test_watermarks_inverted), T(test_watermark_out_of_range), T(test_watermark_zero),
         T(test_bad_mode), T(test_bad_concurrency), T(test_bad_upload_delay),
         T(test_upload_delay_too_long), T(test_bad_log_level), T(test_relative_dir),
-        T(test_socket_too_long), T(test_inline_max_too_big),
+        T(test_socket_too_long), T(test_inline_max_too_big), T(test_location_cache_too_big),
         T(test_ca_file_missing), T(test_ca_file_directory), T(test_secret_in_other_value_masked), T(test_value_escaped_in_message),
         T(test_file_missing), T(test_file_syntax_error_hides_secret), T(test_no_file_no_env),
         T(test_env_only), T(test_env_missing_file_is_fine), T(test_env_overrides_file),
