@@ -195,6 +195,11 @@ seaftier_metrics_prometheus(SeaftierMetrics *m, SeaftierSite *site, guint upload
         g_string_append_printf(out, "seaftier_hits_total{level=\"ram\"} %" G_GUINT64_FORMAT "\n"
                                "seaftier_hits_total{level=\"disk\"} %" G_GUINT64_FORMAT "\n",
                                st.ram_hits, st.disk_hits);
+        prom_header(out, "seaftier_located_hits_total", "counter",
+                    "Disk hits served through the location cache, without the index's key lookup"
+                    " (all processes; part of the disk hits).");
+        g_string_append_printf(out, "seaftier_located_hits_total %" G_GUINT64_FORMAT "\n",
+                               st.located_hits);
         prom_header(out, "seaftier_misses_total", "counter", "Reads the tier could not serve (all processes).");
         g_string_append_printf(out, "seaftier_misses_total %" G_GUINT64_FORMAT "\n", st.misses);
         prom_header(out, "seaftier_tier_read_bytes_total", "counter",

@@ -131,6 +131,7 @@ admin_cmd_status(int argc, char **argv)
         g_string_append_printf(out, "%" G_GINT64_FORMAT, oldest_age);
         json_u64(out, "ram_hits", st.ram_hits, FALSE);
         json_u64(out, "disk_hits", st.disk_hits, FALSE);
+        json_u64(out, "located_hits", st.located_hits, FALSE);
         json_u64(out, "misses", st.misses, FALSE);
         json_u64(out, "bytes_read", st.bytes_read, FALSE);
         json_u64(out, "bytes_written", st.bytes_written, FALSE);
@@ -200,10 +201,11 @@ admin_cmd_status(int argc, char **argv)
     printf("\nupload backlog: %" G_GUINT64_FORMAT " objects, %s; oldest dirty: %s\n", dirty_objects,
            admin_bytes(dirty_bytes, b1), st.oldest_dirty ? admin_duration(oldest_age, b4) : "-");
     if (st.ram_hits + st.disk_hits + st.misses > 0)
-        printf("hit ratio: %.1f%% (%" G_GUINT64_FORMAT " RAM hits, %" G_GUINT64_FORMAT " disk hits, %"
-               G_GUINT64_FORMAT " misses)\n",
+        printf("hit ratio: %.1f%% (%" G_GUINT64_FORMAT " RAM hits, %" G_GUINT64_FORMAT " disk hits"
+               " of which %" G_GUINT64_FORMAT " through the location cache, %" G_GUINT64_FORMAT
+               " misses)\n",
                100.0 * (double)(st.ram_hits + st.disk_hits) / (double)(st.ram_hits + st.disk_hits + st.misses),
-               st.ram_hits, st.disk_hits, st.misses);
+               st.ram_hits, st.disk_hits, st.located_hits, st.misses);
     else
         printf("hit ratio: n/a (no read recorded yet)\n");
     printf("read from the tier: %s; written to it: %s (all processes)\n",

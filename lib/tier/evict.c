@@ -355,7 +355,7 @@ seaftier_tier_evict_one(SeaftierTier *tier, SeaftierObjType type, const char *re
 /* ---- read/write counters shared by all processes ---- */
 
 static const char *const counter_names[TIER_N_COUNTERS] = {
-    "ram_hits", "disk_hits", "misses", "bytes_read", "bytes_written",
+    "ram_hits", "disk_hits", "misses", "bytes_read", "bytes_written", "located_hits",
 };
 
 void
@@ -576,6 +576,7 @@ seaftier_tier_stats(SeaftierTier *tier, SeaftierTierStats *stats, GError **error
         goto out;
     stats->ram_hits = counts[TIER_RAM_HITS];
     stats->disk_hits = counts[TIER_DISK_HITS];
+    stats->located_hits = counts[TIER_LOCATED_HITS];
     stats->misses = counts[TIER_MISSES];
     stats->bytes_read = counts[TIER_BYTES_READ];
     stats->bytes_written = counts[TIER_BYTES_WRITTEN];

@@ -57,6 +57,7 @@
 /* Counters persisted in the `counters` table (names in evict.c). */
 typedef enum {
     TIER_RAM_HITS, TIER_DISK_HITS, TIER_MISSES, TIER_BYTES_READ, TIER_BYTES_WRITTEN,
+    TIER_LOCATED_HITS,
     TIER_N_COUNTERS
 } TierCounter;
 /* How often the background thread adds this process's counts to the table. */

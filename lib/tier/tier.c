@@ -583,6 +583,7 @@ read_located(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, cons
         return 0;
     }
     seaftier_tier_count(tier, TIER_DISK_HITS, 1);
+    seaftier_tier_count(tier, TIER_LOCATED_HITS, 1);
     seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
     gint64 now = seaftier_tier_now();
     if (now - at.atime_mark >= seaftier_tier_atime_granularity(tier)) {

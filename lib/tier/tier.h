@@ -339,6 +339,7 @@ typedef struct {
      * counts to the index every few seconds and at close (this process's
      * are included up to now). Reads themselves never write the index. */
     guint64 ram_hits, disk_hits, misses;
+    guint64 located_hits;                   /* disk hits through the location cache (of disk_hits) */
     guint64 bytes_read;                     /* bytes returned by hits */
     guint64 bytes_written;                  /* original bytes newly stored */
 } SeaftierTierStats;

@@ -195,10 +195,21 @@ test_cache_bound(void **state)
     seaftier_loc_free(loc);
 }
 
+static guint64
+located_hits(SeaftierTier *t, guint64 *disk_hits)
+{
+    SeaftierTierStats st;
+    GError *err = NULL;
+    assert_true(seaftier_tier_stats(t, &st, &err));
+    *disk_hits = st.disk_hits;
+    return st.located_hits;
+}
+
 /* The second read of an object goes through the cache, not the key
  * lookup: with the row's key changed behind the tier's back (no epoch
  * moved), the cache still finds the blob by its row id, and the key lookup
- * of a reader without the cache finds nothing. */
+ * of a reader without the cache finds nothing. The stats count the hits
+ * through the cache among the disk hits. */
 static void
 test_hit_skips_key_lookup(void **state)
 {
@@ -207,8 +218,13 @@ test_hit_skips_key_lookup(void **state)
     tu_make_id(1, id);
     unsigned char *data = tu_text_bytes(1000, 1);
     tu_store_ok(fx->second, SEAFTIER_TYPE_FS, REPO, id, data, 1000, SEAFTIER_STATE_CLEAN, TRUE);
+    guint64 disk0, disk1;
+    guint64 located0 = located_hits(fx->tier, &disk0);
     tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 1000);
     assert_int_equal(cached_entries(fx->tier->loc), 1);
+    tu_read_expect(fx->tier, SEAFTIER_TYPE_FS, REPO, id, data, 1000);
+    assert_int_equal(located_hits(fx->tier, &disk1) - located0, 1);
+    assert_int_equal(disk1 - disk0, 2);
     g_snprintf(sql, sizeof sql, "UPDATE objects SET obj_id = tier_id('%040d') WHERE obj_id = tier_id('%s')",
                0, id);
     tu_sql_exec(fx->dir, sql);
