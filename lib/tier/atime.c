@@ -26,25 +26,28 @@ seaftier_tier_atime_granularity(SeaftierTier *tier)
     return g > 0 ? g : ATIME_GRANULARITY_MIN_S;
 }
 
-/* The granularity from the oldest clean object's access time (the partial
- * index objects_lru gives it in one descent). Kept as it was on an error. */
-static void
-horizon_refresh(SeaftierTier *tier, TierConn *conn)
+void
+seaftier_tier_atime_horizon_refresh(SeaftierTier *tier)
 {
-    sqlite3_stmt *stmt = seaftier_tier_stmt(conn,
-        "SELECT min(atime) FROM objects WHERE state = 0", NULL);
-    if (!stmt)
-        return;
-    int rc = sqlite3_step(stmt);
-    gint64 oldest = rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL
-                        ? sqlite3_column_int64(stmt, 0) : -1;
-    sqlite3_reset(stmt);
-    if (rc != SQLITE_ROW)
-        return;
-    gint64 g = oldest < 0 ? ATIME_GRANULARITY_MIN_S
-                          : (seaftier_tier_now() - oldest) / ATIME_HORIZON_FRACTION;
-    TIER_STORE(&tier->atime_granularity_s,
-               CLAMP(g, ATIME_GRANULARITY_MIN_S, ATIME_GRANULARITY_MAX_S));
+    g_mutex_lock(&tier->atime_lock);
+    tier->atime_horizon_checked = g_get_monotonic_time();
+    g_mutex_unlock(&tier->atime_lock);
+    TierConn *conn = seaftier_tier_conn_get(tier, NULL);
+    sqlite3_stmt *stmt = conn ? seaftier_tier_stmt(conn,
+        "SELECT min(atime) FROM objects WHERE state = 0", NULL) : NULL;
+    if (stmt) {
+        int rc = sqlite3_step(stmt);
+        gint64 oldest = rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL
+                            ? sqlite3_column_int64(stmt, 0) : -1;
+        sqlite3_reset(stmt);
+        gint64 g = oldest < 0 ? ATIME_GRANULARITY_MIN_S
+                              : (seaftier_tier_now() - oldest) / ATIME_HORIZON_FRACTION;
+        /* (kept as it was on an error) */
+        if (rc == SQLITE_ROW)
+            TIER_STORE(&tier->atime_granularity_s,
+                       CLAMP(g, ATIME_GRANULARITY_MIN_S, ATIME_GRANULARITY_MAX_S));
+    }
+    seaftier_tier_conn_put(tier, conn);
 }
 
 void
@@ -53,28 +56,19 @@ seaftier_tier_atime_flush(SeaftierTier *tier)
     g_mutex_lock(&tier->atime_lock);
     GHashTable *pending = tier->atime_pending;
     tier->atime_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    gint64 now_us = g_get_monotonic_time();
-    tier->atime_last_flush = now_us;
-    gboolean refresh = tier->atime_horizon_checked == 0 ||
-                       now_us - tier->atime_horizon_checked >= ATIME_HORIZON_REFRESH_US;
-    if (refresh)
-        tier->atime_horizon_checked = now_us;
+    tier->atime_last_flush = g_get_monotonic_time();
+    gboolean refresh =
+        tier->atime_last_flush - tier->atime_horizon_checked >= ATIME_HORIZON_REFRESH_US;
     g_mutex_unlock(&tier->atime_lock);
-    if (g_hash_table_size(pending) == 0 && !refresh) {
+    if (refresh)
+        seaftier_tier_atime_horizon_refresh(tier);
+    if (g_hash_table_size(pending) == 0) {
         g_hash_table_destroy(pending);
         return;
     }
 
     GError *err = NULL;
     TierConn *conn = seaftier_tier_conn_get(tier, &err);
-    if (conn && refresh)
-        horizon_refresh(tier, conn);
-    if (g_hash_table_size(pending) == 0) {
-        seaftier_tier_conn_put(tier, conn);
-        g_clear_error(&err);
-        g_hash_table_destroy(pending);
-        return;
-    }
     gboolean ok = conn && seaftier_tier_begin(conn, FALSE, &err);
     sqlite3_stmt *stmt = ok ? seaftier_tier_stmt(conn,
         "UPDATE objects SET atime = ?2 WHERE id = ?1 AND atime < ?2", &err) : NULL;

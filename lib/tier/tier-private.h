@@ -405,9 +405,11 @@ gboolean seaftier_tier_note_access(SeaftierTier *tier, gint64 rowid, gint64 row_
 /* Writes the pending access times in one transaction. */
 void seaftier_tier_atime_flush(SeaftierTier *tier);
 /* Seconds an access time is left alone once recorded: a fraction of the
- * eviction horizon, ATIME_GRANULARITY_MIN_S .. ATIME_GRANULARITY_MAX_S
- * (looked up again by the flush at most every ATIME_HORIZON_REFRESH_US). */
+ * eviction horizon, ATIME_GRANULARITY_MIN_S .. ATIME_GRANULARITY_MAX_S. */
 gint64 seaftier_tier_atime_granularity(SeaftierTier *tier);
+/* Looks the eviction horizon up and sets the granularity from it: at open,
+ * then by the flush at most every ATIME_HORIZON_REFRESH_US. */
+void seaftier_tier_atime_horizon_refresh(SeaftierTier *tier);
 
 /* tier.c */
 /* Handles a row whose data is missing or damaged: a CLEAN row is dropped

@@ -284,9 +284,7 @@ seaftier_tier_open(const SeaftierConfig *cfg, const char *dir, GError **error)
         return NULL;
     }
     seaftier_tier_tmp_cleanup(tier);
-    /* (nothing is pending yet: this only looks up the eviction horizon,
-     * which sets the access-time granularity before the first read) */
-    seaftier_tier_atime_flush(tier);
+    seaftier_tier_atime_horizon_refresh(tier);   /* before the first read notes one */
     tier->nudge_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     return tier;
 }
@@ -536,6 +534,23 @@ ram_entry_valid(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
     return found && row.state != SEAFTIER_STATE_DELETED;
 }
 
+/* What every disk hit does once its bytes `out` (NULL for a stream) were
+ * checked: counts it, keeps a small object in the RAM tier (its access time
+ * noted at `atime_mark` or now) and hands it to the caller. */
+static void
+disk_hit_served(SeaftierTier *tier, SeaftierObjType type, const char *repo_id,
+                const char *obj_id, void *out, guint64 size, gint64 rowid, gint64 atime_mark,
+                guint64 epoch, void **data, gsize *len)
+{
+    seaftier_tier_count(tier, TIER_DISK_HITS, 1);
+    seaftier_tier_count(tier, TIER_BYTES_READ, size);
+    if (out && tier->ram && size <= tier->inline_max)
+        seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, size, rowid, epoch,
+                         MAX(atime_mark, seaftier_tier_now()));
+    *data = out;
+    *len = size;
+}
+
 /* A disk hit through the location cache (loc.h): the inline blob by its row
  * id, or the object file of the cached generation, checked as any read is.
  * 1 read; 0 not (no entry, or anything else than a clean read: the index
@@ -582,19 +597,14 @@ read_located(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, cons
         seaftier_loc_remove(tier->loc, type, repo_id, obj_id);
         return 0;
     }
-    seaftier_tier_count(tier, TIER_DISK_HITS, 1);
     seaftier_tier_count(tier, TIER_LOCATED_HITS, 1);
-    seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
     gint64 now = seaftier_tier_now();
     if (now - at.atime_mark >= seaftier_tier_atime_granularity(tier)) {
         note_access(tier, row.rowid, at.atime_mark);
         seaftier_loc_touch(tier->loc, type, repo_id, obj_id, now);
     }
-    if (tier->ram && row.size <= tier->inline_max)
-        seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, row.size, row.rowid, epoch,
-                         MAX(at.atime_mark, now));
-    *data = out;
-    *len = row.size;
+    disk_hit_served(tier, type, repo_id, obj_id, out, row.size, row.rowid, at.atime_mark, epoch,
+                    data, len);
     return 1;
 }
 
@@ -698,19 +708,14 @@ read_disk(SeaftierTier *tier, SeaftierObjType type, const char *repo_id, const c
         seaftier_tier_bad_copy(tier, type, repo_id, obj_id, &row, r == 0, problem, error);
         return -1;
     }
-    seaftier_tier_count(tier, TIER_DISK_HITS, 1);
-    seaftier_tier_count(tier, TIER_BYTES_READ, row.size);
     note_access(tier, row.rowid, row.atime);
     TierLocation where = { .rowid = row.rowid, .generation = row.generation, .size = row.size,
                            .stored_size = row.stored_size, .checksum = row.checksum,
                            .codec = row.codec, .location = row.location,
                            .atime_mark = MAX(row.atime, seaftier_tier_now()) };
     seaftier_loc_put(tier->loc, type, repo_id, obj_id, epoch, &where);
-    if (out && tier->ram && row.size <= tier->inline_max)
-        seaftier_ram_put(tier->ram, type, repo_id, obj_id, out, row.size, row.rowid, epoch,
-                         MAX(row.atime, seaftier_tier_now()));
-    *data = out;
-    *len = row.size;
+    disk_hit_served(tier, type, repo_id, obj_id, out, row.size, row.rowid, row.atime, epoch,
+                    data, len);
     return 1;
 }
 

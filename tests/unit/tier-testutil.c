@@ -63,7 +63,7 @@ tu_fixture_setup(void **state)
     fx->cfg.tier.high_watermark = 90;
     fx->cfg.tier.low_watermark = 80;
     fx->cfg.tier.ram_cache_size = spec->ram_cache_size;
-    fx->cfg.tier.location_cache_size = spec->no_location_cache ? 0 : TU_LOCATION_CACHE_SIZE;
+    fx->cfg.tier.location_cache_size = TU_LOCATION_CACHE_SIZE;
     fx->cfg.tier.compression = TRUE;
     fx->cfg.tier.inline_max = spec->inline_max;
     fx->has_second = spec->second_handle;

@@ -25,7 +25,6 @@ typedef struct {
     const char *name;           /* the directory is <tmp>/<name>-XXXXXX */
     guint64 ram_cache_size;     /* 0: RAM tier off, every hit reads the index */
     guint64 inline_max;         /* objects up to this size live in the index */
-    gboolean no_location_cache; /* location cache off (else TU_LOCATION_CACHE_SIZE) */
     gboolean closed;            /* setup opens nothing: the test makes its index first */
     gboolean second_handle;     /* a second handle on the directory (another process) */
 } TuFixtureSpec;
